@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds the unstripped cdylib and generates the Kotlin, Swift and Python bindings
+# from it in library mode, with the crate's own uniffi-bindgen (feature `bindgen`).
+#
+#   scripts/generate-bindings.sh            # debug build (what the tests use)
+#   PROFILE=release scripts/generate-bindings.sh
+#
+# Output (git-ignored build products):
+#   target/bindings/kotlin/org/digitalotp/digital_otp.kt
+#   target/bindings/python/digital_otp.py
+#   target/bindings/swift/{DigitalOTP.swift,DigitalOTPFFI.h,DigitalOTPFFI.modulemap}
+#   target/<profile>/libdigital_otp.{so,dylib}
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+profile="${PROFILE:-debug}"
+flags=()
+[ "$profile" = release ] && flags+=(--release)
+
+case "$(uname -s)" in
+  Darwin) lib="target/$profile/libdigital_otp.dylib" ;;
+  *) lib="target/$profile/libdigital_otp.so" ;;
+esac
+
+cargo build --quiet --lib "${flags[@]}"
+cargo build --quiet --features bindgen --bin uniffi-bindgen
+
+out=target/bindings
+rm -rf "$out"
+for language in kotlin python swift; do
+  ./target/debug/uniffi-bindgen generate --no-format --language "$language" \
+    --out-dir "$out/$language" "$lib" >/dev/null
+done
+echo "bindings generated in $out from $lib"
