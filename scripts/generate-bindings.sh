@@ -2,8 +2,8 @@
 # Builds the unstripped cdylib and generates the Kotlin, Swift and Python bindings
 # from it in library mode, with the crate's own uniffi-bindgen (feature `bindgen`).
 #
-#   scripts/generate-bindings.sh            # debug build (what the tests use)
-#   PROFILE=release scripts/generate-bindings.sh
+#   scripts/generate-bindings.sh            # debug build with the issuer (what the tests use)
+#   PROFILE=release FEATURES= scripts/generate-bindings.sh   # a mobile release: no issuer
 #
 # Output (git-ignored build products):
 #   target/bindings/kotlin/org/digitalotp/digital_otp.kt
@@ -14,7 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 profile="${PROFILE:-debug}"
-flags=()
+features="${FEATURES-issuer}"
+flags=(--features "$features")
 [ "$profile" = release ] && flags+=(--release)
 
 case "$(uname -s)" in

@@ -10,8 +10,8 @@ scripts/setup.sh
 
 echo "== Rust"
 export DOTP_REQUIRE_OATHTOOL=1
-cargo test --features cli --all-targets
-cargo test --features cli --doc
+cargo test --features cli,issuer --all-targets
+cargo test --features cli,issuer --doc
 
 echo "== Kotlin"
 scripts/test-kotlin.sh

@@ -92,3 +92,180 @@ impl From<UriError> for OtpError {
         Self::InvalidUri { reason: e.to_string() }
     }
 }
+
+/// The error of every foreign callback (`SecureStore`, `Clock`, and the issuer's
+/// gateways): implementations throw `Failed` with a reason; anything unexpected that a
+/// callback throws arrives as `Unexpected`. Kotlin sees `HostException`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum HostError {
+    /// The callback failed for a reason it explains (never put secrets in it).
+    #[error("{reason}")]
+    Failed {
+        /// What went wrong.
+        reason: String,
+    },
+    /// The callback threw something other than `HostError`.
+    #[error("unexpected error in a callback: {reason}")]
+    Unexpected {
+        /// The foreign exception's description.
+        reason: String,
+    },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for HostError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        Self::Unexpected { reason: e.reason }
+    }
+}
+
+/// Why an app-side operation was refused. Kotlin sees `DigitalOtpException`. Each
+/// variant says what the app should do; none carries a code, password, seed, phone
+/// number or device id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum DigitalOtpError {
+    /// The registration code is malformed or mistyped (check digit): ask the customer to re-type it.
+    #[error("invalid registration code: {reason}")]
+    InvalidRegistrationCode {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The phone number or device id is malformed.
+    #[error("invalid device information: {reason}")]
+    InvalidDevice {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The new password breaks the policy (6 digits, not common, repeated or sequential).
+    #[error("the password does not meet the policy: {reason}")]
+    WeakPassword {
+        /// What is wrong.
+        reason: String,
+    },
+    /// Wrong password. After the fifth consecutive one the OTP is locked.
+    #[error("wrong password; {attempts_remaining} attempts remain before the OTP is locked")]
+    WrongPassword {
+        /// Attempts left before the lock.
+        attempts_remaining: u32,
+    },
+    /// Locked after five wrong passwords; the seed is destroyed: register again.
+    #[error("the OTP is locked after 5 wrong passwords; register again")]
+    Locked,
+    /// Registered on another phone number or device: register again on this one.
+    #[error("this OTP was registered on another phone number or device; register again on this one")]
+    DeviceMismatch,
+    /// No OTP is registered for this institution.
+    #[error("no OTP is registered for this institution")]
+    NotRegistered,
+    /// `completeRegistration` was called without `beginRegistration`, or after a failed attempt.
+    #[error("no registration is in progress; begin one first")]
+    NoRegistrationInProgress,
+    /// The bank refused the registration (for example an expired or used code).
+    #[error("the bank refused the registration: {reason}")]
+    RegistrationRejected {
+        /// The bank's reason.
+        reason: String,
+    },
+    /// The bank's response is malformed, altered, or not for this registration: begin again.
+    #[error("invalid response from the bank: {reason}")]
+    InvalidResponse {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The OTP is past its validity: register again.
+    #[error("the OTP has expired; register again")]
+    Expired,
+    /// A transaction field is invalid.
+    #[error("invalid transaction: {reason}")]
+    InvalidTransaction {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The app's secure store failed or lost a write; nothing was half-written.
+    #[error("the secure store failed: {reason}")]
+    StorageFailed {
+        /// What went wrong.
+        reason: String,
+    },
+    /// Stored data is unreadable (altered or truncated); cancel the credential or reset.
+    #[error("stored data is unreadable: {reason}")]
+    CorruptedData {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A cryptographic primitive, the random source or the clock failed.
+    #[error("internal error: {reason}")]
+    Internal {
+        /// What failed.
+        reason: String,
+    },
+}
+
+impl From<crate::enrollment::ProtocolError> for DigitalOtpError {
+    fn from(e: crate::enrollment::ProtocolError) -> Self {
+        use crate::enrollment::ProtocolError as P;
+        let reason = e.to_string();
+        match e {
+            P::CodeFormat | P::CodeCheckDigit => Self::InvalidRegistrationCode { reason },
+            P::PhoneNumber(_) | P::DeviceId => Self::InvalidDevice { reason },
+            P::Rejected(r) => Self::RegistrationRejected { reason: r.to_string() },
+            P::Crypto => Self::Internal { reason },
+            P::Malformed(_) | P::TooLarge | P::Version | P::Field(_) | P::Confirmation => {
+                Self::InvalidResponse { reason }
+            }
+        }
+    }
+}
+
+impl From<crate::client::ClientError> for DigitalOtpError {
+    fn from(e: crate::client::ClientError) -> Self {
+        use crate::client::ClientError as C;
+        let reason = e.to_string();
+        match e {
+            C::Protocol(p) => p.into(),
+            C::Policy(p) => Self::WeakPassword { reason: p.to_string() },
+            C::WrongPassword { remaining } => Self::WrongPassword { attempts_remaining: remaining },
+            C::Locked => Self::Locked,
+            C::DeviceMismatch => Self::DeviceMismatch,
+            C::NotRegistered => Self::NotRegistered,
+            C::NoPendingRegistration => Self::NoRegistrationInProgress,
+            C::Expired => Self::Expired,
+            C::Transaction(t) => Self::InvalidTransaction { reason: t.to_string() },
+            C::Store(_) | C::LostWrite => Self::StorageFailed { reason },
+            C::Corrupted(_) => Self::CorruptedData { reason },
+            C::Internal(_) => Self::Internal { reason },
+        }
+    }
+}
+
+/// Why an issuer operation failed. Kotlin sees `IssuerException`.
+#[cfg(feature = "issuer")]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum IssuerError {
+    /// No credential with that serial number.
+    #[error("unknown serial number")]
+    UnknownSerial,
+    /// The transaction is malformed.
+    #[error("invalid transaction: {reason}")]
+    InvalidTransaction {
+        /// What is wrong.
+        reason: String,
+    },
+    /// An internal failure (random source, clock).
+    #[error("internal error: {reason}")]
+    Internal {
+        /// What failed.
+        reason: String,
+    },
+}
+
+#[cfg(feature = "issuer")]
+impl From<crate::issuer::Fault> for IssuerError {
+    fn from(e: crate::issuer::Fault) -> Self {
+        use crate::issuer::Fault as F;
+        match e {
+            F::UnknownSerial => Self::UnknownSerial,
+            F::Transaction(t) => Self::InvalidTransaction { reason: t.to_string() },
+            e @ (F::Protocol(_) | F::Clock(_)) => Self::Internal { reason: e.to_string() },
+        }
+    }
+}

@@ -13,6 +13,10 @@ use zeroize::Zeroizing;
 use crate::error::OtpError;
 use crate::otp::{self, ocra, uri};
 
+pub mod app;
+#[cfg(feature = "issuer")]
+pub mod issuer;
+
 /// HMAC hash function of an OTP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum HashAlgorithm {
@@ -53,9 +57,17 @@ pub fn hash_algorithm_from_name(name: String) -> Result<HashAlgorithm, OtpError>
 /// An OTP secret (the seed). Zeroized when released; `toString()`/`description`
 /// print `<redacted secret>`; equality is constant-time.
 #[derive(uniffi::Object, PartialEq, Eq)]
-#[uniffi::export(Display, Eq)]
+#[uniffi::export(Display, Eq, Hash)]
 pub struct OtpSecret {
     inner: otp::Secret,
+}
+
+impl std::hash::Hash for OtpSecret {
+    /// Hashes only the length, so a hash reveals nothing about the content (equal
+    /// secrets still hash equally, as Java's `hashCode` contract requires).
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.inner.len().hash(state);
+    }
 }
 
 impl fmt::Display for OtpSecret {
@@ -147,9 +159,9 @@ pub struct Totp {
 
 #[uniffi::export]
 impl Totp {
-    /// A TOTP for `secret` with the given hash, 6–10 digits, period (1–3600 seconds)
-    /// and T0 (Unix seconds, usually 0).
-    #[uniffi::constructor]
+    /// A TOTP for `secret` with the given hash, 6–10 digits (default 6), period
+    /// (1–3600 seconds, default 30) and T0 (Unix seconds, default 0).
+    #[uniffi::constructor(default(digits = 6, period_seconds = 30, t0 = 0))]
     pub fn new(
         secret: Arc<OtpSecret>,
         algorithm: HashAlgorithm,
@@ -191,6 +203,8 @@ impl Totp {
     /// Checks `code` at `unix_time`, also accepting up to `steps_behind` earlier and
     /// `steps_ahead` later steps (each at most 100). Returns the step that matched, or
     /// null. Store the accepted step and refuse any step at or below it to stop replays.
+    /// The window defaults to one step each side.
+    #[uniffi::method(default(steps_behind = 1, steps_ahead = 1))]
     pub fn verify(
         &self,
         code: String,
@@ -226,8 +240,8 @@ pub struct Hotp {
 
 #[uniffi::export]
 impl Hotp {
-    /// An HOTP for `secret` with the given hash and 6–10 digits.
-    #[uniffi::constructor]
+    /// An HOTP for `secret` with the given hash and 6–10 digits (default 6).
+    #[uniffi::constructor(default(digits = 6))]
     pub fn new(secret: Arc<OtpSecret>, algorithm: HashAlgorithm, digits: u8) -> Result<Arc<Self>, OtpError> {
         let inner = otp::Hotp::new(&secret.inner, algorithm.into(), digits)?;
         Ok(Arc::new(Self { inner }))
@@ -420,6 +434,11 @@ impl Ocra {
     }
 }
 
+/// Building a URI from fields: a bad field is a bad parameter, not a malformed URI.
+fn parameter_error(e: uri::UriError) -> OtpError {
+    OtpError::InvalidParameter { reason: e.to_string() }
+}
+
 /// TOTP or HOTP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum OtpType {
@@ -465,8 +484,8 @@ impl OtpAuthUri {
         }))
     }
 
-    /// A TOTP URI.
-    #[uniffi::constructor]
+    /// A TOTP URI (digits default 6, period 30 seconds). Bad fields are `InvalidParameter`.
+    #[uniffi::constructor(default(digits = 6, period_seconds = 30))]
     pub fn new_totp(
         issuer: Option<String>,
         account: String,
@@ -482,12 +501,13 @@ impl OtpAuthUri {
             algorithm.into(),
             digits,
             period_seconds,
-        )?;
+        )
+        .map_err(parameter_error)?;
         Ok(Arc::new(Self { inner }))
     }
 
-    /// An HOTP URI.
-    #[uniffi::constructor]
+    /// An HOTP URI (digits default 6). Bad fields are `InvalidParameter`.
+    #[uniffi::constructor(default(digits = 6))]
     pub fn new_hotp(
         issuer: Option<String>,
         account: String,
@@ -496,7 +516,8 @@ impl OtpAuthUri {
         digits: u8,
         counter: u64,
     ) -> Result<Arc<Self>, OtpError> {
-        let inner = uri::KeyUri::hotp(issuer, account, secret.inner.clone(), algorithm.into(), digits, counter)?;
+        let inner = uri::KeyUri::hotp(issuer, account, secret.inner.clone(), algorithm.into(), digits, counter)
+            .map_err(parameter_error)?;
         Ok(Arc::new(Self { inner }))
     }
 

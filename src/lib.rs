@@ -18,8 +18,15 @@
 //!   last accepted step.
 //! - Error messages never contain secrets or codes.
 
+pub mod client;
+pub mod clock;
+pub mod enrollment;
 pub mod error;
 pub mod ffi;
+#[cfg(feature = "issuer")]
+pub mod issuer;
 pub mod otp;
+pub mod storage;
+pub mod transaction;
 
 uniffi::setup_scaffolding!();

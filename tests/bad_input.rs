@@ -151,6 +151,6 @@ fn otpauth_uris() {
     assert_eq!(back.parameters(), u.parameters());
     assert!(matches!(
         ffi::OtpAuthUri::new_hotp(None, "".into(), secret(), HashAlgorithm::Sha1, 6, 0).unwrap_err(),
-        OtpError::InvalidUri { .. }
+        OtpError::InvalidParameter { .. }
     ));
 }

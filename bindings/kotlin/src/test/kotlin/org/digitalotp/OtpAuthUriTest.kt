@@ -149,18 +149,18 @@ class OtpAuthUriTest {
     }
 
     @Test
-    fun `constructors refuse bad fields with InvalidUri`() {
+    fun `constructors refuse bad fields with InvalidParameter`() {
         OtpSecret.fromHex(RFC_SEED_HEX).use { secret ->
-            assertOtpError<OtpException.InvalidUri>(RFC_SEED_BASE32) {
+            assertOtpError<OtpException.InvalidParameter>(RFC_SEED_BASE32) {
                 OtpAuthUri.newTotp("Bank", "alice", secret, HashAlgorithm.SHA1, 5u, 30uL)
             }
-            assertOtpError<OtpException.InvalidUri>(RFC_SEED_BASE32) {
+            assertOtpError<OtpException.InvalidParameter>(RFC_SEED_BASE32) {
                 OtpAuthUri.newTotp("Bank", "alice", secret, HashAlgorithm.SHA1, 6u, 0uL)
             }
-            assertOtpError<OtpException.InvalidUri>(RFC_SEED_BASE32) {
+            assertOtpError<OtpException.InvalidParameter>(RFC_SEED_BASE32) {
                 OtpAuthUri.newTotp("Bank:Evil", "alice", secret, HashAlgorithm.SHA1, 6u, 30uL)
             }
-            assertOtpError<OtpException.InvalidUri>(RFC_SEED_BASE32) {
+            assertOtpError<OtpException.InvalidParameter>(RFC_SEED_BASE32) {
                 OtpAuthUri.newHotp("Bank", "  ", secret, HashAlgorithm.SHA1, 6u, 0uL)
             }
         }

@@ -1,0 +1,955 @@
+//! The enrollment protocol shared by the app and the issuer. Sans-IO: both sides turn
+//! bytes into bytes; the bank's app and server carry them over their own channel
+//! (with their own TLS and certificate pinning).
+//!
+//! ```text
+//! app                                               issuer
+//!  | registration code (12 digits, last = Damm check digit), typed by the customer
+//!  | X25519 ephemeral key a, device binding d = H(salt, E.164 phone, device id)
+//!  |-- request {code_id = H(code), A, d} ------------->|  looks up the code by code_id,
+//!  |                                                   |  X25519 ephemeral key b,
+//!  |                                                   |  seed = HKDF(salt = H(code), X25519(b, A),
+//!  |                                                   |              info = transcript hash)
+//!  |<-- response {B, serial, institution, params, ----|  credential kept pending
+//!  |     valid_until, issuer_time, confirmation}       |
+//!  | seed' = HKDF(salt = H(code), X25519(a, B), transcript hash);
+//!  | checks confirmation = HMAC(confirm key, transcript hash): the issuer derived the same seed
+//! ```
+//! The seed never crosses the wire. The transcript hash covers the code id, both public
+//! keys, the device binding and every response field, so a request replayed under
+//! another code or device, or a response altered in transit, yields a different seed
+//! and a failed confirmation. Login (TOTP) and transaction (OCRA) keys are derived from
+//! the seed with HKDF, one per purpose.
+//!
+//! Messages are JSON objects with `protocol = "digital-otp/registration"`,
+//! `version = 1` and `type` = `request`, `response` or `error`; unknown fields are
+//! refused; binary fields are lower-case hex.
+
+use std::fmt;
+
+use ring::agreement::{self, EphemeralPrivateKey, UnparsedPublicKey, X25519};
+use ring::digest::{digest, SHA256};
+use ring::hkdf;
+use ring::hmac;
+use ring::rand::{SecureRandom, SystemRandom};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::otp::ocra::{OcraSuite, QuestionFormat};
+use crate::otp::{self, Algorithm, Secret, Totp, MAX_DIGITS, MIN_DIGITS};
+
+/// The protocol name in every message.
+pub const PROTOCOL: &str = "digital-otp/registration";
+/// The protocol version this SDK speaks.
+pub const VERSION: u32 = 1;
+/// Largest message accepted, in bytes.
+pub const MAX_MESSAGE_BYTES: usize = 8192;
+/// Digits in a registration code, check digit included.
+pub const CODE_DIGITS: usize = 12;
+/// How long a credential is valid: 3 years.
+pub const VALIDITY_SECONDS: u64 = 3 * 365 * 24 * 3600 + 24 * 3600;
+/// The transaction suite: a SHA-256 of the canonical transaction as a 64-hex-digit
+/// question, with a 30-second time step.
+pub const DEFAULT_TRANSACTION_SUITE: &str = "OCRA-1:HOTP-SHA256-8:QH64-T30S";
+
+/// Protocol and input faults. Messages never contain codes, keys or personal data.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProtocolError {
+    /// A registration code that is not 12 digits.
+    #[error("a registration code is {CODE_DIGITS} digits (spaces and hyphens allowed)")]
+    CodeFormat,
+    /// A registration code whose check digit does not match: a typing mistake.
+    #[error("the registration code has a typing mistake (its check digit does not match)")]
+    CodeCheckDigit,
+    /// A phone number that cannot be normalized to E.164.
+    #[error("invalid phone number: {0}")]
+    PhoneNumber(&'static str),
+    /// An empty, overlong or control-character device id.
+    #[error("the device id must be 1 to 256 characters without control characters")]
+    DeviceId,
+    /// A message that is not valid JSON of the expected shape.
+    #[error("malformed message: {0}")]
+    Malformed(String),
+    /// A message larger than [`MAX_MESSAGE_BYTES`].
+    #[error("the message is larger than {MAX_MESSAGE_BYTES} bytes")]
+    TooLarge,
+    /// Another protocol or version.
+    #[error("unsupported protocol or version (expected {PROTOCOL} version {VERSION})")]
+    Version,
+    /// A field with an invalid value.
+    #[error("invalid field '{0}' in the message")]
+    Field(&'static str),
+    /// The issuer's confirmation does not match: the response was altered, or belongs
+    /// to another request, code or device.
+    #[error("the issuer's key confirmation failed: the response does not belong to this registration")]
+    Confirmation,
+    /// The issuer refused the registration.
+    #[error("the issuer refused the registration: {0}")]
+    Rejected(RejectReason),
+    /// The OS random source or a key agreement failed.
+    #[error("a cryptographic operation failed")]
+    Crypto,
+}
+
+/// Why an issuer refuses a registration, as told to the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectReason {
+    /// Unknown, already used, or voided registration code.
+    InvalidCode,
+    /// The registration code has expired.
+    ExpiredCode,
+    /// The request was malformed.
+    MalformedRequest,
+    /// The customer may not register (for example not eligible, or the issuer's policy).
+    Refused,
+}
+
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::InvalidCode => "the registration code is not valid (unknown, used or void); ask the bank for a new one",
+            Self::ExpiredCode => "the registration code has expired; ask the bank for a new one",
+            Self::MalformedRequest => "the request was malformed",
+            Self::Refused => "the bank refused the registration",
+        })
+    }
+}
+
+// ---------------------------------------------------------------- small crypto helpers
+
+struct Len(usize);
+impl hkdf::KeyType for Len {
+    fn len(&self) -> usize {
+        self.0
+    }
+}
+
+/// HKDF-SHA256 (RFC 5869) into `out` (at most 8160 bytes).
+pub(crate) fn hkdf(salt: &[u8], ikm: &[u8], info: &[&[u8]], out: &mut [u8]) {
+    let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, salt).extract(ikm);
+    // `expand`/`fill` fail only for outputs over 255 hash lengths; ours are at most 64 bytes.
+    if let Ok(okm) = prk.expand(info, Len(out.len())) {
+        if okm.fill(out).is_ok() {
+            return;
+        }
+    }
+    out.iter_mut().for_each(|b| *b = 0);
+}
+
+fn sha256(parts: &[&[u8]]) -> [u8; 32] {
+    let mut ctx = ring::digest::Context::new(&SHA256);
+    for p in parts {
+        ctx.update(&(p.len() as u64).to_be_bytes());
+        ctx.update(p);
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    out
+}
+
+/// Fills `buf` from the OS random source.
+pub(crate) fn random(buf: &mut [u8]) -> Result<(), ProtocolError> {
+    SystemRandom::new().fill(buf).map_err(|_| ProtocolError::Crypto)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    base16ct::lower::encode_string(bytes)
+}
+
+fn unhex<const N: usize>(text: &str, field: &'static str) -> Result<[u8; N], ProtocolError> {
+    let mut out = [0u8; N];
+    let decoded = base16ct::mixed::decode(text, &mut out).map_err(|_| ProtocolError::Field(field))?;
+    if decoded.len() != N {
+        return Err(ProtocolError::Field(field));
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------- registration codes
+
+/// Damm check digit: detects every single-digit error and every adjacent transposition.
+const DAMM: [[u8; 10]; 10] = [
+    [0, 3, 1, 7, 5, 9, 8, 6, 4, 2],
+    [7, 0, 9, 2, 1, 5, 4, 8, 6, 3],
+    [4, 2, 0, 6, 8, 7, 1, 3, 5, 9],
+    [1, 7, 5, 0, 9, 8, 3, 4, 2, 6],
+    [6, 1, 2, 3, 0, 4, 5, 9, 7, 8],
+    [3, 6, 7, 4, 2, 0, 9, 5, 8, 1],
+    [5, 8, 6, 9, 7, 2, 0, 1, 3, 4],
+    [8, 9, 4, 5, 3, 6, 2, 0, 1, 7],
+    [9, 4, 3, 8, 6, 1, 7, 2, 0, 5],
+    [2, 5, 8, 1, 4, 3, 6, 7, 9, 0],
+];
+
+fn damm(digits: &[u8]) -> u8 {
+    digits.iter().fold(0u8, |interim, d| DAMM[usize::from(interim)][usize::from(*d)])
+}
+
+/// An app registration code: 11 random digits and a Damm check digit. Zeroized on drop;
+/// `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RegistrationCode(Zeroizing<String>);
+
+impl fmt::Debug for RegistrationCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RegistrationCode(<redacted>)")
+    }
+}
+
+impl RegistrationCode {
+    /// A new random code (issuer side).
+    pub fn generate() -> Result<Self, ProtocolError> {
+        let mut digits = Zeroizing::new(Vec::with_capacity(CODE_DIGITS));
+        let mut buf = Zeroizing::new([0u8; 32]);
+        while digits.len() < CODE_DIGITS - 1 {
+            random(&mut *buf)?;
+            // Rejection sampling keeps the digits uniform.
+            for b in buf.iter().filter(|b| **b < 250) {
+                if digits.len() < CODE_DIGITS - 1 {
+                    digits.push(b % 10);
+                }
+            }
+        }
+        let check = damm(&digits);
+        digits.push(check);
+        Ok(Self(Zeroizing::new(digits.iter().map(|d| char::from(b'0' + d)).collect())))
+    }
+
+    /// Parses what the customer typed: 12 digits, spaces and hyphens ignored. A wrong
+    /// check digit is refused here, before any network call.
+    pub fn parse(text: &str) -> Result<Self, ProtocolError> {
+        if text.len() > 64 {
+            return Err(ProtocolError::CodeFormat);
+        }
+        let mut digits = Zeroizing::new(Vec::with_capacity(CODE_DIGITS));
+        for c in text.chars() {
+            match c {
+                ' ' | '-' => {}
+                '0'..='9' => digits.push(c as u8 - b'0'),
+                _ => return Err(ProtocolError::CodeFormat),
+            }
+        }
+        if digits.len() != CODE_DIGITS {
+            return Err(ProtocolError::CodeFormat);
+        }
+        if damm(&digits) != 0 {
+            return Err(ProtocolError::CodeCheckDigit);
+        }
+        Ok(Self(Zeroizing::new(digits.iter().map(|d| char::from(b'0' + d)).collect())))
+    }
+
+    /// The 12 digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Grouped for display: `1234-5678-9012`.
+    pub fn display(&self) -> String {
+        let s = self.as_str();
+        format!("{}-{}-{}", &s[0..4], &s[4..8], &s[8..12])
+    }
+
+    /// The identifier the request carries (and the issuer stores instead of the code).
+    pub fn id(&self) -> [u8; 32] {
+        sha256(&[b"digital-otp/v1/code-id", self.0.as_bytes()])
+    }
+
+    /// The HKDF salt that binds the derived keys to this code. An issuer stores it (and
+    /// [`Self::id`]) instead of the code.
+    pub fn salt(&self) -> [u8; 32] {
+        sha256(&[b"digital-otp/v1/code-salt", self.0.as_bytes()])
+    }
+}
+
+// ---------------------------------------------------------------- device binding
+
+/// The phone number (E.164) and device id a credential is bound to.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Device {
+    phone: String,
+    device_id: String,
+}
+
+impl fmt::Debug for Device {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Device(<redacted>)")
+    }
+}
+
+/// Normalizes a phone number to E.164. Separators (space, `-`, `.`, parentheses) are
+/// ignored; `+CC…` and `00CC…` are international; a number starting with a single `0`
+/// is Korean domestic (`010-1234-5678` → `+821012345678`).
+pub fn normalize_phone(raw: &str) -> Result<String, ProtocolError> {
+    if raw.len() > 64 {
+        return Err(ProtocolError::PhoneNumber("too long"));
+    }
+    let compact: String = raw.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
+    let national_or_intl = if let Some(rest) = compact.strip_prefix('+') {
+        rest.to_string()
+    } else if let Some(rest) = compact.strip_prefix("00") {
+        rest.to_string()
+    } else if let Some(rest) = compact.strip_prefix('0') {
+        format!("82{rest}")
+    } else if compact.is_empty() {
+        return Err(ProtocolError::PhoneNumber("empty"));
+    } else {
+        return Err(ProtocolError::PhoneNumber("give the country code (+82…) or the leading 0"));
+    };
+    if !national_or_intl.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ProtocolError::PhoneNumber("only digits, spaces, hyphens, dots, parentheses and a leading + are allowed"));
+    }
+    if national_or_intl.starts_with('0') {
+        return Err(ProtocolError::PhoneNumber("a country code cannot start with 0"));
+    }
+    if !(8..=15).contains(&national_or_intl.len()) {
+        return Err(ProtocolError::PhoneNumber("an E.164 number has 8 to 15 digits"));
+    }
+    Ok(format!("+{national_or_intl}"))
+}
+
+impl Device {
+    /// Checks and normalizes a phone number and device id.
+    pub fn new(phone_number: &str, device_id: &str) -> Result<Self, ProtocolError> {
+        let phone = normalize_phone(phone_number)?;
+        let device_id = device_id.trim();
+        if device_id.is_empty() || device_id.chars().count() > 256 || device_id.chars().any(char::is_control) {
+            return Err(ProtocolError::DeviceId);
+        }
+        Ok(Self {
+            phone,
+            device_id: device_id.to_string(),
+        })
+    }
+
+    /// The E.164 phone number.
+    pub fn phone(&self) -> &str {
+        &self.phone
+    }
+
+    /// The salted hash stored (and sent) instead of the phone number and device id.
+    pub fn binding(&self, salt: &[u8; 16]) -> [u8; 32] {
+        sha256(&[b"digital-otp/v1/device", salt, self.phone.as_bytes(), self.device_id.as_bytes()])
+    }
+
+    /// Whether this device matches a stored binding (constant time).
+    pub fn matches(&self, salt: &[u8; 16], binding: &[u8; 32]) -> bool {
+        bool::from(subtle::ConstantTimeEq::ct_eq(self.binding(salt).as_slice(), binding.as_slice()))
+    }
+}
+
+// ---------------------------------------------------------------- OTP parameters
+
+/// The OTP parameters an issuer assigns to a credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtpParams {
+    /// Login code hash.
+    pub algorithm: Algorithm,
+    /// Login code digits.
+    pub digits: u8,
+    /// Login code period in seconds.
+    pub period: u64,
+    /// The OCRA suite of transaction codes: `QH64` with a timestamp, no C, P or S.
+    pub transaction_suite: OcraSuite,
+}
+
+impl OtpParams {
+    /// The standard parameters: 6-digit HMAC-SHA1 TOTP every 30 seconds for logins, and
+    /// [`DEFAULT_TRANSACTION_SUITE`] for transactions.
+    pub fn standard() -> Result<Self, ProtocolError> {
+        Ok(Self {
+            algorithm: Algorithm::Sha1,
+            digits: 6,
+            period: 30,
+            transaction_suite: transaction_suite(DEFAULT_TRANSACTION_SUITE)?,
+        })
+    }
+}
+
+/// Parses and checks a transaction suite: it must take a 64-hex-digit question (the
+/// SHA-256 of the canonical transaction) and a timestamp, and no counter, PIN or session.
+pub fn transaction_suite(text: &str) -> Result<OcraSuite, ProtocolError> {
+    let s: OcraSuite = text.parse().map_err(|_| ProtocolError::Field("transaction_suite"))?;
+    let ok = s.question_format() == QuestionFormat::Hex
+        && s.question_length() == 64
+        && s.timestamp().is_some()
+        && !s.uses_counter()
+        && s.pin_hash().is_none()
+        && s.session_length().is_none();
+    if !ok {
+        return Err(ProtocolError::Field("transaction_suite"));
+    }
+    Ok(s)
+}
+
+impl OtpParams {
+    fn check(&self) -> Result<(), ProtocolError> {
+        if !(MIN_DIGITS..=MAX_DIGITS).contains(&self.digits) {
+            return Err(ProtocolError::Field("digits"));
+        }
+        if self.period == 0 || self.period > otp::MAX_PERIOD {
+            return Err(ProtocolError::Field("period"));
+        }
+        Ok(())
+    }
+}
+
+/// The per-purpose keys derived from a credential's seed.
+pub struct CredentialKeys {
+    /// The TOTP key for login codes.
+    pub login: Secret,
+    /// The OCRA key for transaction codes.
+    pub transaction: Secret,
+}
+
+impl fmt::Debug for CredentialKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CredentialKeys(<redacted>)")
+    }
+}
+
+/// Derives the login and transaction keys from a seed, one HKDF output per purpose.
+pub fn derive_keys(seed: &[u8; 32], params: &OtpParams) -> Result<CredentialKeys, ProtocolError> {
+    let mut login = Zeroizing::new(vec![0u8; params.algorithm.output_len()]);
+    hkdf(b"digital-otp/v1/keys", seed, &[b"totp"], &mut login);
+    let mut tx = Zeroizing::new(vec![0u8; params.transaction_suite.algorithm().output_len()]);
+    hkdf(b"digital-otp/v1/keys", seed, &[b"ocra"], &mut tx);
+    Ok(CredentialKeys {
+        login: Secret::from_bytes(&login).map_err(|_| ProtocolError::Crypto)?,
+        transaction: Secret::from_bytes(&tx).map_err(|_| ProtocolError::Crypto)?,
+    })
+}
+
+/// The TOTP for a credential's login codes.
+pub fn login_totp(keys: &CredentialKeys, params: &OtpParams) -> Result<Totp, ProtocolError> {
+    Totp::new(&keys.login, params.algorithm, params.digits, params.period, 0).map_err(|_| ProtocolError::Field("period"))
+}
+
+// ---------------------------------------------------------------- messages
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestMessage {
+    protocol: String,
+    version: u32,
+    #[serde(rename = "type")]
+    kind: String,
+    code_id: String,
+    app_key: String,
+    device_binding: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResponseMessage {
+    protocol: String,
+    version: u32,
+    #[serde(rename = "type")]
+    kind: String,
+    issuer_key: String,
+    serial_number: String,
+    institution_id: String,
+    institution_name: String,
+    algorithm: String,
+    digits: u8,
+    period: u64,
+    transaction_suite: String,
+    valid_until: u64,
+    issuer_time: u64,
+    confirmation: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ErrorMessage {
+    protocol: String,
+    version: u32,
+    #[serde(rename = "type")]
+    kind: String,
+    error: RejectReason,
+}
+
+fn envelope_kind(bytes: &[u8]) -> Result<String, ProtocolError> {
+    if bytes.len() > MAX_MESSAGE_BYTES {
+        return Err(ProtocolError::TooLarge);
+    }
+    #[derive(Deserialize)]
+    struct Peek {
+        protocol: Option<String>,
+        version: Option<u32>,
+        #[serde(rename = "type")]
+        kind: Option<String>,
+    }
+    let peek: Peek = serde_json::from_slice(bytes).map_err(|e| ProtocolError::Malformed(json_reason(&e)))?;
+    if peek.protocol.as_deref() != Some(PROTOCOL) || peek.version != Some(VERSION) {
+        return Err(ProtocolError::Version);
+    }
+    peek.kind.ok_or(ProtocolError::Field("type"))
+}
+
+/// A serde error's category and position, without echoing the input.
+fn json_reason(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Io => "unreadable",
+        Category::Syntax => "not valid JSON",
+        Category::Data => "missing, unknown or mistyped field",
+        Category::Eof => "truncated",
+    };
+    format!("{what} (line {}, column {})", e.line(), e.column())
+}
+
+fn check_text(value: &str, max: usize, field: &'static str, ident: bool) -> Result<(), ProtocolError> {
+    let ok = !value.is_empty()
+        && value.chars().count() <= max
+        && if ident {
+            value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        } else {
+            !value.chars().any(char::is_control) && value.trim() == value
+        };
+    if ok {
+        Ok(())
+    } else {
+        Err(ProtocolError::Field(field))
+    }
+}
+
+/// A parsed registration request (issuer side).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// The registration code's id (SHA-256 based); the issuer looks the code up by it.
+    pub code_id: [u8; 32],
+    /// The app's X25519 public key.
+    pub app_key: [u8; 32],
+    /// The salted hash of the phone number and device id.
+    pub device_binding: [u8; 32],
+}
+
+impl Request {
+    /// Parses a request message.
+    pub fn parse(bytes: &[u8]) -> Result<Self, ProtocolError> {
+        if envelope_kind(bytes)? != "request" {
+            return Err(ProtocolError::Field("type"));
+        }
+        let m: RequestMessage = serde_json::from_slice(bytes).map_err(|e| ProtocolError::Malformed(json_reason(&e)))?;
+        Ok(Self {
+            code_id: unhex(&m.code_id, "code_id")?,
+            app_key: unhex(&m.app_key, "app_key")?,
+            device_binding: unhex(&m.device_binding, "device_binding")?,
+        })
+    }
+
+    /// Encodes the request message.
+    pub fn encode(&self) -> Vec<u8> {
+        let m = RequestMessage {
+            protocol: PROTOCOL.into(),
+            version: VERSION,
+            kind: "request".into(),
+            code_id: hex(&self.code_id),
+            app_key: hex(&self.app_key),
+            device_binding: hex(&self.device_binding),
+        };
+        serde_json::to_vec(&m).unwrap_or_default()
+    }
+}
+
+/// What the issuer tells the app about the new credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// The credential's serial number.
+    pub serial_number: String,
+    /// The institution's id (letters, digits, `-`, `_`, `.`; at most 32).
+    pub institution_id: String,
+    /// The institution's display name.
+    pub institution_name: String,
+    /// OTP parameters.
+    pub params: OtpParams,
+    /// End of validity (Unix seconds, issuer clock).
+    pub valid_until: u64,
+    /// The issuer's clock when it answered (Unix seconds).
+    pub issuer_time: u64,
+}
+
+impl Grant {
+    fn check(&self) -> Result<(), ProtocolError> {
+        check_text(&self.serial_number, 32, "serial_number", true)?;
+        check_text(&self.institution_id, 32, "institution_id", true)?;
+        check_text(&self.institution_name, 100, "institution_name", false)?;
+        self.params.check()?;
+        if self.valid_until <= self.issuer_time {
+            return Err(ProtocolError::Field("valid_until"));
+        }
+        Ok(())
+    }
+}
+
+fn transcript(request: &Request, issuer_key: &[u8; 32], g: &Grant) -> [u8; 32] {
+    sha256(&[
+        b"digital-otp/v1/transcript",
+        &request.code_id,
+        &request.app_key,
+        &request.device_binding,
+        issuer_key,
+        g.serial_number.as_bytes(),
+        g.institution_id.as_bytes(),
+        g.institution_name.as_bytes(),
+        g.params.algorithm.name().as_bytes(),
+        &[g.params.digits],
+        &g.params.period.to_be_bytes(),
+        g.params.transaction_suite.as_str().as_bytes(),
+        &g.valid_until.to_be_bytes(),
+        &g.issuer_time.to_be_bytes(),
+    ])
+}
+
+/// The seed and the confirmation key from the key agreement.
+fn key_schedule(
+    shared: &[u8],
+    salt: &[u8; 32],
+    transcript: &[u8; 32],
+) -> (Zeroizing<[u8; 32]>, Zeroizing<[u8; 32]>) {
+    let mut seed = Zeroizing::new([0u8; 32]);
+    let mut confirm = Zeroizing::new([0u8; 32]);
+    hkdf(salt, shared, &[b"digital-otp/v1/seed", transcript], &mut *seed);
+    hkdf(salt, shared, &[b"digital-otp/v1/confirm", transcript], &mut *confirm);
+    (seed, confirm)
+}
+
+fn confirmation(confirm_key: &[u8; 32], transcript: &[u8; 32]) -> [u8; 32] {
+    let key = hmac::Key::new(hmac::HMAC_SHA256, confirm_key);
+    let tag = hmac::sign(&key, transcript);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(tag.as_ref());
+    out
+}
+
+/// The app's half of a registration in progress: the ephemeral private key lives only
+/// in memory and is consumed when the response arrives.
+pub struct PendingRegistration {
+    code: RegistrationCode,
+    private_key: EphemeralPrivateKey,
+    request: Request,
+    /// The salt of the device binding.
+    pub device_salt: [u8; 16],
+}
+
+impl fmt::Debug for PendingRegistration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PendingRegistration(<redacted>)")
+    }
+}
+
+/// A registration the app completed: the seed and what the issuer granted.
+pub struct Completed {
+    /// The seed (both sides derived it).
+    pub seed: Zeroizing<[u8; 32]>,
+    /// The credential's details.
+    pub grant: Grant,
+    /// The salted device binding sent to the issuer.
+    pub device_binding: [u8; 32],
+    /// Its salt.
+    pub device_salt: [u8; 16],
+}
+
+impl fmt::Debug for Completed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Completed").field("grant", &self.grant).finish_non_exhaustive()
+    }
+}
+
+impl PendingRegistration {
+    /// Starts a registration: returns the pending state and the request bytes to send.
+    pub fn begin(code: RegistrationCode, device: &Device) -> Result<(Self, Vec<u8>), ProtocolError> {
+        let rng = SystemRandom::new();
+        let private_key = EphemeralPrivateKey::generate(&X25519, &rng).map_err(|_| ProtocolError::Crypto)?;
+        let public = private_key.compute_public_key().map_err(|_| ProtocolError::Crypto)?;
+        let mut app_key = [0u8; 32];
+        app_key.copy_from_slice(public.as_ref());
+        let mut device_salt = [0u8; 16];
+        random(&mut device_salt)?;
+        let request = Request {
+            code_id: code.id(),
+            app_key,
+            device_binding: device.binding(&device_salt),
+        };
+        let bytes = request.encode();
+        Ok((Self { code, private_key, request, device_salt }, bytes))
+    }
+
+    /// Finishes with the issuer's response: checks it, agrees on the seed and checks the
+    /// issuer's key confirmation. Consumes the ephemeral key.
+    pub fn complete(self, response: &[u8]) -> Result<Completed, ProtocolError> {
+        match envelope_kind(response)?.as_str() {
+            "response" => {}
+            "error" => {
+                let m: ErrorMessage =
+                    serde_json::from_slice(response).map_err(|e| ProtocolError::Malformed(json_reason(&e)))?;
+                return Err(ProtocolError::Rejected(m.error));
+            }
+            _ => return Err(ProtocolError::Field("type")),
+        }
+        let m: ResponseMessage = serde_json::from_slice(response).map_err(|e| ProtocolError::Malformed(json_reason(&e)))?;
+        let issuer_key: [u8; 32] = unhex(&m.issuer_key, "issuer_key")?;
+        let tag: [u8; 32] = unhex(&m.confirmation, "confirmation")?;
+        let grant = Grant {
+            serial_number: m.serial_number,
+            institution_id: m.institution_id,
+            institution_name: m.institution_name,
+            params: OtpParams {
+                algorithm: m.algorithm.parse().map_err(|_| ProtocolError::Field("algorithm"))?,
+                digits: m.digits,
+                period: m.period,
+                transaction_suite: transaction_suite(&m.transaction_suite)?,
+            },
+            valid_until: m.valid_until,
+            issuer_time: m.issuer_time,
+        };
+        grant.check()?;
+        let t = transcript(&self.request, &issuer_key, &grant);
+        let salt = self.code.salt();
+        let (seed, confirm) = agreement::agree_ephemeral(
+            self.private_key,
+            &UnparsedPublicKey::new(&X25519, issuer_key),
+            |shared| key_schedule(shared, &salt, &t),
+        )
+        .map_err(|_| ProtocolError::Field("issuer_key"))?;
+        let expected = confirmation(&confirm, &t);
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(expected.as_slice(), tag.as_slice())) {
+            return Err(ProtocolError::Confirmation);
+        }
+        Ok(Completed {
+            seed,
+            grant,
+            device_binding: self.request.device_binding,
+            device_salt: self.device_salt,
+        })
+    }
+}
+
+/// The issuer's half: given a parsed request whose code the issuer has found by its
+/// `code_id`, that code's salt ([`RegistrationCode::salt`], which the issuer stored
+/// instead of the code) and the grant, returns the response bytes and the seed.
+pub fn accept(
+    request: &Request,
+    code_salt: &[u8; 32],
+    grant: &Grant,
+) -> Result<(Vec<u8>, Zeroizing<[u8; 32]>), ProtocolError> {
+    grant.check()?;
+    let rng = SystemRandom::new();
+    let private_key = EphemeralPrivateKey::generate(&X25519, &rng).map_err(|_| ProtocolError::Crypto)?;
+    let public = private_key.compute_public_key().map_err(|_| ProtocolError::Crypto)?;
+    let mut issuer_key = [0u8; 32];
+    issuer_key.copy_from_slice(public.as_ref());
+    let t = transcript(request, &issuer_key, grant);
+    let (seed, confirm) = agreement::agree_ephemeral(
+        private_key,
+        &UnparsedPublicKey::new(&X25519, request.app_key),
+        |shared| key_schedule(shared, code_salt, &t),
+    )
+    .map_err(|_| ProtocolError::Field("app_key"))?;
+    let m = ResponseMessage {
+        protocol: PROTOCOL.into(),
+        version: VERSION,
+        kind: "response".into(),
+        issuer_key: hex(&issuer_key),
+        serial_number: grant.serial_number.clone(),
+        institution_id: grant.institution_id.clone(),
+        institution_name: grant.institution_name.clone(),
+        algorithm: grant.params.algorithm.name().into(),
+        digits: grant.params.digits,
+        period: grant.params.period,
+        transaction_suite: grant.params.transaction_suite.to_string(),
+        valid_until: grant.valid_until,
+        issuer_time: grant.issuer_time,
+        confirmation: hex(&confirmation(&confirm, &t)),
+    };
+    let bytes = serde_json::to_vec(&m).map_err(|e| ProtocolError::Malformed(json_reason(&e)))?;
+    Ok((bytes, seed))
+}
+
+/// An error message the issuer sends instead of a response.
+pub fn reject(reason: RejectReason) -> Vec<u8> {
+    let m = ErrorMessage {
+        protocol: PROTOCOL.into(),
+        version: VERSION,
+        kind: "error".into(),
+        error: reason,
+    };
+    serde_json::to_vec(&m).unwrap_or_default()
+}
+
+/// SHA-256 of arbitrary bytes (for callers that need a plain digest).
+pub fn sha256_plain(data: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest(&SHA256, data).as_ref());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant() -> Grant {
+        Grant {
+            serial_number: "DOTP-0001".into(),
+            institution_id: "bank-a".into(),
+            institution_name: "Bank A".into(),
+            params: OtpParams::standard().unwrap(),
+            valid_until: 2_000_000_000,
+            issuer_time: 1_700_000_000,
+        }
+    }
+
+    fn device() -> Device {
+        Device::new("010-1234-5678", "device-1").unwrap()
+    }
+
+    #[test]
+    fn default_suite_is_valid() {
+        assert!(transaction_suite(DEFAULT_TRANSACTION_SUITE).is_ok());
+        for bad in ["OCRA-1:HOTP-SHA256-8:QN08-T30S", "OCRA-1:HOTP-SHA256-8:QH64", "OCRA-1:HOTP-SHA256-8:C-QH64-T30S"] {
+            assert!(transaction_suite(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn codes_have_a_check_digit_that_catches_typos() {
+        for _ in 0..50 {
+            let code = RegistrationCode::generate().unwrap();
+            assert_eq!(code.as_str().len(), 12);
+            assert_eq!(RegistrationCode::parse(&code.display()).unwrap(), code);
+            let digits: Vec<u8> = code.as_str().bytes().collect();
+            for i in 0..12 {
+                let mut t = digits.clone();
+                t[i] = b'0' + (t[i] - b'0' + 1) % 10;
+                let typo = String::from_utf8(t).unwrap();
+                assert_eq!(RegistrationCode::parse(&typo).unwrap_err(), ProtocolError::CodeCheckDigit);
+            }
+            for i in 0..11 {
+                let mut t = digits.clone();
+                if t[i] != t[i + 1] {
+                    t.swap(i, i + 1);
+                    let typo = String::from_utf8(t).unwrap();
+                    assert_eq!(RegistrationCode::parse(&typo).unwrap_err(), ProtocolError::CodeCheckDigit);
+                }
+            }
+        }
+        for bad in ["", "12345", "1234567890123", "12345678901a", "１２３４５６７８９０１２"] {
+            assert_eq!(RegistrationCode::parse(bad).unwrap_err(), ProtocolError::CodeFormat, "{bad}");
+        }
+        assert!(!format!("{:?}", RegistrationCode::generate().unwrap()).chars().any(|c| c.is_ascii_digit()));
+    }
+
+    #[test]
+    fn phone_numbers_normalize_to_e164() {
+        for (raw, want) in [
+            ("010-1234-5678", "+821012345678"),
+            ("010 1234 5678", "+821012345678"),
+            ("+82 10-1234-5678", "+821012345678"),
+            ("0082-10-1234-5678", "+821012345678"),
+            ("(02) 123-4567", "+8221234567"),
+            ("+1 (650) 253-0000", "+16502530000"),
+        ] {
+            assert_eq!(normalize_phone(raw).unwrap(), want, "{raw}");
+        }
+        for bad in ["", "1234", "+0 123456789", "010-1234-567x", "+1234567890123456", "+82 10"] {
+            assert!(normalize_phone(bad).is_err(), "{bad}");
+        }
+        assert!(Device::new("010-1234-5678", "").is_err());
+        assert!(Device::new("010-1234-5678", "a\nb").is_err());
+        assert!(Device::new("010-1234-5678", &"x".repeat(257)).is_err());
+    }
+
+    #[test]
+    fn both_sides_derive_the_same_seed() {
+        let code = RegistrationCode::generate().unwrap();
+        let (pending, request) = PendingRegistration::begin(code.clone(), &device()).unwrap();
+        let req = Request::parse(&request).unwrap();
+        assert_eq!(req.code_id, code.id());
+        let (response, issuer_seed) = accept(&req, &code.salt(), &grant()).unwrap();
+        let done = pending.complete(&response).unwrap();
+        assert_eq!(*done.seed, *issuer_seed);
+        assert_eq!(done.grant, grant());
+        assert!(device().matches(&done.device_salt, &done.device_binding));
+        assert!(!Device::new("010-1234-5679", "device-1").unwrap().matches(&done.device_salt, &done.device_binding));
+        // Nothing secret on the wire.
+        let wire = String::from_utf8(response).unwrap() + &String::from_utf8(request).unwrap();
+        assert!(!wire.contains(&hex(&*issuer_seed)));
+        assert!(!wire.contains(code.as_str()));
+        assert!(!wire.contains("1234-5678") && !wire.contains("device-1"));
+    }
+
+    #[test]
+    fn replay_under_another_code_or_device_fails_confirmation() {
+        let code = RegistrationCode::generate().unwrap();
+        let other = RegistrationCode::generate().unwrap();
+        // The issuer sees the request with another code's id (an attacker swapped it).
+        let (pending, request) = PendingRegistration::begin(code.clone(), &device()).unwrap();
+        let mut req = Request::parse(&request).unwrap();
+        req.code_id = other.id();
+        let (response, _) = accept(&req, &other.salt(), &grant()).unwrap();
+        assert_eq!(pending.complete(&response).unwrap_err(), ProtocolError::Confirmation);
+        // Another device binding.
+        let (pending, request) = PendingRegistration::begin(code.clone(), &device()).unwrap();
+        let mut req = Request::parse(&request).unwrap();
+        req.device_binding = [0u8; 32];
+        let (response, _) = accept(&req, &code.salt(), &grant()).unwrap();
+        assert_eq!(pending.complete(&response).unwrap_err(), ProtocolError::Confirmation);
+    }
+
+    #[test]
+    fn tampered_responses_are_refused() {
+        let code = RegistrationCode::generate().unwrap();
+        let (pending, request) = PendingRegistration::begin(code.clone(), &device()).unwrap();
+        let (response, _) = accept(&Request::parse(&request).unwrap(), &code.salt(), &grant()).unwrap();
+        let text = String::from_utf8(response.clone()).unwrap();
+        let tampered = text.replace("\"digits\":6", "\"digits\":8");
+        assert_ne!(tampered, text);
+        // `complete` consumes the pending registration, so each case needs a fresh one;
+        // the parse-level checks happen before the key agreement.
+        let cases: Vec<(Vec<u8>, fn(&ProtocolError) -> bool)> = vec![
+            (tampered.into_bytes(), |e| *e == ProtocolError::Confirmation),
+            (text.replace("Bank A", "Bank B").into_bytes(), |e| *e == ProtocolError::Confirmation),
+            (response[..response.len() - 5].to_vec(), |e| matches!(e, ProtocolError::Malformed(_))),
+            (b"not json".to_vec(), |e| matches!(e, ProtocolError::Malformed(_))),
+            (text.replace("\"version\":1", "\"version\":2").into_bytes(), |e| *e == ProtocolError::Version),
+            (text.replace("\"digits\":6", "\"digits\":6,\"extra\":1").into_bytes(), |e| matches!(e, ProtocolError::Malformed(_))),
+            (text.replace("\"digits\":6", "\"digits\":5").into_bytes(), |e| *e == ProtocolError::Field("digits")),
+            (text.replace("bank-a", "bank/a").into_bytes(), |e| *e == ProtocolError::Field("institution_id")),
+            (vec![b' '; MAX_MESSAGE_BYTES + 1], |e| *e == ProtocolError::TooLarge),
+            (reject(RejectReason::ExpiredCode), |e| *e == ProtocolError::Rejected(RejectReason::ExpiredCode)),
+        ];
+        drop(pending);
+        for (bytes, check) in cases {
+            let (pending, _) = PendingRegistration::begin(code.clone(), &device()).unwrap();
+            let err = pending.complete(&bytes).unwrap_err();
+            assert!(check(&err), "{err:?}");
+        }
+    }
+
+    #[test]
+    fn malformed_requests_are_refused() {
+        let code = RegistrationCode::generate().unwrap();
+        let (_, request) = PendingRegistration::begin(code, &device()).unwrap();
+        let text = String::from_utf8(request).unwrap();
+        assert!(Request::parse(text.as_bytes()).is_ok());
+        for bad in [
+            text.replace("\"request\"", "\"response\""),
+            text.replace("\"app_key\":\"", "\"app_key\":\"zz"),
+            text.replace("\"app_key\":\"", "\"app_key\":\"00"),
+            text[..20].to_string(),
+            "{}".to_string(),
+            "[]".to_string(),
+        ] {
+            assert!(Request::parse(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn keys_per_purpose_differ() {
+        let keys = derive_keys(&[5u8; 32], &OtpParams::standard().unwrap()).unwrap();
+        assert_eq!(keys.login.len(), 20);
+        assert_eq!(keys.transaction.len(), 32);
+        assert_ne!(keys.login.expose(), &keys.transaction.expose()[..20]);
+    }
+}

@@ -1,0 +1,241 @@
+//! Transfers bound to a code (OCRA, RFC 6287).
+//!
+//! The canonical encoding, shared by the app and the issuer, is UTF-8 text with one
+//! field per line, each line ending in `\n`, in this order:
+//!
+//! ```text
+//! DOTP-TX/1
+//! amount:<amount in minor units, decimal, no leading zeros>
+//! currency:<ISO 4217 code, upper case>
+//! payee_account:<account with spaces and hyphens removed>
+//! payee_name:<name, trimmed, inner runs of whitespace collapsed to one space>
+//! memo:<memo, trimmed and collapsed the same way; empty if none>
+//! ```
+//!
+//! The OCRA question is the SHA-256 of those bytes as 64 upper-case hex digits, for a
+//! `QH64` suite with a timestamp (by default `OCRA-1:HOTP-SHA256-8:QH64-T30S`). A code
+//! therefore verifies only for exactly the same amount, currency, payee account, payee
+//! name and memo. Names are compared as given after the whitespace rules above (no
+//! Unicode normalization): both sides must pass the same text.
+
+use std::fmt::Write as _;
+
+/// Why a transaction was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransactionError {
+    /// Amount zero.
+    #[error("the amount must be greater than zero")]
+    Amount,
+    /// Currency not three ASCII letters.
+    #[error("the currency must be a three-letter ISO 4217 code")]
+    Currency,
+    /// Account empty, too long, or with characters other than letters and digits.
+    #[error("the payee account must be 1 to 34 letters or digits (spaces and hyphens are ignored)")]
+    Account,
+    /// Name empty, too long, or with control characters.
+    #[error("the payee name must be 1 to 100 characters without control characters")]
+    Name,
+    /// Memo too long or with control characters.
+    #[error("the memo must be at most 100 characters without control characters")]
+    Memo,
+}
+
+/// A transfer to confirm with a code.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Transaction {
+    /// Amount in minor units (won for KRW, cents for USD).
+    pub amount_minor: u64,
+    /// ISO 4217 currency code.
+    pub currency: String,
+    /// The payee's account number.
+    pub payee_account: String,
+    /// The payee's name.
+    pub payee_name: String,
+    /// An optional memo.
+    pub memo: Option<String>,
+}
+
+impl std::fmt::Debug for Transaction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Account numbers and names are personal data: keep them out of logs.
+        f.debug_struct("Transaction")
+            .field("amount_minor", &self.amount_minor)
+            .field("currency", &self.currency)
+            .finish_non_exhaustive()
+    }
+}
+
+fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A checked, normalized transaction.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Canonical {
+    amount_minor: u64,
+    currency: String,
+    account: String,
+    name: String,
+    memo: String,
+}
+
+impl Transaction {
+    /// Checks and normalizes the fields.
+    pub fn canonical(&self) -> Result<Canonical, TransactionError> {
+        if self.amount_minor == 0 {
+            return Err(TransactionError::Amount);
+        }
+        let currency = self.currency.trim().to_ascii_uppercase();
+        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(TransactionError::Currency);
+        }
+        let account: String = self.payee_account.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        if account.is_empty() || account.len() > 34 || !account.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(TransactionError::Account);
+        }
+        let name = collapse(&self.payee_name);
+        if name.is_empty() || name.chars().count() > 100 || self.payee_name.chars().any(|c| c.is_control() && !c.is_whitespace()) {
+            return Err(TransactionError::Name);
+        }
+        let memo = self.memo.as_deref().map(collapse).unwrap_or_default();
+        if memo.chars().count() > 100 || self.memo.as_deref().unwrap_or("").chars().any(|c| c.is_control() && !c.is_whitespace()) {
+            return Err(TransactionError::Memo);
+        }
+        Ok(Canonical {
+            amount_minor: self.amount_minor,
+            currency,
+            account,
+            name,
+            memo,
+        })
+    }
+}
+
+/// Digits after the decimal point for a currency (ISO 4217); 2 if unknown.
+fn minor_digits(currency: &str) -> u32 {
+    match currency {
+        "KRW" | "JPY" | "VND" | "CLP" | "ISK" | "PYG" | "UGX" | "XAF" | "XOF" => 0,
+        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+        _ => 2,
+    }
+}
+
+fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl std::fmt::Debug for Canonical {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Canonical").field("amount_minor", &self.amount_minor).finish_non_exhaustive()
+    }
+}
+
+impl Canonical {
+    /// The canonical bytes (see the module documentation).
+    pub fn encode(&self) -> String {
+        format!(
+            "DOTP-TX/1\namount:{}\ncurrency:{}\npayee_account:{}\npayee_name:{}\nmemo:{}\n",
+            self.amount_minor, self.currency, self.account, self.name, self.memo
+        )
+    }
+
+    /// The OCRA question: SHA-256 of the canonical bytes, 64 upper-case hex digits.
+    pub fn question(&self) -> String {
+        let digest = crate::enrollment::sha256_plain(self.encode().as_bytes());
+        let mut q = String::with_capacity(64);
+        for b in digest {
+            let _ = write!(q, "{b:02X}");
+        }
+        q
+    }
+
+    /// The amount for display: `KRW 1,500,000`, `USD 12.50`.
+    pub fn amount_display(&self) -> String {
+        let d = minor_digits(&self.currency);
+        let unit = 10u64.pow(d);
+        let whole = group_thousands(self.amount_minor / unit);
+        if d == 0 {
+            format!("{} {whole}", self.currency)
+        } else {
+            format!("{} {whole}.{:0width$}", self.currency, self.amount_minor % unit, width = d as usize)
+        }
+    }
+
+    /// What the app must show before the customer confirms:
+    /// `Transfer KRW 1,500,000 to 홍길동 (account 110123456789)`, plus `, memo: …`.
+    pub fn summary(&self) -> String {
+        let mut s = format!("Transfer {} to {} (account {})", self.amount_display(), self.name, self.account);
+        if !self.memo.is_empty() {
+            let _ = write!(s, ", memo: {}", self.memo);
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tx() -> Transaction {
+        Transaction {
+            amount_minor: 1_500_000,
+            currency: "krw".into(),
+            payee_account: "110-123-456789".into(),
+            payee_name: "  홍길동  ".into(),
+            memo: None,
+        }
+    }
+
+    #[test]
+    fn canonical_encoding_is_documented_text() {
+        let c = tx().canonical().unwrap();
+        assert_eq!(
+            c.encode(),
+            "DOTP-TX/1\namount:1500000\ncurrency:KRW\npayee_account:110123456789\npayee_name:홍길동\nmemo:\n"
+        );
+        assert_eq!(c.question().len(), 64);
+        assert_eq!(c.summary(), "Transfer KRW 1,500,000 to 홍길동 (account 110123456789)");
+        let usd = Transaction { amount_minor: 1250, currency: "USD".into(), memo: Some(" rent  june ".into()), ..tx() };
+        assert_eq!(usd.canonical().unwrap().summary(), "Transfer USD 12.50 to 홍길동 (account 110123456789), memo: rent june");
+    }
+
+    #[test]
+    fn equivalent_spellings_share_a_question_and_changes_do_not() {
+        let base = tx().canonical().unwrap().question();
+        let same = Transaction { payee_account: "110 123 456789".into(), currency: "KRW".into(), payee_name: "홍길동".into(), ..tx() };
+        assert_eq!(same.canonical().unwrap().question(), base);
+        for changed in [
+            Transaction { amount_minor: 1_500_001, ..tx() },
+            Transaction { currency: "USD".into(), ..tx() },
+            Transaction { payee_account: "110123456788".into(), ..tx() },
+            Transaction { payee_name: "홍길순".into(), ..tx() },
+            Transaction { memo: Some("x".into()), ..tx() },
+        ] {
+            assert_ne!(changed.canonical().unwrap().question(), base);
+        }
+    }
+
+    #[test]
+    fn bad_fields() {
+        assert_eq!(Transaction { amount_minor: 0, ..tx() }.canonical().unwrap_err(), TransactionError::Amount);
+        for c in ["", "KR", "KRWW", "K1W", "원화"] {
+            assert_eq!(Transaction { currency: c.into(), ..tx() }.canonical().unwrap_err(), TransactionError::Currency);
+        }
+        for a in ["", "--", "12/34", &"1".repeat(35)] {
+            assert_eq!(Transaction { payee_account: a.into(), ..tx() }.canonical().unwrap_err(), TransactionError::Account);
+        }
+        for n in ["", "   ", "a\u{0}b", &"가".repeat(101)] {
+            assert_eq!(Transaction { payee_name: n.into(), ..tx() }.canonical().unwrap_err(), TransactionError::Name);
+        }
+        assert_eq!(Transaction { memo: Some("m".repeat(101)), ..tx() }.canonical().unwrap_err(), TransactionError::Memo);
+        assert!(!format!("{:?}", tx()).contains("홍길동"));
+    }
+}
