@@ -10,8 +10,8 @@ scripts/setup.sh
 
 echo "== Rust"
 export DOTP_REQUIRE_OATHTOOL=1
-cargo test --features cli,issuer --all-targets
-cargo test --features cli,issuer --doc
+cargo test --features cli,issuer,keyring --all-targets
+cargo test --features cli,issuer,keyring --doc
 
 echo "== Kotlin"
 scripts/test-kotlin.sh

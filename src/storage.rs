@@ -28,6 +28,9 @@ use zeroize::Zeroizing;
 
 use crate::error::HostError;
 
+#[cfg(feature = "keyring")]
+pub mod keyring_store;
+
 /// Key-value storage the app provides, backed by the platform keystore.
 ///
 /// Contract: `write` replaces the value atomically (a reader sees the old or the new
