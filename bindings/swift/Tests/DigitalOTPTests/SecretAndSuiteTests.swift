@@ -1,0 +1,95 @@
+import DigitalOTP
+import Foundation
+import XCTest
+
+/// OtpSecret generation, decoding and redaction; OCRA suite information; hash names.
+final class SecretAndSuiteTests: XCTestCase {
+    func testGenerateIs160BitsAndRedacted() throws {
+        let secret = try OtpSecret.generate()
+        XCTAssertEqual(secret.byteLength(), 20)
+        let encoded = secret.toBase32()
+        XCTAssertEqual(encoded.count, 32)
+        XCTAssertEqual(secret.description, "<redacted secret>")
+        for text in [String(describing: secret), String(reflecting: secret), "\(secret)"] {
+            XCTAssertFalse(text.contains(encoded))
+            XCTAssertFalse(text.contains(String(encoded.prefix(8))))
+        }
+        XCTAssertEqual(try OtpSecret.fromBase32(text: encoded), secret)
+        XCTAssertNotEqual(try OtpSecret.generate(), secret)
+    }
+
+    func testGenerateWithLength() throws {
+        XCTAssertEqual(try OtpSecret.generateWithLength(byteLength: 32).byteLength(), 32)
+        XCTAssertEqual(try OtpSecret.generateWithLength(byteLength: 64).byteLength(), 64)
+    }
+
+    func testDecodersAgreeAndEquality() throws {
+        let fromHex = try OtpSecret.fromHex(text: Keys.sha1Hex)
+        let fromUpperHex = try OtpSecret.fromHex(text: Keys.sha1Hex.uppercased())
+        let fromBytes = try OtpSecret.fromBytes(bytes: Data("12345678901234567890".utf8))
+        let fromBase32 = try OtpSecret.fromBase32(text: "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")
+        XCTAssertEqual(fromHex, fromUpperHex)
+        XCTAssertEqual(fromHex, fromBytes)
+        XCTAssertEqual(fromHex, fromBase32)
+        XCTAssertEqual(fromHex.byteLength(), 20)
+        XCTAssertNotEqual(fromHex, try OtpSecret.fromHex(text: Keys.sha256Hex))
+    }
+
+    func testBase32ToleratesCaseSpacesHyphensAndPadding() throws {
+        for text in ["jbswy3dpehpk3pxp", "JBSW Y3DP EHPK 3PXP", "JBSW-Y3DP-EHPK-3PXP"] {
+            let secret = try OtpSecret.fromBase32(text: text)
+            XCTAssertEqual(secret.toBase32(), Keys.exampleBase32, text)
+            XCTAssertEqual(secret.byteLength(), 10, text)
+        }
+        // 12 bytes 01...0c: 20 base32 characters and 4 padding characters.
+        let padded = "AEBAGBAFAYDQQCIKBMGA===="
+        let secret = try OtpSecret.fromBase32(text: padded)
+        XCTAssertEqual(secret, try OtpSecret.fromBytes(bytes: Data((1...12).map { UInt8($0) })))
+        XCTAssertEqual(secret.toBase32(), "AEBAGBAFAYDQQCIKBMGA")
+    }
+
+    func testHashAlgorithmFromName() throws {
+        let cases: [(name: String, expected: HashAlgorithm)] = [
+            ("SHA1", .sha1), ("sha1", .sha1), ("SHA-256", .sha256), ("sha256", .sha256), ("Sha512", .sha512),
+        ]
+        for c in cases {
+            XCTAssertEqual(try hashAlgorithmFromName(name: c.name), c.expected, c.name)
+        }
+    }
+
+    func testOcraSuiteInfo() throws {
+        let cases: [OcraSuiteInfo] = [
+            OcraSuiteInfo(
+                suite: "OCRA-1:HOTP-SHA1-6:QN08", algorithm: .sha1, digits: 6, usesCounter: false,
+                questionFormat: .numeric, questionLength: 8, pinHash: nil, sessionLength: nil, timeStepSeconds: nil
+            ),
+            OcraSuiteInfo(
+                suite: "OCRA-1:HOTP-SHA256-8:C-QN08-PSHA1", algorithm: .sha256, digits: 8, usesCounter: true,
+                questionFormat: .numeric, questionLength: 8, pinHash: .sha1, sessionLength: nil, timeStepSeconds: nil
+            ),
+            OcraSuiteInfo(
+                suite: "OCRA-1:HOTP-SHA512-8:QA10-T1M", algorithm: .sha512, digits: 8, usesCounter: false,
+                questionFormat: .alphanumeric, questionLength: 10, pinHash: nil, sessionLength: nil, timeStepSeconds: 60
+            ),
+            OcraSuiteInfo(
+                suite: "OCRA-1:HOTP-SHA256-10:C-QH64-PSHA512-S512-T48H", algorithm: .sha256, digits: 10, usesCounter: true,
+                questionFormat: .hex, questionLength: 64, pinHash: .sha512, sessionLength: 512, timeStepSeconds: 172_800  // 48 hours
+            ),
+            OcraSuiteInfo(
+                suite: "OCRA-1:HOTP-SHA1-4:QA04-S001-T30S", algorithm: .sha1, digits: 4, usesCounter: false,
+                questionFormat: .alphanumeric, questionLength: 4, pinHash: nil, sessionLength: 1, timeStepSeconds: 30
+            ),
+        ]
+        for expected in cases {
+            XCTAssertEqual(try parseOcraSuite(suite: expected.suite), expected)
+            let ocra = try Ocra(suite: expected.suite, key: try OtpSecret.fromHex(text: Keys.sha256Hex))
+            XCTAssertEqual(ocra.suite(), expected)
+            let steps = ocra.timeStepsAt(unixTime: 1_206_446_790)
+            if let stepSeconds = expected.timeStepSeconds {
+                XCTAssertEqual(steps, 1_206_446_790 / stepSeconds, expected.suite)
+            } else {
+                XCTAssertNil(steps, expected.suite)
+            }
+        }
+    }
+}
