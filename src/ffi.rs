@@ -506,8 +506,8 @@ impl OtpAuthUri {
         Ok(Arc::new(Self { inner }))
     }
 
-    /// An HOTP URI (digits default 6). Bad fields are `InvalidParameter`.
-    #[uniffi::constructor(default(digits = 6))]
+    /// An HOTP URI (digits default 6, counter 0). Bad fields are `InvalidParameter`.
+    #[uniffi::constructor(default(digits = 6, counter = 0))]
     pub fn new_hotp(
         issuer: Option<String>,
         account: String,
