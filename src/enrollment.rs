@@ -6,7 +6,7 @@
 //! app                                               issuer
 //!  | registration code (12 digits, last = Damm check digit), typed by the customer
 //!  | X25519 ephemeral key a, device binding d = H(salt, E.164 phone, device id)
-//!  |-- request {code_id = H(code), A, d} ------------->|  looks up the code by code_id,
+//!  |-- request {code_id = H(code), A, d, H(phone)} ---->|  looks up the code by code_id,
 //!  |                                                   |  X25519 ephemeral key b,
 //!  |                                                   |  seed = HKDF(salt = H(code), X25519(b, A),
 //!  |                                                   |              info = transcript hash)
@@ -308,6 +308,11 @@ pub fn normalize_phone(raw: &str) -> Result<String, ProtocolError> {
     Ok(format!("+{national_or_intl}"))
 }
 
+/// The phone hint of an E.164 number (see [`Device::phone_hint`]).
+pub fn phone_hint(e164: &str) -> [u8; 32] {
+    sha256(&[b"digital-otp/v1/phone", e164.as_bytes()])
+}
+
 impl Device {
     /// Checks and normalizes a phone number and device id.
     pub fn new(phone_number: &str, device_id: &str) -> Result<Self, ProtocolError> {
@@ -330,6 +335,13 @@ impl Device {
     /// The salted hash stored (and sent) instead of the phone number and device id.
     pub fn binding(&self, salt: &[u8; 16]) -> [u8; 32] {
         sha256(&[b"digital-otp/v1/device", salt, self.phone.as_bytes(), self.device_id.as_bytes()])
+    }
+
+    /// An unsalted hash of the phone number alone, sent so the issuer can tie a request to
+    /// the customer whose phone received the SMS: it checks the number on record, and counts
+    /// wrong registration codes against that customer's outstanding code.
+    pub fn phone_hint(&self) -> [u8; 32] {
+        phone_hint(&self.phone)
     }
 
     /// Whether this device matches a stored binding (constant time).
@@ -437,6 +449,7 @@ struct RequestMessage {
     code_id: String,
     app_key: String,
     device_binding: String,
+    phone_hint: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -523,6 +536,8 @@ pub struct Request {
     pub app_key: [u8; 32],
     /// The salted hash of the phone number and device id.
     pub device_binding: [u8; 32],
+    /// The unsalted hash of the phone number ([`Device::phone_hint`]).
+    pub phone_hint: [u8; 32],
 }
 
 impl Request {
@@ -536,6 +551,7 @@ impl Request {
             code_id: unhex(&m.code_id, "code_id")?,
             app_key: unhex(&m.app_key, "app_key")?,
             device_binding: unhex(&m.device_binding, "device_binding")?,
+            phone_hint: unhex(&m.phone_hint, "phone_hint")?,
         })
     }
 
@@ -548,6 +564,7 @@ impl Request {
             code_id: hex(&self.code_id),
             app_key: hex(&self.app_key),
             device_binding: hex(&self.device_binding),
+            phone_hint: hex(&self.phone_hint),
         };
         serde_json::to_vec(&m).unwrap_or_default()
     }
@@ -589,6 +606,7 @@ fn transcript(request: &Request, issuer_key: &[u8; 32], g: &Grant) -> [u8; 32] {
         &request.code_id,
         &request.app_key,
         &request.device_binding,
+        &request.phone_hint,
         issuer_key,
         g.serial_number.as_bytes(),
         g.institution_id.as_bytes(),
@@ -671,6 +689,7 @@ impl PendingRegistration {
             code_id: code.id(),
             app_key,
             device_binding: device.binding(&device_salt),
+            phone_hint: device.phone_hint(),
         };
         let bytes = request.encode();
         Ok((Self { code, private_key, request, device_salt }, bytes))
@@ -877,6 +896,7 @@ mod tests {
         assert!(!wire.contains(&hex(&*issuer_seed)));
         assert!(!wire.contains(code.as_str()));
         assert!(!wire.contains("1234-5678") && !wire.contains("device-1"));
+        assert_eq!(req.phone_hint, phone_hint("+821012345678"));
     }
 
     #[test]

@@ -113,8 +113,12 @@ pub enum HostError {
 }
 
 impl From<uniffi::UnexpectedUniFFICallbackError> for HostError {
+    /// Keeps only the first line of the foreign exception (bounded): Kotlin passes a whole
+    /// stack trace, which could carry whatever the app put in its messages.
     fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
-        Self::Unexpected { reason: e.reason }
+        let first = e.reason.lines().next().unwrap_or("").trim();
+        let reason: String = first.chars().take(200).collect();
+        Self::Unexpected { reason }
     }
 }
 
@@ -259,9 +263,9 @@ pub enum IssuerError {
 }
 
 #[cfg(feature = "issuer")]
-impl From<crate::issuer::Fault> for IssuerError {
-    fn from(e: crate::issuer::Fault) -> Self {
-        use crate::issuer::Fault as F;
+impl From<crate::issuer::minimal::Fault> for IssuerError {
+    fn from(e: crate::issuer::minimal::Fault) -> Self {
+        use crate::issuer::minimal::Fault as F;
         match e {
             F::UnknownSerial => Self::UnknownSerial,
             F::Transaction(t) => Self::InvalidTransaction { reason: t.to_string() },

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::app::Transaction;
 use crate::clock::{Clock, SystemClock};
 use crate::error::IssuerError;
-use crate::issuer::{self, CredentialState};
+use crate::issuer::minimal::{self as issuer, CredentialState};
 
 /// A credential's state at the bank.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]

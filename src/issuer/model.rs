@@ -1,0 +1,296 @@
+//! The issuer's records. Plain data; the store persists them and the issuer's logic
+//! (in `mod.rs`) is the only place that changes them.
+
+use serde::{Deserialize, Serialize};
+
+/// An institution (a bank) served by this issuer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Institution {
+    /// Id (letters, digits, `-`, `_`, `.`; at most 32).
+    pub institution_id: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// Individual or corporate customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomerKind {
+    /// A person.
+    Individual,
+    /// A company.
+    Corporation,
+}
+
+/// Domestic or foreign customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Residency {
+    /// Domestic.
+    Domestic,
+    /// Foreign.
+    Foreign,
+}
+
+/// A customer of an institution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    /// The institution.
+    pub institution_id: String,
+    /// The institution's customer id.
+    pub customer_id: String,
+    /// Name (personal data: never logged).
+    pub name: String,
+    /// Individual or corporation.
+    pub kind: CustomerKind,
+    /// Domestic or foreign.
+    pub residency: Residency,
+    /// Phone number, E.164.
+    pub phone_e164: String,
+    /// When registered (Unix seconds).
+    pub created_at: u64,
+}
+
+/// Mobile OTP (this SDK's app) or a physical token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceKind {
+    /// A digital OTP in the bank's app.
+    Mobile,
+    /// A physical OTP token or card.
+    Hardware,
+}
+
+/// How a device's codes move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Moving {
+    /// Time-based with this period (seconds).
+    Totp {
+        /// Period in seconds.
+        period: u64,
+    },
+    /// Counter-based.
+    Hotp,
+}
+
+/// A device's state, shared by every institution that uses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceState {
+    /// Usable.
+    Active,
+    /// Locked after 10 consecutive wrong codes, until a branch resets the count.
+    Locked,
+    /// Reported lost.
+    Lost,
+    /// Reported stolen.
+    Stolen,
+    /// Cancelled (a mobile OTP whose registration ended).
+    Cancelled,
+}
+
+/// An OTP device: a mobile OTP or a physical token, known by vendor code and serial.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OtpDevice {
+    /// `VENDOR:SERIAL`.
+    pub device_id: String,
+    /// Vendor code (`DOTP` for this SDK's mobile OTP).
+    pub vendor_code: String,
+    /// Serial number.
+    pub serial_number: String,
+    /// Mobile or hardware.
+    pub kind: DeviceKind,
+    /// The seed (mobile: the 32-byte enrollment seed; hardware: the token key), sealed
+    /// under the master key (nonce ‖ ciphertext ‖ tag, hex).
+    pub sealed_secret: String,
+    /// HMAC hash of login codes.
+    pub algorithm: String,
+    /// Digits of login codes.
+    pub digits: u8,
+    /// Time or counter based.
+    pub moving: Moving,
+    /// The OCRA suite of transaction codes (mobile only).
+    pub transaction_suite: Option<String>,
+    /// State.
+    pub state: DeviceState,
+    /// Consecutive wrong codes, across institutions.
+    pub error_count: u32,
+    /// Last accepted login step (TOTP) or counter (HOTP); anything at or below is a replay.
+    pub last_login_step: Option<u64>,
+    /// Last accepted transaction time step.
+    pub last_transaction_step: Option<u64>,
+    /// Learned clock drift, in steps.
+    pub drift_steps: i64,
+    /// End of validity (Unix seconds).
+    pub valid_until: u64,
+    /// Salted device binding the app sent (mobile only, hex).
+    pub device_binding: Option<String>,
+    /// When created.
+    pub created_at: u64,
+}
+
+/// The state of a device's registration at one institution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkState {
+    /// Registered, waiting for the first code (mobile).
+    Pending,
+    /// In use.
+    Active,
+    /// Cancelled at the customer's request.
+    Cancelled,
+    /// Replaced by a newer registration.
+    Revoked,
+}
+
+/// A device registered for a customer at an institution (kept after it ends: history).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    /// Store-assigned id (0 before the first write).
+    pub link_id: u64,
+    /// Institution.
+    pub institution_id: String,
+    /// Customer.
+    pub customer_id: String,
+    /// Device.
+    pub device_id: String,
+    /// State.
+    pub state: LinkState,
+    /// When registered.
+    pub since: u64,
+    /// When it ended, and why.
+    pub ended: Option<(u64, String)>,
+}
+
+impl Link {
+    /// Pending or active.
+    pub fn is_current(&self) -> bool {
+        matches!(self.state, LinkState::Pending | LinkState::Active)
+    }
+}
+
+/// How an app registration code was issued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// At a branch, after the customer showed the SMS verification code.
+    FaceToFace,
+    /// After the bank's own non-face-to-face identity verification.
+    NonFaceToFace {
+        /// The bank's verification reference.
+        reference: String,
+    },
+}
+
+/// The state of a registration code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CodeState {
+    /// Waiting for the app.
+    Issued,
+    /// Redeemed.
+    Used,
+    /// Voided after 5 wrong redemption attempts, or by a newer code.
+    Void,
+}
+
+/// An app registration code, stored as hashes only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeRecord {
+    /// `code_id` of the protocol (hex).
+    pub code_id: String,
+    /// HKDF salt derived from the code (hex).
+    pub salt: String,
+    /// Institution.
+    pub institution_id: String,
+    /// Customer.
+    pub customer_id: String,
+    /// The phone hint of the customer's number (hex), to count wrong codes sent from it.
+    pub phone_hint: String,
+    /// How it was issued.
+    pub channel: Channel,
+    /// When issued.
+    pub issued_at: u64,
+    /// When it expires.
+    pub expires_at: u64,
+    /// Wrong redemption attempts so far.
+    pub failed_attempts: u32,
+    /// State.
+    pub state: CodeState,
+}
+
+/// A face-to-face SMS verification in progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsChallenge {
+    /// Institution.
+    pub institution_id: String,
+    /// Customer.
+    pub customer_id: String,
+    /// Salted SHA-256 of the 5-digit code (hex), and its salt.
+    pub code_hash: String,
+    /// Salt (hex).
+    pub salt: String,
+    /// When it expires.
+    pub expires_at: u64,
+    /// Wrong attempts so far.
+    pub failed_attempts: u32,
+}
+
+/// One audit record: who did what, when, with what outcome. Never a secret or code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Store-assigned, increasing.
+    pub id: u64,
+    /// Unix seconds.
+    pub at: u64,
+    /// Institution (empty for centre-wide operations).
+    pub institution_id: String,
+    /// Employee or channel id.
+    pub actor: String,
+    /// Operation, e.g. `verify_login`.
+    pub action: String,
+    /// What it was about: `customer:ID`, `device:VENDOR:SERIAL`.
+    pub subject: String,
+    /// `ok`, `rejected`, or an error kind.
+    pub outcome: String,
+    /// Free text without secrets.
+    pub detail: String,
+}
+
+/// A filter over the audit log; empty fields match everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only this institution.
+    pub institution_id: Option<String>,
+    /// Only this subject.
+    pub subject: Option<String>,
+    /// Only this action.
+    pub action: Option<String>,
+    /// From (inclusive).
+    pub from: Option<u64>,
+    /// Until (exclusive).
+    pub until: Option<u64>,
+    /// At most this many, newest first (0: 1000).
+    pub limit: u32,
+}
+
+impl AuditQuery {
+    /// Whether an entry passes the filter (for stores that filter in Rust).
+    pub fn matches(&self, e: &AuditEntry) -> bool {
+        self.institution_id.as_ref().is_none_or(|i| *i == e.institution_id)
+            && self.subject.as_ref().is_none_or(|s| *s == e.subject)
+            && self.action.as_ref().is_none_or(|a| *a == e.action)
+            && self.from.is_none_or(|f| e.at >= f)
+            && self.until.is_none_or(|u| e.at < u)
+    }
+
+    /// The effective limit.
+    pub fn effective_limit(&self) -> usize {
+        if self.limit == 0 {
+            1000
+        } else {
+            self.limit as usize
+        }
+    }
+}

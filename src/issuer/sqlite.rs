@@ -1,0 +1,345 @@
+//! The embedded default store: SQLite (bundled), WAL journal, one `BEGIN IMMEDIATE`
+//! transaction per state change (so check-and-update is serialized across threads and
+//! processes), versioned schema migrations (`PRAGMA user_version`). Records are JSON in
+//! a `data` column beside the key and lookup columns; the audit log has real columns,
+//! and triggers keep it append-only (entries can only be deleted once past retention).
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::model::{AuditEntry, AuditQuery, CodeRecord, Customer, Institution, Link, OtpDevice, SmsChallenge};
+use super::store::{IssuerStore, IssuerTx, StoreFault};
+use super::Fault;
+
+/// The schema, one entry per version; never edit a released entry, append a new one.
+const MIGRATIONS: &[&str] = &[
+    // Version 1.
+    "
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE institutions (institution_id TEXT PRIMARY KEY, data TEXT NOT NULL);
+    CREATE TABLE customers (
+        institution_id TEXT NOT NULL, customer_id TEXT NOT NULL, data TEXT NOT NULL,
+        PRIMARY KEY (institution_id, customer_id));
+    CREATE TABLE devices (device_id TEXT PRIMARY KEY, state TEXT NOT NULL, data TEXT NOT NULL);
+    CREATE TABLE links (
+        link_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        institution_id TEXT NOT NULL, customer_id TEXT NOT NULL, device_id TEXT NOT NULL,
+        data TEXT NOT NULL);
+    CREATE INDEX links_customer ON links (institution_id, customer_id);
+    CREATE INDEX links_device ON links (device_id);
+    CREATE TABLE codes (
+        code_id TEXT PRIMARY KEY, institution_id TEXT NOT NULL, customer_id TEXT NOT NULL,
+        phone_hint TEXT NOT NULL, state TEXT NOT NULL, data TEXT NOT NULL);
+    CREATE INDEX codes_customer ON codes (institution_id, customer_id);
+    CREATE INDEX codes_hint ON codes (phone_hint, state);
+    CREATE TABLE sms (
+        institution_id TEXT NOT NULL, customer_id TEXT NOT NULL, data TEXT NOT NULL,
+        PRIMARY KEY (institution_id, customer_id));
+    CREATE TABLE serials (institution_id TEXT PRIMARY KEY, next INTEGER NOT NULL);
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,
+        institution_id TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+        subject TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL);
+    CREATE INDEX audit_at ON audit (at);
+    CREATE INDEX audit_subject ON audit (subject, id);
+    CREATE INDEX audit_institution ON audit (institution_id, id);
+    CREATE TRIGGER audit_append_only BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_retention BEFORE DELETE ON audit
+        WHEN OLD.at >= COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'audit_purge_before'), 0)
+        BEGIN SELECT RAISE(ABORT, 'audit entries are deleted only past their retention'); END;
+    ",
+];
+
+fn db(e: rusqlite::Error) -> StoreFault {
+    StoreFault::Database(e.to_string())
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, StoreFault> {
+    serde_json::to_string(value).map_err(|e| StoreFault::Corrupt(e.to_string()))
+}
+
+fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, StoreFault> {
+    serde_json::from_str(text).map_err(|e| StoreFault::Corrupt(format!("{} at column {}", e.classify_name(), e.column())))
+}
+
+trait ClassifyName {
+    fn classify_name(&self) -> &'static str;
+}
+
+impl ClassifyName for serde_json::Error {
+    fn classify_name(&self) -> &'static str {
+        match self.classify() {
+            serde_json::error::Category::Io => "io",
+            serde_json::error::Category::Syntax => "syntax",
+            serde_json::error::Category::Data => "data",
+            serde_json::error::Category::Eof => "eof",
+        }
+    }
+}
+
+/// The SQLite store.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqliteStore")
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreFault> {
+        let conn = Connection::open(path).map_err(db)?;
+        Self::setup(conn)
+    }
+
+    /// An in-memory SQLite database (tests).
+    pub fn open_in_memory() -> Result<Self, StoreFault> {
+        Self::setup(Connection::open_in_memory().map_err(db)?)
+    }
+
+    fn setup(mut conn: Connection) -> Result<Self, StoreFault> {
+        conn.busy_timeout(Duration::from_secs(10)).map_err(db)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(db)?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(db)?;
+        if version > MIGRATIONS.len() as i64 {
+            return Err(StoreFault::SchemaTooNew(version));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive).map_err(db)?;
+            tx.execute_batch(sql).map_err(db)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64).map_err(db)?;
+            tx.commit().map_err(db)?;
+        }
+        Ok(Self { conn: Mutex::new(conn) })
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<i64, StoreFault> {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(db)
+    }
+
+    /// Runs SQLite's integrity check; `Ok(())` if the database is consistent.
+    pub fn integrity_check(&self) -> Result<(), StoreFault> {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let result: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(db)?;
+        if result == "ok" {
+            Ok(())
+        } else {
+            Err(StoreFault::Corrupt(result))
+        }
+    }
+}
+
+struct SqlTx<'a> {
+    tx: &'a rusqlite::Transaction<'a>,
+}
+
+impl SqlTx<'_> {
+    fn one<T: DeserializeOwned>(&self, sql: &str, args: impl rusqlite::Params) -> Result<Option<T>, StoreFault> {
+        let text: Option<String> = self.tx.prepare_cached(sql).map_err(db)?.query_row(args, |r| r.get(0)).optional().map_err(db)?;
+        text.map(|t| from_json(&t)).transpose()
+    }
+
+    fn many<T: DeserializeOwned>(&self, sql: &str, args: impl rusqlite::Params) -> Result<Vec<T>, StoreFault> {
+        let mut stmt = self.tx.prepare_cached(sql).map_err(db)?;
+        let rows = stmt.query_map(args, |r| r.get::<_, String>(0)).map_err(db)?;
+        rows.map(|r| from_json(&r.map_err(db)?)).collect()
+    }
+
+    fn exec(&self, sql: &str, args: impl rusqlite::Params) -> Result<(), StoreFault> {
+        self.tx.prepare_cached(sql).map_err(db)?.execute(args).map_err(db)?;
+        Ok(())
+    }
+
+    fn links(&self, sql: &str, args: impl rusqlite::Params) -> Result<Vec<Link>, StoreFault> {
+        let mut stmt = self.tx.prepare_cached(sql).map_err(db)?;
+        let rows = stmt.query_map(args, |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).map_err(db)?;
+        rows.map(|r| {
+            let (id, data) = r.map_err(db)?;
+            let link: Link = from_json(&data)?;
+            Ok(Link { link_id: id as u64, ..link })
+        })
+        .collect()
+    }
+}
+
+fn state_name<T: Serialize>(value: &T) -> Result<String, StoreFault> {
+    Ok(to_json(value)?.trim_matches('"').to_string())
+}
+
+impl IssuerTx for SqlTx<'_> {
+    fn institution(&mut self, id: &str) -> Result<Option<Institution>, StoreFault> {
+        self.one("SELECT data FROM institutions WHERE institution_id = ?1", params![id])
+    }
+    fn put_institution(&mut self, i: &Institution) -> Result<(), StoreFault> {
+        self.exec("INSERT OR REPLACE INTO institutions (institution_id, data) VALUES (?1, ?2)", params![i.institution_id, to_json(i)?])
+    }
+    fn customer(&mut self, i: &str, c: &str) -> Result<Option<Customer>, StoreFault> {
+        self.one("SELECT data FROM customers WHERE institution_id = ?1 AND customer_id = ?2", params![i, c])
+    }
+    fn put_customer(&mut self, c: &Customer) -> Result<(), StoreFault> {
+        self.exec(
+            "INSERT OR REPLACE INTO customers (institution_id, customer_id, data) VALUES (?1, ?2, ?3)",
+            params![c.institution_id, c.customer_id, to_json(c)?],
+        )
+    }
+    fn device(&mut self, id: &str) -> Result<Option<OtpDevice>, StoreFault> {
+        self.one("SELECT data FROM devices WHERE device_id = ?1", params![id])
+    }
+    fn put_device(&mut self, d: &OtpDevice) -> Result<(), StoreFault> {
+        self.exec(
+            "INSERT OR REPLACE INTO devices (device_id, state, data) VALUES (?1, ?2, ?3)",
+            params![d.device_id, state_name(&d.state)?, to_json(d)?],
+        )
+    }
+    fn links_of_customer(&mut self, i: &str, c: &str) -> Result<Vec<Link>, StoreFault> {
+        self.links("SELECT link_id, data FROM links WHERE institution_id = ?1 AND customer_id = ?2 ORDER BY link_id", params![i, c])
+    }
+    fn links_of_device(&mut self, d: &str) -> Result<Vec<Link>, StoreFault> {
+        self.links("SELECT link_id, data FROM links WHERE device_id = ?1 ORDER BY link_id", params![d])
+    }
+    fn put_link(&mut self, l: &Link) -> Result<u64, StoreFault> {
+        let data = to_json(&Link { link_id: 0, ..l.clone() })?;
+        if l.link_id == 0 {
+            self.exec(
+                "INSERT INTO links (institution_id, customer_id, device_id, data) VALUES (?1, ?2, ?3, ?4)",
+                params![l.institution_id, l.customer_id, l.device_id, data],
+            )?;
+            Ok(self.tx.last_insert_rowid() as u64)
+        } else {
+            self.exec("UPDATE links SET data = ?2 WHERE link_id = ?1", params![l.link_id as i64, data])?;
+            Ok(l.link_id)
+        }
+    }
+    fn code(&mut self, id: &str) -> Result<Option<CodeRecord>, StoreFault> {
+        self.one("SELECT data FROM codes WHERE code_id = ?1", params![id])
+    }
+    fn codes_of_customer(&mut self, i: &str, c: &str) -> Result<Vec<CodeRecord>, StoreFault> {
+        self.many("SELECT data FROM codes WHERE institution_id = ?1 AND customer_id = ?2", params![i, c])
+    }
+    fn put_code(&mut self, r: &CodeRecord) -> Result<(), StoreFault> {
+        self.exec(
+            "INSERT OR REPLACE INTO codes (code_id, institution_id, customer_id, phone_hint, state, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![r.code_id, r.institution_id, r.customer_id, r.phone_hint, state_name(&r.state)?, to_json(r)?],
+        )
+    }
+    fn open_codes_by_phone_hint(&mut self, hint: &str) -> Result<Vec<CodeRecord>, StoreFault> {
+        self.many("SELECT data FROM codes WHERE phone_hint = ?1 AND state = 'issued'", params![hint])
+    }
+    fn sms(&mut self, i: &str, c: &str) -> Result<Option<SmsChallenge>, StoreFault> {
+        self.one("SELECT data FROM sms WHERE institution_id = ?1 AND customer_id = ?2", params![i, c])
+    }
+    fn put_sms(&mut self, s: &SmsChallenge) -> Result<(), StoreFault> {
+        self.exec(
+            "INSERT OR REPLACE INTO sms (institution_id, customer_id, data) VALUES (?1, ?2, ?3)",
+            params![s.institution_id, s.customer_id, to_json(s)?],
+        )
+    }
+    fn delete_sms(&mut self, i: &str, c: &str) -> Result<(), StoreFault> {
+        self.exec("DELETE FROM sms WHERE institution_id = ?1 AND customer_id = ?2", params![i, c])
+    }
+    fn next_serial(&mut self, i: &str) -> Result<u64, StoreFault> {
+        self.exec(
+            "INSERT INTO serials (institution_id, next) VALUES (?1, 1) ON CONFLICT (institution_id) DO UPDATE SET next = next + 1",
+            params![i],
+        )?;
+        let n: i64 = self
+            .tx
+            .prepare_cached("SELECT next FROM serials WHERE institution_id = ?1")
+            .map_err(db)?
+            .query_row(params![i], |r| r.get(0))
+            .map_err(db)?;
+        Ok(n as u64)
+    }
+    fn append_audit(&mut self, e: &AuditEntry) -> Result<(), StoreFault> {
+        self.exec(
+            "INSERT INTO audit (at, institution_id, actor, action, subject, outcome, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![e.at as i64, e.institution_id, e.actor, e.action, e.subject, e.outcome, e.detail],
+        )
+    }
+    fn meta(&mut self, k: &str) -> Result<Option<String>, StoreFault> {
+        self.tx
+            .prepare_cached("SELECT value FROM meta WHERE key = ?1")
+            .map_err(db)?
+            .query_row(params![k], |r| r.get(0))
+            .optional()
+            .map_err(db)
+    }
+    fn put_meta(&mut self, k: &str, v: &str) -> Result<(), StoreFault> {
+        self.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", params![k, v])
+    }
+}
+
+impl IssuerStore for SqliteStore {
+    fn transaction(&self, f: &mut dyn FnMut(&mut dyn IssuerTx) -> Result<(), Fault>) -> Result<(), Fault> {
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+        f(&mut SqlTx { tx: &tx })?;
+        tx.commit().map_err(db)?;
+        Ok(())
+    }
+
+    fn audit(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreFault> {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let mut sql = String::from("SELECT id, at, institution_id, actor, action, subject, outcome, detail FROM audit WHERE 1 = 1");
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        let mut add = |clause: &str, v: rusqlite::types::Value| {
+            args.push(v);
+            sql.push_str(&format!(" AND {clause} ?{}", args.len()));
+        };
+        if let Some(i) = &q.institution_id {
+            add("institution_id =", i.clone().into());
+        }
+        if let Some(s) = &q.subject {
+            add("subject =", s.clone().into());
+        }
+        if let Some(a) = &q.action {
+            add("action =", a.clone().into());
+        }
+        if let Some(f) = q.from {
+            add("at >=", (f as i64).into());
+        }
+        if let Some(u) = q.until {
+            add("at <", (u as i64).into());
+        }
+        sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", q.effective_limit()));
+        let mut stmt = conn.prepare(&sql).map_err(db)?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(args), |r| {
+                Ok(AuditEntry {
+                    id: r.get::<_, i64>(0)? as u64,
+                    at: r.get::<_, i64>(1)? as u64,
+                    institution_id: r.get(2)?,
+                    actor: r.get(3)?,
+                    action: r.get(4)?,
+                    subject: r.get(5)?,
+                    outcome: r.get(6)?,
+                    detail: r.get(7)?,
+                })
+            })
+            .map_err(db)?;
+        rows.map(|r| r.map_err(db)).collect()
+    }
+
+    fn purge_audit(&self, before: u64) -> Result<u64, StoreFault> {
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+        tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_purge_before', ?1)", params![before.to_string()])
+            .map_err(db)?;
+        let n = tx.execute("DELETE FROM audit WHERE at < ?1", params![before as i64]).map_err(db)?;
+        tx.execute("DELETE FROM meta WHERE key = 'audit_purge_before'", []).map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok(n as u64)
+    }
+}

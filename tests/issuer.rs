@@ -1,0 +1,505 @@
+//! The issuer: eligibility, registration codes (face to face and not), registration,
+//! verification (replay, 10-strike counter shared across institutions, drift), the
+//! service desk, expiry, the audit log, the master key, and concurrency. Every scenario
+//! runs against both the in-memory and the SQLite store.
+#![cfg(feature = "issuer")]
+
+use std::sync::{Arc, Mutex};
+
+use digital_otp::client::{Client, MIN_PBKDF2_ITERATIONS};
+use digital_otp::clock::{Clock, FixedClock};
+use digital_otp::enrollment::{Device, ProtocolError, RejectReason};
+use digital_otp::error::HostError;
+use digital_otp::issuer::master_key::{MasterKey, MasterKeyError};
+use digital_otp::issuer::model::*;
+use digital_otp::issuer::sqlite::SqliteStore;
+use digital_otp::issuer::store::{IssuerStore, MemoryStore};
+use digital_otp::issuer::*;
+use digital_otp::otp::{Algorithm, Hotp, Secret, Totp};
+use digital_otp::storage;
+use digital_otp::transaction::Transaction;
+
+const T0: u64 = 1_800_000_000;
+const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+const PASSWORD: &str = "482915";
+const STAFF: &str = "branch-001/emp-42";
+
+#[derive(Default)]
+struct Sms {
+    sent: Mutex<Vec<(String, String)>>,
+}
+
+impl SmsGateway for Sms {
+    fn send(&self, phone: String, message: String) -> Result<(), HostError> {
+        self.sent.lock().unwrap().push((phone, message));
+        Ok(())
+    }
+}
+
+impl Sms {
+    fn last_code(&self) -> String {
+        let sent = self.sent.lock().unwrap();
+        let msg = &sent.last().unwrap().1;
+        msg.split_whitespace().find(|w| w.trim_end_matches('.').len() == 5 && w.trim_end_matches('.').chars().all(|c| c.is_ascii_digit()))
+            .unwrap()
+            .trim_end_matches('.')
+            .to_string()
+    }
+}
+
+struct Bank {
+    issuer: Issuer,
+    clock: Arc<FixedClock>,
+    sms: Arc<Sms>,
+    store: Arc<dyn IssuerStore>,
+}
+
+fn stores() -> Vec<(&'static str, Arc<dyn IssuerStore>)> {
+    vec![("memory", Arc::new(MemoryStore::new())), ("sqlite", Arc::new(SqliteStore::open_in_memory().unwrap()))]
+}
+
+fn bank(store: Arc<dyn IssuerStore>) -> Bank {
+    let clock = Arc::new(FixedClock::new(T0));
+    let sms = Arc::new(Sms::default());
+    let issuer = Issuer::open(store.clone(), MasterKey::from_hex(KEY).unwrap(), clock.clone(), Some(sms.clone()), IssuerConfig::default()).unwrap();
+    issuer.add_institution("admin", "bank-a", "Bank A").unwrap();
+    issuer.add_institution("admin", "bank-b", "Bank B").unwrap();
+    for (inst, id, kind, residency) in [
+        ("bank-a", "kim", CustomerKind::Individual, Residency::Domestic),
+        ("bank-b", "kim", CustomerKind::Individual, Residency::Domestic),
+        ("bank-a", "acme", CustomerKind::Corporation, Residency::Domestic),
+        ("bank-a", "smith", CustomerKind::Individual, Residency::Foreign),
+    ] {
+        issuer
+            .register_customer(STAFF, &NewCustomer {
+                institution_id: inst.into(),
+                customer_id: id.into(),
+                name: "홍길동".into(),
+                kind,
+                residency,
+                phone_number: "010-1234-5678".into(),
+            })
+            .unwrap();
+    }
+    Bank { issuer, clock, sms, store }
+}
+
+fn phone() -> Device {
+    Device::new("010-1234-5678", "android-1").unwrap()
+}
+
+fn app(clock: Arc<FixedClock>) -> Client {
+    Client::with_iterations(Arc::new(storage::MemoryStore::new()), clock, MIN_PBKDF2_ITERATIONS)
+}
+
+/// Non-face-to-face code, registration, and the serial.
+fn enroll(b: &Bank, app: &Client, inst: &str) -> String {
+    let code = b.issuer.issue_non_face_to_face("web", inst, "kim", "kyc-123").unwrap();
+    let request = app.begin_registration(code.as_str(), "010-1234-5678", "android-1").unwrap();
+    let response = b.issuer.handle_registration("mobile-app", &request);
+    app.complete_registration(&response, PASSWORD).unwrap().serial_number
+}
+
+fn login(app: &Client, inst: &str) -> String {
+    app.generate(inst, PASSWORD, &phone()).unwrap().code
+}
+
+#[test]
+fn eligibility() {
+    for (name, store) in stores() {
+        let b = bank(store);
+        for who in ["acme", "smith"] {
+            assert!(matches!(b.issuer.issue_non_face_to_face("web", "bank-a", who, "kyc"), Err(Fault::NotEligible(_))), "{name}");
+            assert!(matches!(b.issuer.start_face_to_face(STAFF, "bank-a", who), Err(Fault::NotEligible(_))), "{name}");
+        }
+        assert_eq!(b.issuer.issue_non_face_to_face("web", "bank-a", "nobody", "kyc").unwrap_err(), Fault::UnknownCustomer);
+        assert!(b.issuer.issue_non_face_to_face("web", "bank-a", "kim", "kyc").is_ok());
+        assert_eq!(
+            b.issuer
+                .register_customer(STAFF, &NewCustomer {
+                    institution_id: "bank-x".into(),
+                    customer_id: "a".into(),
+                    name: "a".into(),
+                    kind: CustomerKind::Individual,
+                    residency: Residency::Domestic,
+                    phone_number: "010-1111-2222".into()
+                })
+                .unwrap_err(),
+            Fault::UnknownInstitution
+        );
+    }
+}
+
+#[test]
+fn face_to_face_issuance() {
+    for (_, store) in stores() {
+        let b = bank(store);
+        b.issuer.start_face_to_face(STAFF, "bank-a", "kim").unwrap();
+        assert_eq!(b.sms.sent.lock().unwrap()[0].0, "+821012345678");
+        let shown = b.sms.last_code();
+        let wrong = if shown == "00000" { "11111" } else { "00000" };
+        assert_eq!(
+            b.issuer.confirm_face_to_face(STAFF, "bank-a", "kim", wrong).unwrap_err(),
+            Fault::WrongVerificationCode { remaining: 4 }
+        );
+        let code = b.issuer.confirm_face_to_face(STAFF, "bank-a", "kim", &shown).unwrap();
+        // Single use: the SMS challenge is gone.
+        assert_eq!(b.issuer.confirm_face_to_face(STAFF, "bank-a", "kim", &shown).unwrap_err(), Fault::NoVerificationPending);
+        let a = app(b.clock.clone());
+        let request = a.begin_registration(&code.display(), "010-1234-5678", "android-1").unwrap();
+        assert!(a.complete_registration(&b.issuer.handle_registration("app", &request), PASSWORD).is_ok());
+
+        // Five wrong codes void the challenge; an expired one is refused.
+        b.issuer.start_face_to_face(STAFF, "bank-a", "kim").unwrap();
+        let shown = b.sms.last_code();
+        let wrong = if shown == "00000" { "11111" } else { "00000" };
+        for remaining in (0..5).rev() {
+            assert_eq!(
+                b.issuer.confirm_face_to_face(STAFF, "bank-a", "kim", wrong).unwrap_err(),
+                Fault::WrongVerificationCode { remaining }
+            );
+        }
+        assert_eq!(b.issuer.confirm_face_to_face(STAFF, "bank-a", "kim", &shown).unwrap_err(), Fault::NoVerificationPending);
+        b.issuer.start_face_to_face(STAFF, "bank-a", "kim").unwrap();
+        let shown = b.sms.last_code();
+        b.clock.advance(301);
+        assert_eq!(b.issuer.confirm_face_to_face(STAFF, "bank-a", "kim", &shown).unwrap_err(), Fault::NoVerificationPending);
+        // The SMS code never reaches the audit log.
+        let log = format!("{:?}", b.issuer.audit(&AuditQuery::default()).unwrap());
+        assert!(!log.contains(&shown));
+    }
+}
+
+#[test]
+fn registration_codes_are_single_use_expire_and_void_after_five_wrong_attempts() {
+    for (_, store) in stores() {
+        let b = bank(store);
+        let a = app(b.clock.clone());
+        let code = b.issuer.issue_non_face_to_face("web", "bank-a", "kim", "kyc").unwrap();
+        let request = a.begin_registration(code.as_str(), "010-1234-5678", "android-1").unwrap();
+        a.complete_registration(&b.issuer.handle_registration("app", &request), PASSWORD).unwrap();
+        // Used.
+        let again = a.begin_registration(code.as_str(), "010-1234-5678", "android-1").unwrap();
+        assert_eq!(
+            a.complete_registration(&b.issuer.handle_registration("app", &again), PASSWORD).unwrap_err(),
+            digital_otp::client::ClientError::Protocol(ProtocolError::Rejected(RejectReason::InvalidCode))
+        );
+        // Expired.
+        let code = b.issuer.issue_non_face_to_face("web", "bank-a", "kim", "kyc").unwrap();
+        b.clock.advance(600);
+        let request = a.begin_registration(code.as_str(), "010-1234-5678", "android-1").unwrap();
+        assert_eq!(
+            a.complete_registration(&b.issuer.handle_registration("app", &request), PASSWORD).unwrap_err(),
+            digital_otp::client::ClientError::Protocol(ProtocolError::Rejected(RejectReason::ExpiredCode))
+        );
+        // Five wrong codes from the customer's phone void the outstanding one.
+        let code = b.issuer.issue_non_face_to_face("web", "bank-a", "kim", "kyc").unwrap();
+        for _ in 0..5 {
+            let wrong = digital_otp::enrollment::RegistrationCode::generate().unwrap();
+            let request = a.begin_registration(wrong.as_str(), "010-1234-5678", "android-1").unwrap();
+            let _ = a.complete_registration(&b.issuer.handle_registration("app", &request), PASSWORD);
+        }
+        let request = a.begin_registration(code.as_str(), "010-1234-5678", "android-1").unwrap();
+        assert_eq!(
+            a.complete_registration(&b.issuer.handle_registration("app", &request), PASSWORD).unwrap_err(),
+            digital_otp::client::ClientError::Protocol(ProtocolError::Rejected(RejectReason::InvalidCode))
+        );
+        // Another phone number than the one on record is refused.
+        let code = b.issuer.issue_non_face_to_face("web", "bank-a", "kim", "kyc").unwrap();
+        let request = a.begin_registration(code.as_str(), "010-9999-8888", "android-1").unwrap();
+        assert_eq!(
+            a.complete_registration(&b.issuer.handle_registration("app", &request), PASSWORD).unwrap_err(),
+            digital_otp::client::ClientError::Protocol(ProtocolError::Rejected(RejectReason::Refused))
+        );
+        // Malformed requests.
+        for garbage in [&b"{}"[..], b"", b"\xff\xfe", &[b'x'; 10_000]] {
+            assert!(b.issuer.handle_registration("app", garbage).starts_with(b"{\"protocol\""));
+        }
+    }
+}
+
+#[test]
+fn login_verification_replay_counter_lock_and_reset() {
+    for (name, store) in stores() {
+        let b = bank(store);
+        let a = app(b.clock.clone());
+        let serial = enroll(&b, &a, "bank-a");
+        let report = b.issuer.customer_inquiry(STAFF, "bank-a", "kim").unwrap();
+        assert_eq!(report.devices[0].links[0].state, LinkState::Pending);
+        let code = login(&a, "bank-a");
+        assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap(), Verdict::Accepted, "{name}");
+        assert_eq!(b.issuer.customer_inquiry(STAFF, "bank-a", "kim").unwrap().devices[0].links[0].state, LinkState::Active);
+        // Replay: refused, not counted.
+        assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap(), Verdict::Rejected);
+        let d = b.issuer.device_inquiry(STAFF, "bank-a", MOBILE_VENDOR, &serial).unwrap();
+        assert_eq!(d.error_count, 0);
+        assert!(d.history.iter().any(|e| e.detail == "code already used"));
+        // Nine wrong codes, then a success resets the count.
+        for _ in 0..9 {
+            assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", "000000").unwrap(), Verdict::Rejected);
+        }
+        assert_eq!(b.issuer.device_inquiry(STAFF, "bank-a", MOBILE_VENDOR, &serial).unwrap().error_count, 9);
+        b.clock.advance(30);
+        assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", &login(&a, "bank-a")).unwrap(), Verdict::Accepted);
+        assert_eq!(b.issuer.device_inquiry(STAFF, "bank-a", MOBILE_VENDOR, &serial).unwrap().error_count, 0);
+        // Ten wrong codes lock; then even a right code is rejected; a branch reset restores.
+        for _ in 0..10 {
+            b.issuer.verify_login("web", "bank-a", "kim", "12345x").unwrap();
+        }
+        let d = b.issuer.device_inquiry(STAFF, "bank-a", MOBILE_VENDOR, &serial).unwrap();
+        assert_eq!((d.state, d.error_count), (DeviceState::Locked, 10));
+        b.clock.advance(30);
+        let code = login(&a, "bank-a");
+        assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap(), Verdict::Rejected);
+        b.issuer.reset_error_count(STAFF, "bank-a", MOBILE_VENDOR, &serial).unwrap();
+        assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap(), Verdict::Accepted);
+        // Transactions: bound to the transfer.
+        let tx = Transaction { amount_minor: 50_000, currency: "KRW".into(), payee_account: "1002-333".into(), payee_name: "이순신".into(), memo: None };
+        let (tx_code, _) = a.generate_for_transaction("bank-a", PASSWORD, &phone(), &tx).unwrap();
+        let other = Transaction { amount_minor: 50_001, ..tx.clone() };
+        assert_eq!(b.issuer.verify_transaction("web", "bank-a", "kim", &tx_code.code, &other).unwrap(), Verdict::Rejected);
+        assert_eq!(b.issuer.verify_transaction("web", "bank-a", "kim", &tx_code.code, &tx).unwrap(), Verdict::Accepted);
+        assert_eq!(b.issuer.verify_transaction("web", "bank-a", "kim", &tx_code.code, &tx).unwrap(), Verdict::Rejected);
+        // No code ever reaches the audit log.
+        let log = format!("{:?}", b.issuer.audit(&AuditQuery::default()).unwrap());
+        assert!(!log.contains(&code) && !log.contains(&tx_code.code));
+    }
+}
+
+#[test]
+fn re_registration_revokes_the_previous_device_with_its_reason() {
+    for (_, store) in stores() {
+        let b = bank(store);
+        let old_phone = app(b.clock.clone());
+        let old = enroll(&b, &old_phone, "bank-a");
+        let new_phone = app(b.clock.clone());
+        let new = enroll(&b, &new_phone, "bank-a");
+        assert_ne!(old, new);
+        let d = b.issuer.device_inquiry(STAFF, "bank-a", MOBILE_VENDOR, &old).unwrap();
+        assert_eq!(d.state, DeviceState::Cancelled);
+        assert_eq!(d.links[0].state, LinkState::Revoked);
+        assert_eq!(d.links[0].ended.as_ref().unwrap().1, "re-registered on a new device");
+        assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", &login(&old_phone, "bank-a")).unwrap(), Verdict::Rejected);
+        assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", &login(&new_phone, "bank-a")).unwrap(), Verdict::Accepted);
+    }
+}
+
+fn import_token(b: &Bank, serial: &str, moving: Moving) -> Secret {
+    let secret = Secret::from_bytes(&[serial.len() as u8; 20]).unwrap();
+    b.issuer
+        .import_device("ops", &ImportDevice {
+            vendor_code: "VASCO".into(),
+            serial_number: serial.into(),
+            secret: secret.clone(),
+            algorithm: Algorithm::Sha1,
+            digits: 6,
+            moving,
+            valid_until: T0 + 3 * 365 * 86_400,
+        })
+        .unwrap();
+    secret
+}
+
+#[test]
+fn other_institution_devices_shared_counter_accidents_and_recovery() {
+    for (_, store) in stores() {
+        let b = bank(store);
+        let secret = import_token(&b, "SN0001", Moving::Totp { period: 30 });
+        let totp = Totp::new(&secret, Algorithm::Sha1, 6, 30, 0).unwrap();
+        assert_eq!(b.issuer.import_device("ops", &ImportDevice {
+            vendor_code: "VASCO".into(), serial_number: "SN0001".into(), secret: secret.clone(),
+            algorithm: Algorithm::Sha1, digits: 6, moving: Moving::Hotp, valid_until: T0 + 10,
+        }).unwrap_err(), Fault::DeviceExists);
+        // Issued at bank-a; registered at bank-b by vendor code + serial, with a possession proof.
+        b.issuer.register_device(STAFF, "bank-a", "kim", "VASCO", "SN0001", None).unwrap();
+        assert_eq!(
+            b.issuer.register_device(STAFF, "bank-b", "kim", "VASCO", "SN0001", Some("000000")).unwrap_err(),
+            Fault::PossessionNotProven
+        );
+        let now_code = totp.generate_at(b.clock.now_unix_seconds().unwrap()).unwrap().to_string();
+        b.issuer.register_device(STAFF, "bank-b", "kim", "VASCO", "SN0001", Some(&now_code)).unwrap();
+        assert_eq!(b.issuer.register_device(STAFF, "bank-b", "kim", "VASCO", "SN0001", None).unwrap_err(), Fault::AlreadyHasDevice);
+        assert_eq!(b.issuer.register_device(STAFF, "bank-b", "kim", "WRONG", "SN0001", None).unwrap_err(), Fault::UnknownDevice);
+        assert_eq!(b.issuer.register_device(STAFF, "bank-b", "kim", "VASCO", "SN9999", None).unwrap_err(), Fault::UnknownDevice);
+
+        // The error counter is the device's: ten wrong codes at bank-a lock it at bank-b.
+        for _ in 0..10 {
+            b.issuer.verify_login("web", "bank-a", "kim", "999999").unwrap();
+        }
+        b.clock.advance(30);
+        let code = totp.generate_at(b.clock.now_unix_seconds().unwrap()).unwrap().to_string();
+        assert_eq!(b.issuer.verify_login("web", "bank-b", "kim", &code).unwrap(), Verdict::Rejected);
+        // Reset at bank-b unlocks it everywhere.
+        b.issuer.reset_error_count(STAFF, "bank-b", "VASCO", "SN0001").unwrap();
+        assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap(), Verdict::Accepted);
+
+        // Loss reported at bank-a: refused at bank-b; recovery at bank-b: accepted at bank-a.
+        b.issuer.report_accident(STAFF, "bank-a", "VASCO", "SN0001", Accident::Lost).unwrap();
+        b.clock.advance(30);
+        let code = totp.generate_at(b.clock.now_unix_seconds().unwrap()).unwrap().to_string();
+        assert_eq!(b.issuer.verify_login("web", "bank-b", "kim", &code).unwrap(), Verdict::Rejected);
+        assert_eq!(b.issuer.device_inquiry(STAFF, "bank-b", "VASCO", "SN0001").unwrap().state, DeviceState::Lost);
+        assert!(matches!(b.issuer.reset_error_count(STAFF, "bank-x", "VASCO", "SN0001"), Err(Fault::NotRegisteredHere)));
+        b.issuer.recover(STAFF, "bank-b", "VASCO", "SN0001").unwrap();
+        assert!(matches!(b.issuer.recover(STAFF, "bank-b", "VASCO", "SN0001"), Err(Fault::InvalidState(_))));
+        assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap(), Verdict::Accepted);
+        assert!(matches!(b.issuer.register_device(STAFF, "bank-a", "acme", "VASCO", "SN0001", None), Err(Fault::InvalidState(_))));
+
+        // Inquiry by device lists both institutions and the history.
+        let d = b.issuer.device_inquiry(STAFF, "bank-a", "VASCO", "SN0001").unwrap();
+        assert_eq!(d.links.iter().map(|l| l.institution_id.as_str()).collect::<Vec<_>>(), ["bank-a", "bank-b"]);
+        for action in ["import_device", "register_device", "report_accident", "recover_accident", "reset_error_count", "verify_login"] {
+            assert!(d.history.iter().any(|e| e.action == action), "{action}");
+        }
+        // Cancellation at bank-a leaves bank-b.
+        b.issuer.cancel(STAFF, "bank-a", "kim").unwrap();
+        b.clock.advance(30);
+        let code = totp.generate_at(b.clock.now_unix_seconds().unwrap()).unwrap().to_string();
+        assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap(), Verdict::Rejected);
+        assert_eq!(b.issuer.verify_login("web", "bank-b", "kim", &code).unwrap(), Verdict::Accepted);
+    }
+}
+
+#[test]
+fn hotp_tokens_and_clock_drift() {
+    for (_, store) in stores() {
+        let b = bank(store);
+        let secret = import_token(&b, "HOTP01", Moving::Hotp);
+        b.issuer.register_device(STAFF, "bank-a", "kim", "VASCO", "HOTP01", None).unwrap();
+        let hotp = Hotp::new(&secret, Algorithm::Sha1, 6).unwrap();
+        assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", &hotp.generate(3).to_string()).unwrap(), Verdict::Accepted);
+        assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", &hotp.generate(2).to_string()).unwrap(), Verdict::Rejected);
+        assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", &hotp.generate(4).to_string()).unwrap(), Verdict::Accepted);
+
+        // A TOTP token whose clock runs ahead: accepted one step ahead, then the learned
+        // drift follows it, bounded to 4 steps.
+        let secret = import_token(&b, "TOTP02", Moving::Totp { period: 30 });
+        b.issuer.register_device(STAFF, "bank-b", "kim", "VASCO", "TOTP02", None).unwrap();
+        let token = Totp::new(&secret, Algorithm::Sha1, 6, 30, 0).unwrap();
+        let mut drift = 0u64;
+        for _ in 0..8 {
+            b.clock.advance(30);
+            drift += 1;
+            let now = b.clock.now_unix_seconds().unwrap();
+            let step = token.step_at(now).unwrap() + drift;
+            let verdict = b.issuer.verify_login("web", "bank-b", "kim", &token.generate_step(step).to_string()).unwrap();
+            // Drift up to the bound (4) plus the window (1) is followed; beyond, refused.
+            assert_eq!(verdict, if drift <= 5 { Verdict::Accepted } else { Verdict::Rejected }, "drift {drift}");
+        }
+    }
+}
+
+#[test]
+fn expiry_is_refused_and_shown() {
+    for (_, store) in stores() {
+        let b = bank(store);
+        let a = app(b.clock.clone());
+        let serial = enroll(&b, &a, "bank-a");
+        let code = login(&a, "bank-a");
+        b.clock.advance(3 * 365 * 86_400 + 86_400);
+        assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap(), Verdict::Rejected);
+        assert!(b.issuer.device_inquiry(STAFF, "bank-a", MOBILE_VENDOR, &serial).unwrap().expired);
+    }
+}
+
+#[test]
+fn audit_log_records_queries_and_retention() {
+    for (name, store) in stores() {
+        let b = bank(store.clone());
+        let a = app(b.clock.clone());
+        enroll(&b, &a, "bank-a");
+        b.issuer.verify_login("web", "bank-a", "kim", "000000").unwrap();
+        let all = b.issuer.audit(&AuditQuery::default()).unwrap();
+        assert!(all.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+        let verifications = b.issuer.audit(&AuditQuery { action: Some("verify_login".into()), ..Default::default() }).unwrap();
+        assert_eq!(verifications.len(), 1);
+        assert_eq!((verifications[0].actor.as_str(), verifications[0].outcome.as_str()), ("web", "rejected"));
+        let refused = b.issuer.issue_non_face_to_face("web", "bank-a", "acme", "kyc");
+        assert!(refused.is_err());
+        assert!(b.issuer.audit(&AuditQuery { subject: Some("customer:acme".into()), ..Default::default() }).unwrap().iter().any(|e| e.outcome == "refused"));
+        assert_eq!(b.issuer.audit(&AuditQuery { limit: 2, ..Default::default() }).unwrap().len(), 2);
+        assert!(b.issuer.audit(&AuditQuery { from: Some(T0 + 1), ..Default::default() }).unwrap().is_empty());
+        // Retention: ten years.
+        assert_eq!(b.issuer.purge_expired_audit().unwrap(), 0, "{name}");
+        b.clock.advance(IssuerConfig::default().audit_retention + 1);
+        b.issuer.verify_login("web", "bank-a", "kim", "000000").unwrap();
+        // Everything before the jump: the snapshot and the refused issuance.
+        assert_eq!(b.issuer.purge_expired_audit().unwrap() as usize, all.len() + 1);
+        assert_eq!(b.issuer.audit(&AuditQuery::default()).unwrap().len(), 1);
+        let _ = b.store;
+    }
+}
+
+#[test]
+fn sqlite_audit_is_append_only_and_the_master_key_must_match() {
+    let dir = std::env::temp_dir().join(format!("dotp-issuer-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("issuer.db");
+    {
+        let b = bank(Arc::new(SqliteStore::open(&path).unwrap()));
+        let a = app(b.clock.clone());
+        enroll(&b, &a, "bank-a");
+    }
+    let raw = rusqlite_free_check(&path);
+    assert!(raw.contains("append-only"), "{raw}");
+    let store: Arc<dyn IssuerStore> = Arc::new(SqliteStore::open(&path).unwrap());
+    let wrong = MasterKey::from_hex(&KEY.replace('0', "f")).unwrap();
+    assert_eq!(
+        Issuer::open(store.clone(), wrong, Arc::new(FixedClock::new(T0)), None, IssuerConfig::default()).unwrap_err(),
+        Fault::MasterKey(MasterKeyError::Mismatch)
+    );
+    let right = Issuer::open(store, MasterKey::from_hex(KEY).unwrap(), Arc::new(FixedClock::new(T0)), None, IssuerConfig::default()).unwrap();
+    assert_eq!(right.customer_inquiry(STAFF, "bank-a", "kim").unwrap().devices.len(), 1);
+    // The seed is not in the database in plaintext: the file holds no 32-byte run of the seed,
+    // and no column is called seed.
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(!String::from_utf8_lossy(&bytes).contains("\"seed\""));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Tries to rewrite the audit log through SQLite itself; returns the error text.
+fn rusqlite_free_check(path: &std::path::Path) -> String {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let update = conn.execute("UPDATE audit SET outcome = 'ok'", []).unwrap_err().to_string();
+    let delete = conn.execute("DELETE FROM audit", []).unwrap_err().to_string();
+    assert!(delete.contains("retention"), "{delete}");
+    update
+}
+
+#[test]
+fn concurrent_verifications_of_one_code_accept_exactly_once_and_wrong_codes_count_exactly() {
+    let dir = std::env::temp_dir().join(format!("dotp-conc-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let b = Arc::new(bank(Arc::new(SqliteStore::open(dir.join("i.db")).unwrap())));
+    let secret = import_token(&b, "CONC01", Moving::Totp { period: 30 });
+    b.issuer.register_device(STAFF, "bank-a", "kim", "VASCO", "CONC01", None).unwrap();
+    let code = Totp::new(&secret, Algorithm::Sha1, 6, 30, 0).unwrap().generate_at(T0).unwrap().to_string();
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let (b, code) = (b.clone(), code.clone());
+            std::thread::spawn(move || b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap())
+        })
+        .collect();
+    let verdicts: Vec<Verdict> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(verdicts.iter().filter(|v| **v == Verdict::Accepted).count(), 1);
+    let threads: Vec<_> = (0..6)
+        .map(|_| {
+            let b = b.clone();
+            std::thread::spawn(move || b.issuer.verify_login("web", "bank-a", "kim", "000000").unwrap())
+        })
+        .collect();
+    threads.into_iter().for_each(|t| assert_eq!(t.join().unwrap(), Verdict::Rejected));
+    assert_eq!(b.issuer.device_inquiry(STAFF, "bank-a", "VASCO", "CONC01").unwrap().error_count, 6);
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let b = b.clone();
+            std::thread::spawn(move || b.issuer.verify_login("web", "bank-a", "kim", "000000").unwrap())
+        })
+        .collect();
+    threads.into_iter().for_each(|t| assert_eq!(t.join().unwrap(), Verdict::Rejected));
+    let d = b.issuer.device_inquiry(STAFF, "bank-a", "VASCO", "CONC01").unwrap();
+    assert_eq!((d.error_count, d.state), (10, DeviceState::Locked), "capped at the lock");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
