@@ -241,17 +241,81 @@ impl From<crate::client::ClientError> for DigitalOtpError {
     }
 }
 
-/// Why an issuer operation failed. Kotlin sees `IssuerException`.
+/// Why an issuer operation was refused. Kotlin sees `IssuerException`. None carries a
+/// code, seed, key or personal data.
 #[cfg(feature = "issuer")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum IssuerError {
-    /// No credential with that serial number.
-    #[error("unknown serial number")]
-    UnknownSerial,
-    /// The transaction is malformed.
-    #[error("invalid transaction: {reason}")]
-    InvalidTransaction {
+    /// Mobile OTP is for individual domestic customers; offer a physical OTP.
+    #[error("not eligible for mobile OTP: {reason}")]
+    NotEligible {
+        /// Why.
+        reason: String,
+    },
+    /// No such institution; add it first.
+    #[error("unknown institution")]
+    UnknownInstitution,
+    /// No such customer at this institution.
+    #[error("unknown customer")]
+    UnknownCustomer,
+    /// The customer already exists.
+    #[error("the customer already exists")]
+    CustomerExists,
+    /// No OTP device with this vendor code and serial number.
+    #[error("no OTP device with this vendor code and serial number")]
+    UnknownDevice,
+    /// A device with this vendor code and serial number already exists.
+    #[error("an OTP device with this vendor code and serial number already exists")]
+    DeviceExists,
+    /// The customer has no OTP device at this institution.
+    #[error("the customer has no OTP device at this institution")]
+    NoDevice,
+    /// The customer already has an OTP device at this institution; cancel it first.
+    #[error("the customer already has an OTP device at this institution; cancel it first")]
+    AlreadyHasDevice,
+    /// The device is not registered at this institution.
+    #[error("this OTP device is not registered at this institution")]
+    NotRegisteredHere,
+    /// Not possible in the device's current state (locked, lost, expired, cancelled…).
+    #[error("not possible in the device's current state: {reason}")]
+    InvalidState {
+        /// Why.
+        reason: String,
+    },
+    /// The SMS verification code shown by the customer is wrong.
+    #[error("the verification code is wrong; {attempts_remaining} attempts remain")]
+    WrongVerificationCode {
+        /// Attempts left before the verification is void.
+        attempts_remaining: u32,
+    },
+    /// No valid SMS verification is pending (none sent, expired or void): send a new one.
+    #[error("no valid verification code is pending; send a new one")]
+    NoVerificationPending,
+    /// The code given to prove possession of the device did not verify.
+    #[error("the code does not prove possession of the device")]
+    PossessionNotProven,
+    /// Invalid input (ids, phone number, parameters, transaction).
+    #[error("invalid input: {reason}")]
+    InvalidInput {
         /// What is wrong.
+        reason: String,
+    },
+    /// The SMS gateway failed or none is configured.
+    #[error("the SMS gateway failed: {reason}")]
+    SmsFailed {
+        /// Why.
+        reason: String,
+    },
+    /// The master key is malformed or not the one the database was created with.
+    #[error("master key problem: {reason}")]
+    MasterKey {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The database failed; nothing was half-written.
+    #[error("the issuer database failed: {reason}")]
+    StorageFailed {
+        /// What failed.
         reason: String,
     },
     /// An internal failure (random source, clock).
@@ -263,13 +327,34 @@ pub enum IssuerError {
 }
 
 #[cfg(feature = "issuer")]
-impl From<crate::issuer::minimal::Fault> for IssuerError {
-    fn from(e: crate::issuer::minimal::Fault) -> Self {
-        use crate::issuer::minimal::Fault as F;
+impl From<crate::issuer::Fault> for IssuerError {
+    fn from(e: crate::issuer::Fault) -> Self {
+        use crate::issuer::Fault as F;
+        let reason = e.to_string();
         match e {
-            F::UnknownSerial => Self::UnknownSerial,
-            F::Transaction(t) => Self::InvalidTransaction { reason: t.to_string() },
-            e @ (F::Protocol(_) | F::Clock(_)) => Self::Internal { reason: e.to_string() },
+            F::NotEligible(r) => Self::NotEligible { reason: r.into() },
+            F::UnknownInstitution => Self::UnknownInstitution,
+            F::UnknownCustomer => Self::UnknownCustomer,
+            F::CustomerExists => Self::CustomerExists,
+            F::UnknownDevice => Self::UnknownDevice,
+            F::DeviceExists => Self::DeviceExists,
+            F::NoDevice => Self::NoDevice,
+            F::AlreadyHasDevice => Self::AlreadyHasDevice,
+            F::NotRegisteredHere => Self::NotRegisteredHere,
+            F::InvalidState(r) => Self::InvalidState { reason: r.into() },
+            F::WrongVerificationCode { remaining } => Self::WrongVerificationCode { attempts_remaining: remaining },
+            F::NoVerificationPending => Self::NoVerificationPending,
+            F::PossessionNotProven => Self::PossessionNotProven,
+            F::InvalidInput(_) | F::Transaction(_) => Self::InvalidInput { reason },
+            F::Protocol(p) => match p {
+                crate::enrollment::ProtocolError::Crypto => Self::Internal { reason },
+                _ => Self::InvalidInput { reason },
+            },
+            F::Sms(_) | F::NoSmsGateway => Self::SmsFailed { reason },
+            F::MasterKey(crate::issuer::master_key::MasterKeyError::Random) => Self::Internal { reason },
+            F::MasterKey(_) => Self::MasterKey { reason },
+            F::Store(_) => Self::StorageFailed { reason },
+            F::Clock(_) => Self::Internal { reason },
         }
     }
 }

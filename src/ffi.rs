@@ -86,6 +86,11 @@ impl OtpSecret {
     fn wrap(inner: otp::Secret) -> Arc<Self> {
         Arc::new(Self { inner })
     }
+
+    /// The engine's secret (for the issuer's device import).
+    pub(crate) fn secret(&self) -> &otp::Secret {
+        &self.inner
+    }
 }
 
 #[uniffi::export]

@@ -11,7 +11,9 @@ use digital_otp::client::{Client, ClientError, Status, MIN_PBKDF2_ITERATIONS};
 use digital_otp::clock::FixedClock;
 use digital_otp::enrollment::{Device, ProtocolError, RejectReason};
 use digital_otp::error::HostError;
-use digital_otp::issuer::{CredentialState, Issuer};
+mod common;
+
+use common::bank::{Bank as Issuer, CredentialState};
 use digital_otp::storage::{MemoryStore, SecureStore};
 use digital_otp::transaction::Transaction;
 

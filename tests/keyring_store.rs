@@ -7,7 +7,9 @@ use std::sync::Arc;
 use digital_otp::client::{Client, MIN_PBKDF2_ITERATIONS};
 use digital_otp::clock::FixedClock;
 use digital_otp::enrollment::Device;
-use digital_otp::issuer::Issuer;
+mod common;
+
+use common::bank::Bank as Issuer;
 use digital_otp::storage::keyring_store::KeyringStore;
 use digital_otp::storage::SecureStore;
 

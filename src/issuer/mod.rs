@@ -13,7 +13,6 @@
 //! built without this module.
 
 pub mod master_key;
-pub mod minimal;
 pub mod model;
 pub mod sqlite;
 pub mod store;

@@ -3,6 +3,9 @@
 
 use serde::Deserialize;
 
+#[cfg(feature = "issuer")]
+pub mod bank;
+
 #[derive(Deserialize)]
 pub struct File<T> {
     pub vectors: Vec<T>,
