@@ -21,6 +21,7 @@ private const val PASSWORD = "482915"
 private const val OTHER_PASSWORD = "730264"
 private const val WRONG_PASSWORD = "000001"
 private const val CREDENTIAL_PREFIX = "digital-otp.v1.credential."
+private const val CUSTOMER = "customer-1"
 
 /** A transfer of [amount] won to 홍길동, account 110-123-456789. */
 private fun transfer(amount: ULong, account: String = "110-123-456789") = Transaction(
@@ -50,13 +51,13 @@ private class World : AutoCloseable {
     val clock = TestClock(T0)
     val store = TestStore()
     val app: DigitalOtp = DigitalOtp.withClock(store, clock)
-    val bank: Issuer = Issuer.withClock("bank-a", "Bank A", clock)
+    val bank = TestBank("bank-a", "Bank A", clock)
     val phone = DeviceInfo(PHONE, DEVICE_ID)
 
     /** The whole registration round trip: code at the bank, request, response, password. */
     fun register(
         customer: String = "customer-1",
-        bank: Issuer = this.bank,
+        bank: TestBank = this.bank,
         password: String = PASSWORD,
         device: DeviceInfo = phone,
     ): CredentialInfo {
@@ -66,7 +67,7 @@ private class World : AutoCloseable {
     }
 
     /** Bank B, on the same clock. */
-    fun bankB(): Issuer = Issuer.withClock("bank-b", "Bank B", clock)
+    fun bankB(): TestBank = TestBank("bank-b", "Bank B", clock)
 
     override fun close() {
         app.close()
@@ -76,7 +77,7 @@ private class World : AutoCloseable {
 }
 
 /**
- * The app side end to end from Kotlin, against the bank counterpart `Issuer`, with a
+ * The app side end to end from Kotlin, against the bank's `Issuer` (through [TestBank]), with a
  * `SecureStore` and a `Clock` implemented in Kotlin. Mirrors `tests/app_lifecycle.rs`.
  *
  * Every password check costs one PBKDF2 of 600,000 iterations (~0.2 s), so each test
@@ -107,7 +108,7 @@ class AppLifecycleTest {
         assertTrue(info.validUntil > T0.toULong())
         val serial = info.serialNumber
         assertEquals(serial, w.bank.serialOf("customer-1"))
-        assertEquals(IssuerCredentialState.PENDING, w.bank.credentialState(serial))
+        assertEquals(RegistrationState.PENDING, w.bank.registrationState(serial))
         assertEquals(listOf(info), w.app.credentials(w.phone))
 
         // Activation: the first login code verifies at the bank.
@@ -116,17 +117,17 @@ class AppLifecycleTest {
         assertTrue(Regex("""\d{6}""").matches(login.code), "a 6-digit login code")
         assertTrue(login.validFrom <= T0.toULong() && T0.toULong() < login.validUntil)
         assertEquals(login.validUntil - T0.toULong(), login.secondsRemaining)
-        assertTrue(w.bank.verifyLogin(serial, login.code))
-        assertEquals(IssuerCredentialState.ACTIVE, w.bank.credentialState(serial))
+        assertTrue(w.bank.verifyLogin(CUSTOMER, login.code))
+        assertEquals(RegistrationState.ACTIVE, w.bank.registrationState(serial))
         w.app.confirmActivation("bank-a")
         assertEquals(CredentialStatus.ACTIVE, w.app.credentials(w.phone).single().status)
 
         // The same code again is a replay; 30 s later a new code is accepted.
-        assertFalse(w.bank.verifyLogin(serial, login.code), "replay")
+        assertFalse(w.bank.verifyLogin(CUSTOMER, login.code), "replay")
         w.clock.advance(30)
         val next = w.app.generate("bank-a", PASSWORD, w.phone)
         assertTrue(next.validFrom >= login.validUntil, "the next time step")
-        assertTrue(w.bank.verifyLogin(serial, next.code))
+        assertTrue(w.bank.verifyLogin(CUSTOMER, next.code))
 
         // A transaction code is bound to the amount and the payee.
         val tx = transfer(1_500_000uL)
@@ -135,10 +136,13 @@ class AppLifecycleTest {
         assertEquals("Transfer KRW 1,500,000 to 홍길동 (account 110123456789)", txCode.summary)
         assertEquals(serial, txCode.serialNumber)
         assertTrue(Regex("""\d{8}""").matches(txCode.code), "an 8-digit transaction code")
-        assertFalse(w.bank.verifyTransaction(serial, txCode.code, transfer(1_500_001uL)), "another amount")
-        assertFalse(w.bank.verifyTransaction(serial, txCode.code, transfer(1_500_000uL, "110-123-456788")), "another payee")
-        assertTrue(w.bank.verifyTransaction(serial, txCode.code, transfer(1_500_000uL)))
-        assertFalse(w.bank.verifyTransaction(serial, txCode.code, transfer(1_500_000uL)), "replay")
+        assertFalse(w.bank.verifyTransaction(CUSTOMER, txCode.code, transfer(1_500_001uL)), "another amount")
+        assertFalse(w.bank.verifyTransaction(CUSTOMER, txCode.code, transfer(1_500_000uL, "110-123-456788")), "another payee")
+        assertTrue(w.bank.verifyTransaction(CUSTOMER, txCode.code, transfer(1_500_000uL)))
+        assertFalse(w.bank.verifyTransaction(CUSTOMER, txCode.code, transfer(1_500_000uL)), "replay")
+
+        // The phone's storage as it is now (a backup, say): the old credential, usable.
+        val oldPhone = w.store.copy()
 
         // Five wrong passwords lock it; then the right one is refused too.
         for (remaining in listOf(4u, 3u, 2u, 1u)) {
@@ -157,12 +161,21 @@ class AppLifecycleTest {
         val again = w.register("customer-1")
         assertEquals(CredentialStatus.PENDING, again.status)
         assertNotEquals(serial, again.serialNumber)
-        assertEquals(IssuerCredentialState.REVOKED, w.bank.credentialState(serial))
+        assertEquals(RegistrationState.REVOKED, w.bank.registrationState(serial))
+        val revoked = w.bank.device(serial)!!
+        assertEquals(DeviceState.CANCELLED, revoked.state)
+        assertEquals("re-registered on a new device", revoked.registrations.last().endedReason)
+        assertEquals(RegistrationState.PENDING, w.bank.registrationState(again.serialNumber))
         assertEquals(again.serialNumber, w.bank.serialOf("customer-1"))
         val fresh = w.app.generate("bank-a", PASSWORD, w.phone)
         assertEquals(again.serialNumber, fresh.serialNumber)
-        assertFalse(w.bank.verifyLogin(serial, fresh.code), "the old serial is revoked")
-        assertTrue(w.bank.verifyLogin(again.serialNumber, fresh.code))
+        // The old credential still makes codes (restored from the backup), but the bank
+        // verifies the customer against the new one only.
+        val stale = DigitalOtp.withClock(oldPhone, w.clock).use { it.generate("bank-a", PASSWORD, w.phone) }
+        assertEquals(serial, stale.serialNumber)
+        assertFalse(w.bank.verifyLogin(CUSTOMER, stale.code), "the old credential is revoked")
+        assertTrue(w.bank.verifyLogin(CUSTOMER, fresh.code))
+        assertEquals(RegistrationState.ACTIVE, w.bank.registrationState(again.serialNumber))
         w.app.confirmActivation("bank-a")
         val listed = w.app.credentials(w.phone).single()
         assertEquals(CredentialStatus.ACTIVE, listed.status)
@@ -305,7 +318,8 @@ class AppLifecycleTest {
             assertEquals(before, w.store.snapshot(), "nothing half-written")
             assertEquals(listOf("bank-a"), w.app.credentials(w.phone).map { it.institutionId })
             val login = w.app.generate("bank-a", PASSWORD, w.phone)
-            assertTrue(w.bank.verifyLogin(serialA, login.code), "bank A's credential is intact")
+            assertEquals(serialA, login.serialNumber)
+            assertTrue(w.bank.verifyLogin(CUSTOMER, login.code), "bank A's credential is intact")
             // The failed attempt is over; a new one succeeds on a healthy store.
             assertOtpFails<DigitalOtpException.NoRegistrationInProgress> { w.app.completeRegistration(response, PASSWORD) }
             w.register(bank = bankB)
@@ -355,7 +369,8 @@ class AppLifecycleTest {
             // Each credential has its own password.
             assertOtpFails<DigitalOtpException.WrongPassword> { w.app.generate("bank-b", PASSWORD, w.phone) }
             val b = w.app.generate("bank-b", OTHER_PASSWORD, w.phone)
-            assertTrue(bankB.verifyLogin(serialB, b.code))
+            assertEquals(serialB, b.serialNumber)
+            assertTrue(bankB.verifyLogin(CUSTOMER, b.code))
 
             w.app.cancel("bank-a")
             assertOtpFails<DigitalOtpException.NotRegistered> { w.app.generate("bank-a", PASSWORD, w.phone) }
@@ -365,7 +380,7 @@ class AppLifecycleTest {
 
             w.clock.advance(30)
             val b2 = w.app.generate("bank-b", OTHER_PASSWORD, w.phone)
-            assertTrue(bankB.verifyLogin(serialB, b2.code), "bank B still works")
+            assertTrue(bankB.verifyLogin(CUSTOMER, b2.code), "bank B still works")
             // The wrong password given for bank B was followed by a success: the count is reset.
             assertEquals(5u, w.app.credentials(w.phone).single().attemptsRemaining)
         }
@@ -398,7 +413,8 @@ class AppLifecycleTest {
         assertEquals(5u, w.app.credentials(w.phone).single().attemptsRemaining, "a success resets the count")
         assertOtpFails<DigitalOtpException.WrongPassword> { w.app.generate("bank-a", PASSWORD, w.phone) }
         val login = w.app.generate("bank-a", OTHER_PASSWORD, w.phone)
-        assertTrue(w.bank.verifyLogin(serial, login.code), "same seed, new password")
+        assertEquals(serial, login.serialNumber)
+        assertTrue(w.bank.verifyLogin(CUSTOMER, login.code), "same seed, new password")
     }
 
     // --- concurrency and what is stored -------------------------------------------------------

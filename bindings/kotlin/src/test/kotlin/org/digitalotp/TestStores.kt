@@ -50,5 +50,8 @@ class TestStore : SecureStore {
 
     fun isEmpty(): Boolean = map.isEmpty()
 
+    /** A healthy store holding a copy of this one's content (a backup of the phone). */
+    fun copy(): TestStore = TestStore().also { backup -> map.forEach { (k, v) -> backup.map[k] = v.copyOf() } }
+
     private fun ByteArray.toHex(): String = joinToString("") { "%02x".format(it) }
 }
