@@ -106,40 +106,89 @@ class TestClock(otp.Clock):
 
 
 class Bank:
-    """One institution's bank counterpart, on the tests' clock.
+    """One institution's bank counterpart, on the tests' clock: an ``otp.Issuer`` in
+    memory (a fresh master key) serving this one institution.
 
     Every creation and use of ``otp.Issuer`` in the app tests goes through this class,
-    so a change of the issuer's API is an edit here only. The verification helpers take
-    the institution's customer as well as the serial number: today's ``Issuer`` verifies
-    by serial, an issuer that verifies by institution and customer needs only these
-    bodies changed.
+    so a change of the issuer's API is an edit here only. Customers are registered on
+    demand (individual, domestic, with the app's phone number: the bank refuses a
+    registration from another number), codes are issued non-face-to-face, and codes are
+    verified for the institution's customer, the way the issuer works. Mirrors
+    tests/common/bank.rs.
     """
+
+    ACTOR = "test"  # the employee recorded in the audit log
+    CHANNEL = "web"  # the channel that verifies codes
+    PHONE = "010-1234-5678"  # every customer's number on record: the one the app's DeviceInfo gives
+    MOBILE_VENDOR = "DOTP"  # the vendor code of the SDK's mobile OTPs
 
     def __init__(self, institution_id, institution_name, clock):
         self.institution_id = institution_id
         self.institution_name = institution_name
-        self._issuer = otp.Issuer.with_clock(institution_id, institution_name, clock)
+        self.issuer = otp.Issuer.in_memory(otp.generate_master_key(), clock)
+        self.issuer.add_institution(self.ACTOR, institution_id, institution_name)
+
+    def ensure_customer(self, customer):
+        """Registers ``customer`` (individual, domestic, phone PHONE) unless known."""
+        try:
+            self.issuer.register_customer(
+                self.ACTOR,
+                otp.NewCustomer(
+                    institution_id=self.institution_id,
+                    customer_id=customer,
+                    name="홍길동",
+                    kind=otp.CustomerKind.INDIVIDUAL,
+                    residency=otp.Residency.DOMESTIC,
+                    phone_number=self.PHONE,
+                ),
+            )
+        except otp.IssuerError.CustomerExists:
+            pass
 
     def issue_code(self, customer):
-        """A registration code for ``customer``, displayed as ``1234-5678-9012``."""
-        return self._issuer.issue_registration_code(customer)
+        """A registration code for ``customer``, displayed as ``1234-5678-9012``
+        (non-face-to-face, after the bank's own identity check)."""
+        self.ensure_customer(customer)
+        return self.issuer.issue_non_face_to_face(self.ACTOR, self.institution_id, customer, "kyc-test")
 
     def answer(self, request):
         """The bank's answer (bytes) to an app's registration request."""
-        return self._issuer.handle_registration(request)
+        return self.issuer.handle_registration("mobile-app", request)
 
-    def verify_login(self, serial, code, customer="customer-1"):
-        return self._issuer.verify_login(serial, code)
+    def verify_login(self, code, customer="customer-1"):
+        """Whether the bank accepts ``code`` as a login code of ``customer``'s OTP."""
+        verdict = self.issuer.verify_login(self.CHANNEL, self.institution_id, customer, code)
+        return verdict == otp.Verification.ACCEPTED
 
-    def verify_transaction(self, serial, code, transaction, customer="customer-1"):
-        return self._issuer.verify_transaction(serial, code, transaction)
+    def verify_transaction(self, code, transaction, customer="customer-1"):
+        """Whether the bank accepts ``code`` for exactly ``transaction`` of ``customer``."""
+        verdict = self.issuer.verify_transaction(self.CHANNEL, self.institution_id, customer, code, transaction)
+        return verdict == otp.Verification.ACCEPTED
 
     def state(self, serial):
-        """A credential's state at the bank: "pending", "active" or "revoked" (the name of
-        ``otp.IssuerCredentialState`` in lower case), or None for an unknown serial."""
-        state = self._issuer.credential_state(serial)
-        return None if state is None else state.name.lower()
+        """The state of the mobile OTP ``serial``'s latest registration at the bank:
+        "pending", "active", "cancelled" or "revoked" (the name of
+        ``otp.RegistrationState`` in lower case), or None for an unknown serial."""
+        try:
+            report = self.issuer.device_inquiry(self.ACTOR, self.institution_id, self.MOBILE_VENDOR, serial)
+        except otp.IssuerError.UnknownDevice:
+            return None
+        return report.registrations[-1].state.name.lower()
 
     def serial_of(self, customer):
-        """The serial number of the customer's current credential, or None."""
-        return self._issuer.serial_of(customer)
+        """The serial number of ``customer``'s current (pending or active) mobile OTP at
+        the bank, or None (no customer yet, or no current OTP)."""
+        try:
+            report = self.issuer.customer_inquiry(self.ACTOR, self.institution_id, customer)
+        except otp.IssuerError.UnknownCustomer:
+            return None
+        current = (otp.RegistrationState.PENDING, otp.RegistrationState.ACTIVE)
+        for device in report.devices:  # current first
+            for registration in device.registrations:
+                if (
+                    registration.institution_id == self.institution_id
+                    and registration.customer_id == customer
+                    and registration.state in current
+                ):
+                    return device.serial_number
+        return None

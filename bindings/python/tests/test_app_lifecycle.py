@@ -108,18 +108,18 @@ def test_whole_lifecycle(w):
     assert re.fullmatch(r"\d{6}", login.code), "a 6-digit login code"
     assert login.valid_from <= T0 < login.valid_until
     assert login.seconds_remaining == login.valid_until - T0
-    assert w.bank.verify_login(serial, login.code)
+    assert w.bank.verify_login(login.code)
     assert w.bank.state(serial) == "active"
     w.app.confirm_activation("bank-a")
     [active] = w.app.credentials(w.phone)
     assert active.status == otp.CredentialStatus.ACTIVE
 
     # The same code again is a replay; 30 s later a new code is accepted.
-    assert not w.bank.verify_login(serial, login.code), "replay"
+    assert not w.bank.verify_login(login.code), "replay"
     w.clock.advance(30)
     nxt = w.app.generate("bank-a", PASSWORD, w.phone)
     assert nxt.valid_from >= login.valid_until, "the next time step"
-    assert w.bank.verify_login(serial, nxt.code)
+    assert w.bank.verify_login(nxt.code)
 
     # A transaction code is bound to the amount and the payee.
     tx = transfer(1_500_000)
@@ -128,10 +128,14 @@ def test_whole_lifecycle(w):
     assert tx_code.summary == "Transfer KRW 1,500,000 to 홍길동 (account 110123456789)"
     assert tx_code.serial_number == serial
     assert re.fullmatch(r"\d{8}", tx_code.code), "an 8-digit transaction code"
-    assert not w.bank.verify_transaction(serial, tx_code.code, transfer(1_500_001)), "another amount"
-    assert not w.bank.verify_transaction(serial, tx_code.code, transfer(1_500_000, "110-123-456788")), "another payee"
-    assert w.bank.verify_transaction(serial, tx_code.code, transfer(1_500_000))
-    assert not w.bank.verify_transaction(serial, tx_code.code, transfer(1_500_000)), "replay"
+    assert not w.bank.verify_transaction(tx_code.code, transfer(1_500_001)), "another amount"
+    assert not w.bank.verify_transaction(tx_code.code, transfer(1_500_000, "110-123-456788")), "another payee"
+    assert w.bank.verify_transaction(tx_code.code, transfer(1_500_000))
+    assert not w.bank.verify_transaction(tx_code.code, transfer(1_500_000)), "replay"
+
+    # A login code of this credential that the bank never sees (it is used below).
+    w.clock.advance(30)
+    stale = w.app.generate("bank-a", PASSWORD, w.phone)
 
     # Five wrong passwords lock it; then the right one is refused too.
     for remaining in (4, 3, 2, 1):
@@ -145,7 +149,7 @@ def test_whole_lifecycle(w):
     assert locked.attempts_remaining == 0
 
     # Registering again with a new code restores service; the old serial is revoked.
-    w.clock.advance(60)
+    w.clock.advance(30)
     again = w.register("customer-1")
     assert again.status == otp.CredentialStatus.PENDING
     assert again.serial_number != serial
@@ -153,8 +157,11 @@ def test_whole_lifecycle(w):
     assert w.bank.serial_of("customer-1") == again.serial_number
     fresh = w.app.generate("bank-a", PASSWORD, w.phone)
     assert fresh.serial_number == again.serial_number
-    assert not w.bank.verify_login(serial, fresh.code), "the old serial is revoked"
-    assert w.bank.verify_login(again.serial_number, fresh.code)
+    # The bank verifies the customer's current OTP only: the old credential's unused
+    # code, still within the bank's window, is refused; the new one's is accepted.
+    assert not w.bank.verify_login(stale.code), "the old serial is revoked"
+    assert w.bank.verify_login(fresh.code)
+    assert w.bank.state(again.serial_number) == "active"
     w.app.confirm_activation("bank-a")
     [listed] = w.app.credentials(w.phone)
     assert listed.status == otp.CredentialStatus.ACTIVE
@@ -276,7 +283,8 @@ def second_bank_registration_fails_cleanly(w, switch):
     assert w.store.snapshot() == before, "nothing half-written"
     assert w.institutions() == ["bank-a"]
     login = w.app.generate("bank-a", PASSWORD, w.phone)
-    assert w.bank.verify_login(serial_a, login.code), "bank A's credential is intact"
+    assert w.bank.verify_login(login.code), "bank A's credential is intact"
+    assert w.bank.serial_of("customer-1") == serial_a
     # The failed attempt is over; a new one succeeds on a healthy store.
     assert_otp_fails(E.NoRegistrationInProgress, w.app.complete_registration, response, PASSWORD)
     w.register(bank=bank_b)
@@ -322,7 +330,7 @@ def test_two_institutions_cancelling_bank_a_leaves_bank_b_usable(w):
     # Each credential has its own password.
     assert_otp_fails(E.WrongPassword, w.app.generate, "bank-b", PASSWORD, w.phone)
     b = w.app.generate("bank-b", OTHER_PASSWORD, w.phone)
-    assert bank_b.verify_login(serial_b, b.code)
+    assert bank_b.verify_login(b.code)
 
     w.app.cancel("bank-a")
     assert_otp_fails(E.NotRegistered, w.app.generate, "bank-a", PASSWORD, w.phone)
@@ -332,7 +340,7 @@ def test_two_institutions_cancelling_bank_a_leaves_bank_b_usable(w):
 
     w.clock.advance(30)
     b2 = w.app.generate("bank-b", OTHER_PASSWORD, w.phone)
-    assert bank_b.verify_login(serial_b, b2.code), "bank B still works"
+    assert bank_b.verify_login(b2.code), "bank B still works"
     # The wrong password given for bank B was followed by a success: the count is reset.
     [only] = w.app.credentials(w.phone)
     assert only.attempts_remaining == 5
@@ -361,7 +369,8 @@ def test_change_password_needs_the_old_password_and_follows_the_policy(w):
     assert c.attempts_remaining == 5, "a success resets the count"
     assert_otp_fails(E.WrongPassword, w.app.generate, "bank-a", PASSWORD, w.phone)
     login = w.app.generate("bank-a", OTHER_PASSWORD, w.phone)
-    assert w.bank.verify_login(serial, login.code), "same seed, new password"
+    assert w.bank.verify_login(login.code), "same seed, new password"
+    assert w.bank.state(serial) == "active"
 
 
 # --- concurrency and what is stored -------------------------------------------------------------

@@ -34,13 +34,13 @@ fileprivate final class World {
         self.clock = clock
         self.store = store
         app = DigitalOtp.withClock(store: store, clock: clock)
-        bank = TestBank(institutionId: "bank-a", institutionName: "Bank A", clock: clock)
+        bank = try TestBank(institutionId: "bank-a", institutionName: "Bank A", clock: clock)
         phone = try DeviceInfo(phoneNumber: Fixture.phone, deviceId: Fixture.deviceId)
     }
 
     /// Bank B, on the same clock.
-    func bankB() -> TestBank {
-        TestBank(institutionId: "bank-b", institutionName: "Bank B", clock: clock)
+    func bankB() throws -> TestBank {
+        try TestBank(institutionId: "bank-b", institutionName: "Bank B", clock: clock)
     }
 
     /// The whole registration round trip: code at the bank, request, response, password.
@@ -139,17 +139,17 @@ final class AppLifecycleTests: XCTestCase {
         XCTAssertTrue(matchesWhole(login.code, "[0-9]{6}"), "a 6-digit login code")
         XCTAssertTrue(login.validFrom <= t0 && t0 < login.validUntil)
         XCTAssertEqual(login.secondsRemaining, login.validUntil - t0)
-        XCTAssertTrue(try w.bank.verifyLogin(serial: serial, code: login.code))
+        XCTAssertTrue(try w.bank.verifyLogin(code: login.code))
         XCTAssertEqual(try w.bank.state(serial: serial), .active)
         try w.app.confirmActivation(institutionId: "bank-a")
         XCTAssertEqual(try onlyElement(w.app.credentials(device: w.phone)).status, .active)
 
         // The same code again is a replay; 30 s later a new code is accepted.
-        XCTAssertFalse(try w.bank.verifyLogin(serial: serial, code: login.code), "replay")
+        XCTAssertFalse(try w.bank.verifyLogin(code: login.code), "replay")
         w.clock.advance(30)
         let next = try w.app.generate(institutionId: "bank-a", password: password, device: w.phone)
         XCTAssertGreaterThanOrEqual(next.validFrom, login.validUntil, "the next time step")
-        XCTAssertTrue(try w.bank.verifyLogin(serial: serial, code: next.code))
+        XCTAssertTrue(try w.bank.verifyLogin(code: next.code))
 
         // A transaction code is bound to the amount and the payee.
         let tx = Fixture.transfer(1_500_000)
@@ -158,13 +158,17 @@ final class AppLifecycleTests: XCTestCase {
         XCTAssertEqual(txCode.summary, "Transfer KRW 1,500,000 to 홍길동 (account 110123456789)")
         XCTAssertEqual(txCode.serialNumber, serial)
         XCTAssertTrue(matchesWhole(txCode.code, "[0-9]{8}"), "an 8-digit transaction code")
-        XCTAssertFalse(try w.bank.verifyTransaction(serial: serial, code: txCode.code, transaction: Fixture.transfer(1_500_001)), "another amount")
+        XCTAssertFalse(try w.bank.verifyTransaction(code: txCode.code, transaction: Fixture.transfer(1_500_001)), "another amount")
         XCTAssertFalse(
-            try w.bank.verifyTransaction(serial: serial, code: txCode.code, transaction: Fixture.transfer(1_500_000, account: "110-123-456788")),
+            try w.bank.verifyTransaction(code: txCode.code, transaction: Fixture.transfer(1_500_000, account: "110-123-456788")),
             "another payee"
         )
-        XCTAssertTrue(try w.bank.verifyTransaction(serial: serial, code: txCode.code, transaction: Fixture.transfer(1_500_000)))
-        XCTAssertFalse(try w.bank.verifyTransaction(serial: serial, code: txCode.code, transaction: Fixture.transfer(1_500_000)), "replay")
+        XCTAssertTrue(try w.bank.verifyTransaction(code: txCode.code, transaction: Fixture.transfer(1_500_000)))
+        XCTAssertFalse(try w.bank.verifyTransaction(code: txCode.code, transaction: Fixture.transfer(1_500_000)), "replay")
+
+        // A login code of this credential that the bank never sees (it is used below).
+        w.clock.advance(30)
+        let stale = try w.app.generate(institutionId: "bank-a", password: password, device: w.phone)
 
         // Five wrong passwords lock it; then the right one is refused too.
         for remaining in [UInt32(4), 3, 2, 1] {
@@ -179,7 +183,7 @@ final class AppLifecycleTests: XCTestCase {
         XCTAssertEqual(locked.attemptsRemaining, 0)
 
         // Registering again with a new code restores service; the old serial is revoked.
-        w.clock.advance(60)
+        w.clock.advance(30)
         let again = try w.register(customer: "customer-1")
         XCTAssertEqual(again.status, .pending)
         XCTAssertNotEqual(again.serialNumber, serial)
@@ -187,8 +191,11 @@ final class AppLifecycleTests: XCTestCase {
         XCTAssertEqual(try w.bank.serialOf(customer: "customer-1"), again.serialNumber)
         let fresh = try w.app.generate(institutionId: "bank-a", password: password, device: w.phone)
         XCTAssertEqual(fresh.serialNumber, again.serialNumber)
-        XCTAssertFalse(try w.bank.verifyLogin(serial: serial, code: fresh.code), "the old serial is revoked")
-        XCTAssertTrue(try w.bank.verifyLogin(serial: again.serialNumber, code: fresh.code))
+        // The bank verifies the customer's current OTP only: the old credential's unused
+        // code, still within the bank's window, is refused; the new one's is accepted.
+        XCTAssertFalse(try w.bank.verifyLogin(code: stale.code), "the old serial is revoked")
+        XCTAssertTrue(try w.bank.verifyLogin(code: fresh.code))
+        XCTAssertEqual(try w.bank.state(serial: again.serialNumber), .active)
         try w.app.confirmActivation(institutionId: "bank-a")
         let listed = try onlyElement(w.app.credentials(device: w.phone))
         XCTAssertEqual(listed.status, .active)
@@ -317,7 +324,7 @@ final class AppLifecycleTests: XCTestCase {
     ) throws -> String {
         let serialA = try w.register().serialNumber
         let before = w.store.snapshot()
-        let bankB = w.bankB()
+        let bankB = try w.bankB()
         let response = try bankB.answer(
             try w.app.beginRegistration(registrationCode: try bankB.issueCode(customer: "customer-1"), device: w.phone)
         )
@@ -327,7 +334,8 @@ final class AppLifecycleTests: XCTestCase {
         XCTAssertEqual(w.store.snapshot(), before, "nothing half-written", file: file, line: line)
         XCTAssertEqual(try w.institutions(), ["bank-a"], file: file, line: line)
         let login = try w.app.generate(institutionId: "bank-a", password: Fixture.password, device: w.phone)
-        XCTAssertTrue(try w.bank.verifyLogin(serial: serialA, code: login.code), "bank A's credential is intact", file: file, line: line)
+        XCTAssertTrue(try w.bank.verifyLogin(code: login.code), "bank A's credential is intact", file: file, line: line)
+        XCTAssertEqual(try w.bank.serialOf(customer: "customer-1"), serialA, file: file, line: line)
         // The failed attempt is over; a new one succeeds on a healthy store.
         assertFails(.noRegistrationInProgress, try w.app.completeRegistration(response: response, password: Fixture.password), file: file, line: line)
         try w.register(bank: bankB)
@@ -360,7 +368,7 @@ final class AppLifecycleTests: XCTestCase {
     // MARK: - Several institutions, cancel, reset, password change
 
     func testTwoInstitutionsCancellingBankALeavesBankBUsable() throws {
-        let bankB = w.bankB()
+        let bankB = try w.bankB()
         let serialA = try w.register().serialNumber
         let serialB = try w.register(bank: bankB, password: Fixture.otherPassword).serialNumber
         let list = try w.app.credentials(device: w.phone)
@@ -370,7 +378,7 @@ final class AppLifecycleTests: XCTestCase {
         // Each credential has its own password.
         assertFails(.wrongPassword, try w.app.generate(institutionId: "bank-b", password: Fixture.password, device: w.phone))
         let b = try w.app.generate(institutionId: "bank-b", password: Fixture.otherPassword, device: w.phone)
-        XCTAssertTrue(try bankB.verifyLogin(serial: serialB, code: b.code))
+        XCTAssertTrue(try bankB.verifyLogin(code: b.code))
 
         try w.app.cancel(institutionId: "bank-a")
         assertFails(.notRegistered, try w.app.generate(institutionId: "bank-a", password: Fixture.password, device: w.phone))
@@ -380,13 +388,13 @@ final class AppLifecycleTests: XCTestCase {
 
         w.clock.advance(30)
         let b2 = try w.app.generate(institutionId: "bank-b", password: Fixture.otherPassword, device: w.phone)
-        XCTAssertTrue(try bankB.verifyLogin(serial: serialB, code: b2.code), "bank B still works")
+        XCTAssertTrue(try bankB.verifyLogin(code: b2.code), "bank B still works")
         // The wrong password given for bank B was followed by a success: the count is reset.
         XCTAssertEqual(try onlyElement(w.app.credentials(device: w.phone)).attemptsRemaining, 5)
     }
 
     func testResetAllDeletesEveryCredentialAndEmptiesTheStore() throws {
-        let bankB = w.bankB()
+        let bankB = try w.bankB()
         try w.register()
         try w.register(bank: bankB)
         XCTAssertFalse(w.store.isEmpty)
@@ -413,7 +421,8 @@ final class AppLifecycleTests: XCTestCase {
         XCTAssertEqual(try onlyElement(w.app.credentials(device: w.phone)).attemptsRemaining, 5, "a success resets the count")
         assertFails(.wrongPassword, try w.app.generate(institutionId: "bank-a", password: Fixture.password, device: w.phone))
         let login = try w.app.generate(institutionId: "bank-a", password: Fixture.otherPassword, device: w.phone)
-        XCTAssertTrue(try w.bank.verifyLogin(serial: serial, code: login.code), "same seed, new password")
+        XCTAssertTrue(try w.bank.verifyLogin(code: login.code), "same seed, new password")
+        XCTAssertEqual(try w.bank.state(serial: serial), .active)
     }
 
     // MARK: - Concurrency and what is stored

@@ -130,68 +130,130 @@ final class TestClock: DigitalOTP.Clock, @unchecked Sendable {
 
 // MARK: - The bank
 
-/// A credential's state at the bank, as the tests see it (kept apart from the issuer's
-/// own `IssuerCredentialState`, so the tests do not depend on the issuer's types).
+/// The state of a mobile OTP's latest registration at the bank, as the tests see it
+/// (kept apart from the issuer's own `RegistrationState`, so the tests do not depend on
+/// the issuer's types).
 enum BankCredentialState: Equatable {
     case pending
     case active
+    case cancelled
     case revoked
     /// A state added to the issuer after these tests were written.
     case other
 }
 
-/// One institution's bank counterpart, on the tests' clock.
+/// One institution's bank counterpart, on the tests' clock: an `Issuer` in memory (a
+/// fresh master key) serving this one institution.
 ///
 /// Every creation and use of `Issuer` in the app tests goes through this struct, so a
-/// change of the issuer's API is an edit here only. Every method is `throws` (callers
-/// write `try`) and the verifications take the institution's customer as well as the
-/// serial number, so an issuer that registers customers first and verifies by
-/// institution and customer needs only these bodies changed.
+/// change of the issuer's API is an edit here only. Customers are registered on demand
+/// (individual, domestic, with the app's phone number: the bank refuses a registration
+/// from another number), codes are issued non-face-to-face, and codes are verified for
+/// the institution's customer, the way the issuer works. Mirrors tests/common/bank.rs.
 struct TestBank {
+    /// The employee recorded in the audit log.
+    static let actor = "test"
+    /// The channel that verifies codes.
+    static let channel = "web"
+    /// Every customer's number on record: the one the app's `DeviceInfo` gives.
+    static let phone = "010-1234-5678"
+    /// The vendor code of the SDK's mobile OTPs.
+    static let mobileVendor = "DOTP"
+
     let institutionId: String
     let institutionName: String
-    private let issuer: Issuer
+    let issuer: Issuer
 
-    init(institutionId: String, institutionName: String, clock: TestClock) {
+    init(institutionId: String, institutionName: String, clock: TestClock) throws {
         self.institutionId = institutionId
         self.institutionName = institutionName
-        issuer = Issuer.withClock(institutionId: institutionId, institutionName: institutionName, clock: clock)
+        issuer = try Issuer.inMemory(masterKeyHex: try generateMasterKey(), clock: clock)
+        try issuer.addInstitution(actor: TestBank.actor, institutionId: institutionId, name: institutionName)
     }
 
-    /// A registration code for `customer`, displayed as `1234-5678-9012`.
+    /// Registers `customer` (individual, domestic, phone `TestBank.phone`) unless known.
+    func ensureCustomer(_ customer: String) throws {
+        let customerRecord = NewCustomer(
+            institutionId: institutionId,
+            customerId: customer,
+            name: "홍길동",
+            kind: .individual,
+            residency: .domestic,
+            phoneNumber: TestBank.phone
+        )
+        do {
+            try issuer.registerCustomer(actor: TestBank.actor, customer: customerRecord)
+        } catch IssuerError.CustomerExists {
+            // Registered by an earlier call.
+        }
+    }
+
+    /// A registration code for `customer`, displayed as `1234-5678-9012`
+    /// (non-face-to-face, after the bank's own identity check).
     func issueCode(customer: String) throws -> String {
-        try issuer.issueRegistrationCode(customerId: customer)
+        try ensureCustomer(customer)
+        return try issuer.issueNonFaceToFace(
+            actor: TestBank.actor, institutionId: institutionId, customerId: customer, verificationReference: "kyc-test"
+        )
     }
 
     /// The bank's answer to an app's registration request.
     func answer(_ request: Data) throws -> Data {
-        issuer.handleRegistration(request: request)
+        issuer.handleRegistration(actor: "mobile-app", request: request)
     }
 
-    func verifyLogin(serial: String, code: String, customer: String = "customer-1") throws -> Bool {
-        try issuer.verifyLogin(serialNumber: serial, code: code)
+    /// Whether the bank accepts `code` as a login code of `customer`'s OTP.
+    func verifyLogin(code: String, customer: String = "customer-1") throws -> Bool {
+        try issuer.verifyLogin(actor: TestBank.channel, institutionId: institutionId, customerId: customer, code: code) == .accepted
     }
 
-    func verifyTransaction(serial: String, code: String, transaction: Transaction, customer: String = "customer-1") throws -> Bool {
-        try issuer.verifyTransaction(serialNumber: serial, code: code, transaction: transaction)
+    /// Whether the bank accepts `code` for exactly `transaction` of `customer`.
+    func verifyTransaction(code: String, transaction: Transaction, customer: String = "customer-1") throws -> Bool {
+        try issuer.verifyTransaction(
+            actor: TestBank.channel, institutionId: institutionId, customerId: customer, code: code, transaction: transaction
+        ) == .accepted
     }
 
-    /// A credential's state at the bank, or nil for an unknown serial number.
+    /// The state of the mobile OTP `serial`'s latest registration at the bank, or nil
+    /// for an unknown serial number.
     func state(serial: String) throws -> BankCredentialState? {
-        guard let state = issuer.credentialState(serialNumber: serial) else {
+        let report: DeviceReport
+        do {
+            report = try issuer.deviceInquiry(
+                actor: TestBank.actor, institutionId: institutionId, vendorCode: TestBank.mobileVendor, serialNumber: serial
+            )
+        } catch IssuerError.UnknownDevice {
             return nil
         }
-        switch state {
+        guard let latest = report.registrations.last else {
+            return nil
+        }
+        switch latest.state {
         case .pending: return .pending
         case .active: return .active
+        case .cancelled: return .cancelled
         case .revoked: return .revoked
         @unknown default: return .other
         }
     }
 
-    /// The serial number of the customer's current credential, or nil.
+    /// The serial number of `customer`'s current (pending or active) mobile OTP at the
+    /// bank, or nil (no customer yet, or no current OTP).
     func serialOf(customer: String) throws -> String? {
-        issuer.serialOf(customerId: customer)
+        let report: CustomerReport
+        do {
+            report = try issuer.customerInquiry(actor: TestBank.actor, institutionId: institutionId, customerId: customer)
+        } catch IssuerError.UnknownCustomer {
+            return nil
+        }
+        for device in report.devices {  // current first
+            for registration in device.registrations
+            where registration.institutionId == institutionId && registration.customerId == customer
+                && (registration.state == .pending || registration.state == .active) {
+                return device.serialNumber
+            }
+        }
+        return nil
     }
 }
 

@@ -1,0 +1,749 @@
+import DigitalOTP
+import Foundation
+import XCTest
+
+// The bank's side through the Swift bindings: a whole branch scenario on an SQLite
+// database (face-to-face issuance with an SMS gateway written in Swift, the app's
+// registration and activation, verification, the 10-strike lock and its reset, a loss
+// and its recovery, another institution's OTP device), then the issuer's rules one by
+// one. Mirrors bindings/python/tests/test_issuer_branch.py and tests/issuer.rs.
+//
+// The app's password checks cost one PBKDF2 each (~0.2 s): the tests that need a mobile
+// OTP keep their count of completeRegistration / generate* calls low, and the others use
+// a hardware token whose codes the `Totp` binding computes.
+
+fileprivate enum Branch {
+    static let t0: UInt64 = 1_800_000_000
+    static let year: UInt64 = 365 * 86_400
+    /// The employee at the branch.
+    static let staff = "branch-001/emp-42"
+    /// Who sets the issuer up.
+    static let admin = "admin"
+    /// Who imports hardware tokens.
+    static let ops = "ops"
+    /// The channel that verifies customers' codes.
+    static let web = "web"
+    /// The channel that registers apps.
+    static let app = "mobile-app"
+    static let phone = "010-1234-5678"
+    static let phoneE164 = "+821012345678"
+    static let deviceId = "android-id-1"
+    static let password = "482915"
+    /// Vendor code of the SDK's mobile OTPs.
+    static let mobile = "DOTP"
+    static let vendor = "VASCO"
+    static let serial = "SN0001"
+    /// A hardware token's secret, known to the test (160 bits).
+    static let tokenSecretHex = "8f3c2a71d94e0b65c7a1f2e83d590b4a6c7e1d20"
+    static let institutions = [("bank-a", "Bank A"), ("bank-b", "Bank B"), ("bank-c", "Bank C")]
+
+    static func customer(
+        _ institutionId: String,
+        _ customerId: String,
+        kind: CustomerKind = .individual,
+        residency: Residency = .domestic
+    ) -> NewCustomer {
+        NewCustomer(
+            institutionId: institutionId,
+            customerId: customerId,
+            name: "홍길동",
+            kind: kind,
+            residency: residency,
+            phoneNumber: Branch.phone
+        )
+    }
+
+    /// Adds the three institutions, and `customers` (individual, domestic) at each.
+    @discardableResult
+    static func setUp(_ issuer: Issuer, customers: [String] = ["kim"]) throws -> Issuer {
+        for (institutionId, name) in Branch.institutions {
+            try issuer.addInstitution(actor: Branch.admin, institutionId: institutionId, name: name)
+            for customerId in customers {
+                try issuer.registerCustomer(actor: Branch.staff, customer: customer(institutionId, customerId))
+            }
+        }
+        return issuer
+    }
+
+    static func transfer(
+        amount: UInt64 = 1_500_000,
+        account: String = "110-123-456789",
+        name: String = "이순신",
+        currency: String = "KRW",
+        memo: String? = nil
+    ) -> Transaction {
+        Transaction(amountMinor: amount, currency: currency, payeeAccount: account, payeeName: name, memo: memo)
+    }
+
+    /// The codes of the hardware token with the known secret (SHA-1, 6 digits, 30 s).
+    static func token() throws -> Totp {
+        try Totp(secret: try OtpSecret.fromHex(text: Branch.tokenSecretHex), algorithm: .sha1, digits: 6, periodSeconds: 30)
+    }
+
+    /// Imports the hardware TOTP token with the known secret; returns its codes.
+    @discardableResult
+    static func importToken(_ issuer: Issuer, serial: String = Branch.serial, validUntil: UInt64 = Branch.t0 + 3 * Branch.year) throws -> Totp {
+        let device = ImportedDevice(
+            vendorCode: Branch.vendor,
+            serialNumber: serial,
+            secret: try OtpSecret.fromHex(text: Branch.tokenSecretHex),
+            algorithm: .sha1,
+            digits: 6,
+            periodSeconds: 30,
+            validUntil: validUntil
+        )
+        try issuer.importDevice(actor: Branch.ops, device: device)
+        return try token()
+    }
+
+    /// A 6-digit code the token does not show in the steps around `now`.
+    static func wrongCode(_ token: Totp, at now: UInt64) throws -> String {
+        let step = try token.timeStep(unixTime: now)
+        let near = Set([step - 1, step, step + 1].map { token.codeForStep(step: $0) })
+        return try XCTUnwrap(["000000", "111111", "222222", "333333"].first(where: { !near.contains($0) }))
+    }
+
+    /// Another code of the same length (for mobile OTPs, whose codes the test cannot compute).
+    static func otherCode(_ code: String) -> String {
+        var modulus = 1
+        for _ in 0..<code.count {
+            modulus *= 10
+        }
+        let next = String(((Int(code) ?? 0) + 1) % modulus)
+        return String(repeating: "0", count: code.count - next.count) + next
+    }
+}
+
+/// An `SmsGateway` written in Swift that keeps every message instead of sending it.
+/// Called by Rust from any thread: behind a lock.
+fileprivate final class RecordingSms: SmsGateway, @unchecked Sendable {
+    private let lock = NSLock()
+    private var messages: [(phone: String, message: String)] = []
+
+    func send(phoneNumber: String, message: String) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        messages.append((phone: phoneNumber, message: message))
+    }
+
+    /// (phone number, message) of every message, oldest first.
+    var sent: [(phone: String, message: String)] {
+        lock.lock()
+        defer { lock.unlock() }
+        return messages
+    }
+
+    /// The 5-digit verification code of the last message.
+    func lastCode() throws -> String {
+        let message = try XCTUnwrap(sent.last, "no SMS was sent").message
+        let numbers = message.components(separatedBy: CharacterSet(charactersIn: "0123456789").inverted)
+        return try onlyElement(numbers.filter { $0.count == 5 })
+    }
+}
+
+/// The customer's phone: the app on a Swift store and the test clock.
+fileprivate final class BranchPhone {
+    let app: DigitalOtp
+    let device: DeviceInfo
+
+    init(clock: TestClock) throws {
+        app = DigitalOtp.withClock(store: TestStore(), clock: clock)
+        device = try DeviceInfo(phoneNumber: Branch.phone, deviceId: Branch.deviceId)
+    }
+
+    /// Types in the code, sends the request to the bank, sets the password.
+    func register(_ issuer: Issuer, code: String) throws -> CredentialInfo {
+        let request = try app.beginRegistration(registrationCode: code, device: device)
+        let response = issuer.handleRegistration(actor: Branch.app, request: request)
+        return try app.completeRegistration(response: response, password: Branch.password)
+    }
+
+    func loginCode(_ institutionId: String = "bank-a") throws -> String {
+        try app.generate(institutionId: institutionId, password: Branch.password, device: device).code
+    }
+
+    func transactionCode(_ transaction: Transaction, institutionId: String = "bank-a") throws -> String {
+        try app.generateForTransaction(institutionId: institutionId, password: Branch.password, device: device, transaction: transaction).code
+    }
+}
+
+// MARK: - Typed IssuerError checks
+
+fileprivate enum IssuerErrorKind: String {
+    case notEligible
+    case unknownInstitution
+    case unknownCustomer
+    case customerExists
+    case unknownDevice
+    case deviceExists
+    case noDevice
+    case alreadyHasDevice
+    case notRegisteredHere
+    case invalidState
+    case wrongVerificationCode
+    case noVerificationPending
+    case possessionNotProven
+    case invalidInput
+    case smsFailed
+    case masterKey
+    case storageFailed
+    case internalError
+    /// A variant added to IssuerError after these tests were written.
+    case other
+}
+
+fileprivate extension IssuerError {
+    var kind: IssuerErrorKind {
+        switch self {
+        case .NotEligible: return .notEligible
+        case .UnknownInstitution: return .unknownInstitution
+        case .UnknownCustomer: return .unknownCustomer
+        case .CustomerExists: return .customerExists
+        case .UnknownDevice: return .unknownDevice
+        case .DeviceExists: return .deviceExists
+        case .NoDevice: return .noDevice
+        case .AlreadyHasDevice: return .alreadyHasDevice
+        case .NotRegisteredHere: return .notRegisteredHere
+        case .InvalidState: return .invalidState
+        case .WrongVerificationCode: return .wrongVerificationCode
+        case .NoVerificationPending: return .noVerificationPending
+        case .PossessionNotProven: return .possessionNotProven
+        case .InvalidInput: return .invalidInput
+        case .SmsFailed: return .smsFailed
+        case .MasterKey: return .masterKey
+        case .StorageFailed: return .storageFailed
+        case .Internal: return .internalError
+        @unknown default: return .other
+        }
+    }
+
+    /// The `reason` of the variants that have one, else "".
+    var reasonText: String {
+        switch self {
+        case .NotEligible(let reason),
+             .InvalidState(let reason),
+             .InvalidInput(let reason),
+             .SmsFailed(let reason),
+             .MasterKey(let reason),
+             .StorageFailed(let reason),
+             .Internal(let reason):
+            return reason
+        default:
+            return ""
+        }
+    }
+}
+
+/// The `IssuerError` that `expression` throws; fails the test (and returns nil) if it
+/// throws nothing or something else.
+@discardableResult
+fileprivate func issuerError<T>(
+    _ expression: @autoclosure () throws -> T,
+    file: StaticString = #filePath,
+    line: UInt = #line
+) -> IssuerError? {
+    var caught: IssuerError?
+    XCTAssertThrowsError(try expression(), file: file, line: line) { error in
+        guard let typed = error as? IssuerError else {
+            XCTFail("expected an IssuerError, got \(error)", file: file, line: line)
+            return
+        }
+        caught = typed
+    }
+    return caught
+}
+
+/// Whether `secret` occurs in `text` as a whole number (not inside a longer run of digits).
+fileprivate func containsWhole(_ text: String, _ secret: String) -> Bool {
+    let pattern = "(?<![0-9])" + NSRegularExpression.escapedPattern(for: secret) + "(?![0-9])"
+    return text.range(of: pattern, options: .regularExpression) != nil
+}
+
+final class IssuerBranchTests: XCTestCase {
+    private let clock = TestClock(start: Branch.t0)
+    private let sms = RecordingSms()
+    private let directory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("dotp-issuer-" + UUID().uuidString, isDirectory: true)
+
+    private var databasePath: String {
+        directory.appendingPathComponent("issuer.db").path
+    }
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: directory)
+        try super.tearDownWithError()
+    }
+
+    /// An issuer in memory with the three institutions and customer kim at each.
+    private func memoryIssuer() throws -> Issuer {
+        try Branch.setUp(try Issuer.inMemory(masterKeyHex: try generateMasterKey(), clock: clock, sms: sms))
+    }
+
+    // MARK: - The whole branch scenario
+
+    func testABranchScenarioEndToEndOnSqlite() throws {
+        let path = databasePath
+        let key = try generateMasterKey()
+        XCTAssertTrue(matchesWhole(key, "[0-9a-f]{64}"))
+        var issuer = try Branch.setUp(try Issuer.openSqlite(path: path, masterKeyHex: key, clock: clock, sms: sms))
+
+        // Face to face: a 5-digit code goes to the customer's phone; the employee types in
+        // what the customer shows. A wrong code is counted; the right one gives the
+        // registration code to hand over, once.
+        try issuer.startFaceToFace(actor: Branch.staff, institutionId: "bank-a", customerId: "kim")
+        XCTAssertEqual(sms.sent.map { $0.phone }, [Branch.phoneE164])
+        let shown = try sms.lastCode()
+        let wrongSms = shown == "00000" ? "11111" : "00000"
+        XCTAssertEqual(
+            issuerError(try issuer.confirmFaceToFace(actor: Branch.staff, institutionId: "bank-a", customerId: "kim", shownCode: wrongSms)),
+            .WrongVerificationCode(attemptsRemaining: 4)
+        )
+        let registrationCode = try issuer.confirmFaceToFace(actor: Branch.staff, institutionId: "bank-a", customerId: "kim", shownCode: shown)
+        XCTAssertTrue(matchesWhole(registrationCode, "[0-9]{4}-[0-9]{4}-[0-9]{4}"), registrationCode)
+        try checkRegistrationCode(code: registrationCode)
+        XCTAssertEqual(
+            issuerError(try issuer.confirmFaceToFace(actor: Branch.staff, institutionId: "bank-a", customerId: "kim", shownCode: shown))?.kind,
+            .noVerificationPending
+        )
+
+        // The app registers with it: pending at the bank until the first code verifies.
+        let phone = try BranchPhone(clock: clock)
+        let info = try phone.register(issuer, code: registrationCode)
+        XCTAssertEqual(info.status, .pending)
+        XCTAssertEqual(info.institutionId, "bank-a")
+        XCTAssertEqual(info.institutionName, "Bank A")
+        let serial = info.serialNumber
+
+        func device() throws -> DeviceReport {
+            try issuer.deviceInquiry(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.mobile, serialNumber: serial)
+        }
+
+        func verify(_ code: String) throws -> Verification {
+            try issuer.verifyLogin(actor: Branch.web, institutionId: "bank-a", customerId: "kim", code: code)
+        }
+
+        var d = try device()
+        XCTAssertEqual(d.vendorCode, Branch.mobile)
+        XCTAssertEqual(d.serialNumber, serial)
+        XCTAssertEqual(d.kind, .mobile)
+        XCTAssertEqual(d.state, .active)
+        XCTAssertEqual(d.errorCount, 0)
+        XCTAssertFalse(d.expired)
+        XCTAssertEqual(d.validUntil, info.validUntil)
+        let registration = try onlyElement(d.registrations)
+        XCTAssertEqual(registration.institutionId, "bank-a")
+        XCTAssertEqual(registration.customerId, "kim")
+        XCTAssertEqual(registration.state, .pending)
+
+        // Activation: the first login code verifies; then a replay is refused (not
+        // counted), and the next time step's code verifies.
+        let first = try phone.loginCode()
+        XCTAssertEqual(try verify(first), .accepted)
+        XCTAssertEqual(try device().registrations.last?.state, .active)
+        try phone.app.confirmActivation(institutionId: "bank-a")
+        XCTAssertEqual(try verify(first), .rejected, "replay")
+        XCTAssertEqual(try device().errorCount, 0, "a replay is not counted")
+        clock.advance(30)
+        let second = try phone.loginCode()
+        XCTAssertEqual(try verify(second), .accepted)
+
+        // Ten wrong codes lock the device; then even a right code is refused.
+        clock.advance(30)
+        let right = try phone.loginCode()
+        let wrong = Branch.otherCode(right)
+        for _ in 0..<10 {
+            XCTAssertEqual(try verify(wrong), .rejected)
+        }
+        d = try device()
+        XCTAssertEqual(d.state, .locked)
+        XCTAssertEqual(d.errorCount, 10)
+        XCTAssertEqual(try verify(right), .rejected, "locked")
+        let latest = try XCTUnwrap(try device().history.first(where: { $0.action == "verify_login" }))
+        XCTAssertEqual(latest.actor, Branch.web)
+        XCTAssertEqual(latest.outcome, "rejected")
+        XCTAssertEqual(latest.detail, "device locked (error count)")
+
+        // The branch resets the count: the same code now verifies.
+        try issuer.resetErrorCount(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.mobile, serialNumber: serial)
+        d = try device()
+        XCTAssertEqual(d.state, .active)
+        XCTAssertEqual(d.errorCount, 0)
+        XCTAssertEqual(try verify(right), .accepted)
+
+        // A loss is reported: refused; recovered at the branch: accepted again.
+        try issuer.reportAccident(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.mobile, serialNumber: serial, kind: .lost)
+        XCTAssertEqual(try device().state, .lost)
+        clock.advance(30)
+        let afterLoss = try phone.loginCode()
+        XCTAssertEqual(try verify(afterLoss), .rejected)
+        try issuer.recover(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.mobile, serialNumber: serial)
+        XCTAssertEqual(try device().state, .active)
+        XCTAssertEqual(
+            issuerError(try issuer.recover(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.mobile, serialNumber: serial))?.kind,
+            .invalidState
+        )
+        XCTAssertEqual(try verify(afterLoss), .accepted)
+
+        // Another institution's OTP device: a hardware token issued by bank B (imported
+        // with its secret, handed over there), registered at bank C by vendor code and
+        // serial number with a current code as proof of possession.
+        let token = try Branch.importToken(issuer)
+        try issuer.registerDevice(actor: Branch.staff, institutionId: "bank-b", customerId: "kim", vendorCode: Branch.vendor, serialNumber: Branch.serial)
+        let now = clock.seconds
+        let badProof = try Branch.wrongCode(token, at: now)
+        XCTAssertEqual(
+            issuerError(try issuer.registerDevice(
+                actor: Branch.staff, institutionId: "bank-c", customerId: "kim",
+                vendorCode: Branch.vendor, serialNumber: Branch.serial, possessionCode: badProof
+            )),
+            .PossessionNotProven
+        )
+        let proof = try token.codeAt(unixTime: now).code
+        try issuer.registerDevice(
+            actor: Branch.staff, institutionId: "bank-c", customerId: "kim",
+            vendorCode: Branch.vendor, serialNumber: Branch.serial, possessionCode: proof
+        )
+        let t = try issuer.deviceInquiry(actor: Branch.staff, institutionId: "bank-c", vendorCode: Branch.vendor, serialNumber: Branch.serial)
+        XCTAssertEqual(t.kind, .hardware)
+        XCTAssertEqual(t.state, .active)
+        XCTAssertEqual(t.errorCount, 0)
+        XCTAssertEqual(t.registrations.map { $0.institutionId }, ["bank-b", "bank-c"])
+        XCTAssertEqual(t.registrations.map { $0.customerId }, ["kim", "kim"])
+        XCTAssertEqual(t.registrations.map { $0.state }, [.active, .active])
+        XCTAssertEqual(
+            try issuer.verifyLogin(actor: Branch.web, institutionId: "bank-c", customerId: "kim", code: proof),
+            .rejected,
+            "the proof used the code"
+        )
+        clock.advance(30)
+        let tokenCode = try token.codeAt(unixTime: clock.seconds).code
+        XCTAssertEqual(try issuer.verifyLogin(actor: Branch.web, institutionId: "bank-c", customerId: "kim", code: tokenCode), .accepted)
+        // Bank A's customer still has the mobile OTP, bank C the token.
+        let atBankA = try issuer.customerInquiry(actor: Branch.staff, institutionId: "bank-a", customerId: "kim").devices
+        XCTAssertEqual(atBankA.map { $0.serialNumber }, [serial])
+        let atBankC = try issuer.customerInquiry(actor: Branch.staff, institutionId: "bank-c", customerId: "kim").devices
+        XCTAssertEqual(atBankC.map { $0.vendorCode }, [Branch.vendor])
+        XCTAssertEqual(atBankC.map { $0.serialNumber }, [Branch.serial])
+
+        // Everything is in the database: reopened with the same key, the states are there.
+        let history = try issuer.audit(filter: AuditFilter(subject: "device:\(Branch.mobile):\(serial)"))
+        let actions = Set(history.map { $0.action })
+        let expected: Set<String> = ["register_mobile_otp", "verify_login", "reset_error_count", "report_accident", "recover_accident"]
+        XCTAssertTrue(actions.isSuperset(of: expected), "\(actions)")
+        let before = try device()
+        issuer = try Issuer.openSqlite(path: path, masterKeyHex: key, clock: clock, sms: sms)
+        let after = try device()
+        XCTAssertEqual(after.state, before.state)
+        XCTAssertEqual(after.errorCount, before.errorCount)
+        XCTAssertEqual(after.registrations, before.registrations)
+        clock.advance(30)
+        XCTAssertEqual(try verify(try phone.loginCode()), .accepted)
+    }
+
+    // MARK: - The rules, one by one
+
+    func testCorporationsAndForeignCustomersAreNotEligible() throws {
+        let issuer = try memoryIssuer()
+        try issuer.registerCustomer(actor: Branch.staff, customer: Branch.customer("bank-a", "acme", kind: .corporation))
+        try issuer.registerCustomer(actor: Branch.staff, customer: Branch.customer("bank-a", "smith", residency: .foreign))
+        for who in ["acme", "smith"] {
+            let e = issuerError(try issuer.issueNonFaceToFace(actor: Branch.web, institutionId: "bank-a", customerId: who, verificationReference: "kyc-77"))
+            XCTAssertEqual(e?.kind, .notEligible, who)
+            XCTAssertTrue(e?.reasonText.contains("physical OTP") ?? false, "\(String(describing: e))")
+            XCTAssertEqual(issuerError(try issuer.startFaceToFace(actor: Branch.staff, institutionId: "bank-a", customerId: who))?.kind, .notEligible, who)
+            let refused = try issuer.audit(filter: AuditFilter(subject: "customer:\(who)", action: "issue_registration_code"))
+            XCTAssertEqual(refused.map { $0.outcome }, ["refused"], who)
+        }
+        XCTAssertTrue(sms.sent.isEmpty, "no SMS for an ineligible customer")
+        let report = try issuer.customerInquiry(actor: Branch.staff, institutionId: "bank-a", customerId: "acme")
+        XCTAssertEqual(report.kind, .corporation)
+        XCTAssertEqual(report.residency, .domestic)
+        // A physical OTP is what they get.
+        try Branch.importToken(issuer)
+        try issuer.registerDevice(actor: Branch.staff, institutionId: "bank-a", customerId: "acme", vendorCode: Branch.vendor, serialNumber: Branch.serial)
+        let devices = try issuer.customerInquiry(actor: Branch.staff, institutionId: "bank-a", customerId: "acme").devices
+        XCTAssertEqual(devices.map { $0.serialNumber }, [Branch.serial])
+        // Unknown customers and institutions are refused as such.
+        XCTAssertEqual(
+            issuerError(try issuer.issueNonFaceToFace(actor: Branch.web, institutionId: "bank-a", customerId: "nobody", verificationReference: "kyc-77")),
+            .UnknownCustomer
+        )
+        XCTAssertEqual(issuerError(try issuer.registerCustomer(actor: Branch.staff, customer: Branch.customer("bank-x", "kim"))), .UnknownInstitution)
+    }
+
+    func testAnExpiredRegistrationCodeIsRejected() throws {
+        let issuer = try memoryIssuer()
+        let code = try issuer.issueNonFaceToFace(actor: Branch.web, institutionId: "bank-a", customerId: "kim", verificationReference: "kyc-77")
+        let phone = try BranchPhone(clock: clock)
+        let request = try phone.app.beginRegistration(registrationCode: code, device: phone.device)
+        clock.advance(601) // a registration code lives 10 minutes
+        let response = issuer.handleRegistration(actor: Branch.app, request: request)
+        XCTAssertThrowsError(try phone.app.completeRegistration(response: response, password: Branch.password)) { error in
+            XCTAssertEqual((error as? DigitalOtpError)?.kind, .registrationRejected, "\(error)")
+        }
+        XCTAssertEqual(try issuer.customerInquiry(actor: Branch.staff, institutionId: "bank-a", customerId: "kim").devices, [])
+        let entry = try onlyElement(issuer.audit(filter: AuditFilter(action: "register_mobile_otp")))
+        XCTAssertEqual(entry.actor, Branch.app)
+        XCTAssertEqual(entry.outcome, "rejected")
+        XCTAssertEqual(entry.detail, "expired registration code")
+        // The face-to-face SMS code lives 5 minutes.
+        try issuer.startFaceToFace(actor: Branch.staff, institutionId: "bank-a", customerId: "kim")
+        let shown = try sms.lastCode()
+        clock.advance(301)
+        XCTAssertEqual(
+            issuerError(try issuer.confirmFaceToFace(actor: Branch.staff, institutionId: "bank-a", customerId: "kim", shownCode: shown)),
+            .NoVerificationPending
+        )
+    }
+
+    func testCustomersHearOnlyAcceptedOrRejectedWhileStaffSeeWhy() throws {
+        let issuer = try memoryIssuer()
+        let token = try Branch.importToken(issuer, validUntil: Branch.t0 + 86_400)
+        try issuer.registerDevice(actor: Branch.staff, institutionId: "bank-a", customerId: "kim", vendorCode: Branch.vendor, serialNumber: Branch.serial)
+        try issuer.registerCustomer(actor: Branch.staff, customer: Branch.customer("bank-a", "lee"))
+        var verdicts: [Verification] = []
+
+        func verify(_ code: String, customer: String = "kim") throws {
+            verdicts.append(try issuer.verifyLogin(actor: Branch.web, institutionId: "bank-a", customerId: customer, code: code))
+        }
+
+        func device() throws -> DeviceReport {
+            try issuer.deviceInquiry(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.vendor, serialNumber: Branch.serial)
+        }
+
+        func nowCode() throws -> String {
+            try token.codeAt(unixTime: clock.seconds).code
+        }
+
+        try verify(try nowCode(), customer: "lee") // no OTP device
+        try verify(try Branch.wrongCode(token, at: clock.seconds)) // wrong
+        let code = try nowCode()
+        try verify(code)
+        try verify(code) // replay
+        try issuer.reportAccident(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.vendor, serialNumber: Branch.serial, kind: .lost)
+        clock.advance(30)
+        try verify(try nowCode()) // lost
+        XCTAssertEqual(try device().state, .lost)
+        try issuer.recover(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.vendor, serialNumber: Branch.serial)
+        try verify(try nowCode())
+        for _ in 0..<10 {
+            try verify(try Branch.wrongCode(token, at: clock.seconds))
+        }
+        let locked = try device()
+        XCTAssertEqual(locked.state, .locked)
+        XCTAssertEqual(locked.errorCount, 10)
+        clock.advance(30)
+        try verify(try nowCode()) // locked
+        try issuer.resetErrorCount(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.vendor, serialNumber: Branch.serial)
+        clock.advance(86_400)
+        try verify(try nowCode()) // expired
+        XCTAssertTrue(try device().expired)
+
+        let expectedVerdicts: [Verification] = [.rejected, .rejected, .accepted, .rejected, .rejected, .accepted]
+            + Array(repeating: Verification.rejected, count: 12)
+        XCTAssertEqual(verdicts, expectedVerdicts)
+        // The staff see why, in the audit log (oldest first here) and in the inquiry.
+        let log = Array(try issuer.audit(filter: AuditFilter(action: "verify_login")).reversed())
+        var expectedDetails: [String] = ["no OTP device", "wrong code; error count 1", "accepted", "code already used", "device reported lost", "accepted"]
+        for count in 1...9 {
+            expectedDetails.append("wrong code; error count \(count)")
+        }
+        expectedDetails.append("wrong code; error count 10: device locked")
+        expectedDetails.append("device locked (error count)")
+        expectedDetails.append("device expired")
+        XCTAssertEqual(log.map { $0.detail }, expectedDetails)
+        XCTAssertEqual(log.map { $0.outcome }, verdicts.map { $0 == .accepted ? "ok" : "rejected" })
+        XCTAssertEqual(log.first?.subject, "customer:lee")
+        XCTAssertEqual(Set(log.dropFirst().map { $0.subject }), ["device:\(Branch.vendor):\(Branch.serial)"])
+        let history = try device().history.filter { $0.action == "verify_login" }.map { $0.detail }
+        XCTAssertEqual(history, log.dropFirst().reversed().map { $0.detail }, "the device's history, newest first")
+    }
+
+    func testAuditEntriesHaveActorsAndNeverContainACode() throws {
+        let issuer = try memoryIssuer()
+        try issuer.startFaceToFace(actor: Branch.staff, institutionId: "bank-a", customerId: "kim")
+        let shown = try sms.lastCode()
+        let wrongSms = shown == "00000" ? "11111" : "00000"
+        issuerError(try issuer.confirmFaceToFace(actor: Branch.staff, institutionId: "bank-a", customerId: "kim", shownCode: wrongSms))
+        let registrationCode = try issuer.confirmFaceToFace(actor: Branch.staff, institutionId: "bank-a", customerId: "kim", shownCode: shown)
+        let phone = try BranchPhone(clock: clock)
+        let serial = try phone.register(issuer, code: registrationCode).serialNumber
+        // The used registration code again: rejected, and recorded without the code.
+        let again = try phone.app.beginRegistration(registrationCode: registrationCode, device: phone.device)
+        XCTAssertThrowsError(
+            try phone.app.completeRegistration(response: issuer.handleRegistration(actor: Branch.app, request: again), password: Branch.password)
+        ) { error in
+            XCTAssertEqual((error as? DigitalOtpError)?.kind, .registrationRejected, "\(error)")
+        }
+        let login = try phone.loginCode()
+        let wrongLogin = Branch.otherCode(login)
+        XCTAssertEqual(try issuer.verifyLogin(actor: Branch.web, institutionId: "bank-a", customerId: "kim", code: wrongLogin), .rejected)
+        XCTAssertEqual(try issuer.verifyLogin(actor: Branch.web, institutionId: "bank-a", customerId: "kim", code: login), .accepted)
+        let tx = Branch.transfer()
+        let txCode = try phone.transactionCode(tx)
+        XCTAssertEqual(
+            try issuer.verifyTransaction(actor: Branch.web, institutionId: "bank-a", customerId: "kim", code: txCode, transaction: tx),
+            .accepted
+        )
+        _ = try issuer.customerInquiry(actor: Branch.staff, institutionId: "bank-a", customerId: "kim")
+
+        let records = try issuer.audit(filter: AuditFilter())
+        XCTAssertEqual(records.map { $0.id }, records.map { $0.id }.sorted(by: >), "newest first")
+        var actorsOf: [String: Set<String>] = [:]
+        for r in records {
+            XCTAssertFalse(r.actor.trimmingCharacters(in: .whitespaces).isEmpty, "\(r)")
+            XCTAssertFalse(r.action.isEmpty, "\(r)")
+            XCTAssertTrue(["ok", "rejected", "refused"].contains(r.outcome), "\(r)")
+            XCTAssertEqual(r.at, Branch.t0)
+            actorsOf[r.action, default: []].insert(r.actor)
+        }
+        XCTAssertEqual(actorsOf["add_institution"], [Branch.admin])
+        XCTAssertEqual(actorsOf["start_face_to_face"], [Branch.staff])
+        XCTAssertEqual(actorsOf["confirm_face_to_face"], [Branch.staff])
+        XCTAssertEqual(actorsOf["issue_registration_code"], [Branch.staff])
+        XCTAssertEqual(actorsOf["register_mobile_otp"], [Branch.app])
+        XCTAssertEqual(actorsOf["verify_login"], [Branch.web])
+        XCTAssertEqual(actorsOf["verify_transaction"], [Branch.web])
+        XCTAssertEqual(actorsOf["customer_inquiry"], [Branch.staff])
+        let details = Set(records.map { "\($0.action) | \($0.outcome) | \($0.detail)" })
+        XCTAssertTrue(details.contains("confirm_face_to_face | rejected | wrong verification code"), "\(details)")
+        XCTAssertTrue(details.contains("register_mobile_otp | rejected | used or void registration code"), "\(details)")
+
+        // No code, password or phone number: not as a whole number in any field of any entry.
+        let deviceHistory = try issuer.deviceInquiry(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.mobile, serialNumber: serial).history
+        let texts = (records + deviceHistory).map { r in
+            [r.institutionId, r.actor, r.action, r.subject, r.outcome, r.detail].joined(separator: " ")
+        }
+        let secrets = [
+            shown, wrongSms, registrationCode, registrationCode.replacingOccurrences(of: "-", with: ""),
+            login, wrongLogin, txCode, Branch.password, Branch.deviceId, Branch.phone, Branch.phoneE164,
+        ]
+        for secret in secrets {
+            for text in texts {
+                XCTAssertFalse(containsWhole(text, secret), "\"\(secret)\" in the audit log: \(text)")
+            }
+        }
+        // Filters: the limit, and the time range.
+        XCTAssertEqual(try issuer.audit(filter: AuditFilter(limit: 2)).count, 2)
+        XCTAssertEqual(try issuer.audit(filter: AuditFilter(from: Branch.t0 + 1)), [])
+        let everything = try issuer.audit(filter: AuditFilter())
+        XCTAssertEqual(try issuer.audit(filter: AuditFilter(from: Branch.t0, until: Branch.t0 + 1)), everything)
+        XCTAssertEqual(try issuer.purgeExpiredAudit(), 0, "kept ten years")
+    }
+
+    func testReopeningTheDatabaseWithAnotherMasterKeyIsRefused() throws {
+        let path = databasePath
+        let key = try generateMasterKey()
+        let other = try generateMasterKey()
+        XCTAssertNotEqual(key, other)
+        do {
+            let issuer = try Branch.setUp(try Issuer.openSqlite(path: path, masterKeyHex: key, clock: clock))
+            try Branch.importToken(issuer)
+            try issuer.registerDevice(actor: Branch.staff, institutionId: "bank-a", customerId: "kim", vendorCode: Branch.vendor, serialNumber: Branch.serial)
+        }
+
+        let e = issuerError(try Issuer.openSqlite(path: path, masterKeyHex: other, clock: clock))
+        XCTAssertEqual(e?.kind, .masterKey)
+        let text = String(describing: e)
+        XCTAssertTrue(e?.reasonText.contains("not the master key") ?? false, text)
+        XCTAssertFalse(text.contains(other) || text.contains(key), text)
+        for malformed in ["", String(repeating: "00", count: 31), String(repeating: "zz", count: 32)] {
+            XCTAssertEqual(issuerError(try Issuer.openSqlite(path: path, masterKeyHex: malformed, clock: clock))?.kind, .masterKey, malformed)
+        }
+
+        // The right key opens it, and unseals the token's secret.
+        let reopened = try Issuer.openSqlite(path: path, masterKeyHex: key, clock: clock)
+        let devices = try reopened.customerInquiry(actor: Branch.staff, institutionId: "bank-a", customerId: "kim").devices
+        XCTAssertEqual(devices.map { $0.serialNumber }, [Branch.serial])
+        let code = try Branch.token().codeAt(unixTime: Branch.t0).code
+        XCTAssertEqual(try reopened.verifyLogin(actor: Branch.web, institutionId: "bank-a", customerId: "kim", code: code), .accepted)
+        // Neither the key nor the secret is in the database files.
+        let needles = [Data(key.utf8), Data(hexString: key), Data(Branch.tokenSecretHex.utf8), Data(hexString: Branch.tokenSecretHex)]
+        let files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+            .filter { $0.lastPathComponent.hasPrefix("issuer.db") }
+        XCTAssertFalse(files.isEmpty)
+        for file in files {
+            let data = try Data(contentsOf: file)
+            for needle in needles {
+                XCTAssertNil(data.range(of: needle), "\(file.lastPathComponent) holds a key or secret")
+            }
+        }
+    }
+
+    func testTransactionCodesVerifyOnlyForTheSameTransaction() throws {
+        let issuer = try memoryIssuer()
+        let phone = try BranchPhone(clock: clock)
+        let registrationCode = try issuer.issueNonFaceToFace(actor: Branch.web, institutionId: "bank-a", customerId: "kim", verificationReference: "kyc-77")
+        let serial = try phone.register(issuer, code: registrationCode).serialNumber
+        let tx = Branch.transfer()
+        let code = try phone.transactionCode(tx)
+        XCTAssertTrue(matchesWhole(code, "[0-9]{8}"), code)
+
+        func verify(_ transaction: Transaction) throws -> Verification {
+            try issuer.verifyTransaction(actor: Branch.web, institutionId: "bank-a", customerId: "kim", code: code, transaction: transaction)
+        }
+
+        let changed = [
+            Branch.transfer(amount: 1_500_001),
+            Branch.transfer(account: "110-123-456788"),
+            Branch.transfer(name: "홍길동"),
+            Branch.transfer(currency: "USD"),
+            Branch.transfer(memo: "rent"),
+        ]
+        for other in changed {
+            XCTAssertEqual(try verify(other), .rejected, "\(other)")
+        }
+        // The same transfer, with the account written another way.
+        XCTAssertEqual(try verify(Branch.transfer(account: "110 123 456789")), .accepted)
+        XCTAssertEqual(try verify(tx), .rejected, "replay")
+        XCTAssertEqual(try issuer.verifyLogin(actor: Branch.web, institutionId: "bank-a", customerId: "kim", code: code), .rejected, "not a login code")
+        let d = try issuer.deviceInquiry(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.mobile, serialNumber: serial)
+        XCTAssertEqual(d.registrations.last?.state, .active, "a transaction code activates too")
+        XCTAssertEqual(d.errorCount, 1)
+        XCTAssertEqual(issuerError(try verify(Branch.transfer(amount: 0)))?.kind, .invalidInput)
+        // Another institution's customer: no device there.
+        XCTAssertEqual(
+            try issuer.verifyTransaction(actor: Branch.web, institutionId: "bank-b", customerId: "kim", code: code, transaction: tx),
+            .rejected
+        )
+    }
+
+    func testUnknownDeviceForAWrongVendorOrSerial() throws {
+        let issuer = try memoryIssuer()
+        let token = try Branch.importToken(issuer)
+        try issuer.registerDevice(actor: Branch.staff, institutionId: "bank-a", customerId: "kim", vendorCode: Branch.vendor, serialNumber: Branch.serial)
+        let proof = try token.codeAt(unixTime: Branch.t0).code
+        for (vendor, serial) in [("WRONG", Branch.serial), (Branch.vendor, "SN9999"), (Branch.mobile, Branch.serial)] {
+            let calls: [() throws -> Void] = [
+                { try issuer.registerDevice(actor: Branch.staff, institutionId: "bank-b", customerId: "kim", vendorCode: vendor, serialNumber: serial) },
+                {
+                    try issuer.registerDevice(
+                        actor: Branch.staff, institutionId: "bank-b", customerId: "kim",
+                        vendorCode: vendor, serialNumber: serial, possessionCode: proof
+                    )
+                },
+                { _ = try issuer.deviceInquiry(actor: Branch.staff, institutionId: "bank-a", vendorCode: vendor, serialNumber: serial) },
+                { try issuer.reportAccident(actor: Branch.staff, institutionId: "bank-a", vendorCode: vendor, serialNumber: serial, kind: .stolen) },
+                { try issuer.recover(actor: Branch.staff, institutionId: "bank-a", vendorCode: vendor, serialNumber: serial) },
+                { try issuer.resetErrorCount(actor: Branch.staff, institutionId: "bank-a", vendorCode: vendor, serialNumber: serial) },
+            ]
+            for (index, call) in calls.enumerated() {
+                XCTAssertEqual(issuerError(try call())?.kind, .unknownDevice, "call \(index) with \(vendor):\(serial)")
+            }
+        }
+        XCTAssertEqual(issuerError(try Branch.importToken(issuer))?.kind, .deviceExists)
+        // The real one is untouched: registered at bank A only, usable.
+        let d = try issuer.deviceInquiry(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.vendor, serialNumber: Branch.serial)
+        XCTAssertEqual(d.registrations.map { $0.institutionId }, ["bank-a"])
+        XCTAssertEqual(d.state, .active)
+        XCTAssertEqual(try issuer.verifyLogin(actor: Branch.web, institutionId: "bank-a", customerId: "kim", code: proof), .accepted)
+        let refused = try issuer.audit(filter: AuditFilter(subject: "device:WRONG:\(Branch.serial)"))
+        XCTAssertFalse(refused.isEmpty)
+        XCTAssertEqual(Set(refused.map { $0.outcome }), ["refused"])
+    }
+}
