@@ -16,10 +16,12 @@ use digital_otp::issuer::{Issuer, IssuerConfig, NewCustomer, Verdict};
 use digital_otp::otp::Totp;
 
 const T0: u64 = 1_800_000_000;
-const CUSTOMERS: usize = 1000;
-const ROUNDS: u64 = 20;
 
 fn main() {
+    // `cargo bench` passes `--bench`; under `cargo test --all-targets` this runs as a
+    // quick smoke test of the same path instead of a measurement.
+    let measure = std::env::args().any(|a| a == "--bench");
+    let (customers, rounds): (usize, u64) = if measure { (1000, 20) } else { (20, 2) };
     let dir = std::env::temp_dir().join(format!("dotp-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -31,8 +33,8 @@ fn main() {
 
     // Enroll customers through the protocol; keep each one's login TOTP.
     let device = Device::new("010-1234-5678", "bench-device").unwrap();
-    let mut totps: Vec<(String, Totp)> = Vec::with_capacity(CUSTOMERS);
-    for i in 0..CUSTOMERS {
+    let mut totps: Vec<(String, Totp)> = Vec::with_capacity(customers);
+    for i in 0..customers {
         let customer = format!("c{i:05}");
         issuer
             .register_customer("bench", &NewCustomer {
@@ -53,14 +55,14 @@ fn main() {
     }
     let totps = Arc::new(totps);
 
-    println!("issuer verification throughput (SQLite, WAL, synchronous=NORMAL; {CUSTOMERS} mobile OTPs)");
+    println!("issuer verification throughput (SQLite, WAL, synchronous=NORMAL; {customers} mobile OTPs)");
     let mut round = 0u64;
     for threads in [1usize, 2] {
         // Every verification is a fresh (customer, step): accepted, so each one writes
         // the device (last step, counters, drift) and an audit entry.
         let started = Instant::now();
         let mut total = 0usize;
-        for _ in 0..ROUNDS {
+        for _ in 0..rounds {
             round += 1;
             let now = T0 + 30 * round;
             clock.set(now);
@@ -80,7 +82,7 @@ fn main() {
                 })
                 .collect();
             let accepted: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
-            assert_eq!(accepted, CUSTOMERS, "every fresh code must be accepted");
+            assert_eq!(accepted, customers, "every fresh code must be accepted");
             total += accepted;
         }
         let elapsed = started.elapsed();
