@@ -343,20 +343,16 @@ pub fn parse_ocra_suite(suite: String) -> Result<OcraSuiteInfo, OtpError> {
     Ok((&suite.parse::<ocra::OcraSuite>()?).into())
 }
 
-/// The inputs of one OCRA computation. Give exactly the ones the suite uses.
-#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+/// The inputs of one OCRA computation other than the PIN. Give exactly the ones the
+/// suite uses. (The PIN is an `OcraPin` argument, so it never shows in this record's
+/// `toString()`.)
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct OcraInput {
     /// The question (challenge), in the suite's format.
     pub question: String,
     /// The counter, if the suite has `C`.
     #[uniffi(default)]
     pub counter: Option<u64>,
-    /// The PIN, if the suite has `P` (hashed with the suite's hash). Give this or `pin_hash`.
-    #[uniffi(default)]
-    pub pin: Option<String>,
-    /// The PIN's hash, if the suite has `P` and the PIN itself is not known.
-    #[uniffi(default)]
-    pub pin_hash: Option<Vec<u8>>,
     /// Session data of exactly the suite's length, if the suite has `S`.
     #[uniffi(default)]
     pub session: Option<Vec<u8>>,
@@ -366,34 +362,58 @@ pub struct OcraInput {
     pub time_steps: Option<u64>,
 }
 
-impl fmt::Debug for OcraInput {
+enum PinValue {
+    Plain(Zeroizing<String>),
+    Hashed(Zeroizing<Vec<u8>>),
+}
+
+/// The PIN of an OCRA suite with `P`: the PIN itself, or its hash (as a server stores
+/// it). Zeroized when released; `toString()`/`description` print `<redacted PIN>`.
+#[derive(uniffi::Object)]
+#[uniffi::export(Display)]
+pub struct OcraPin {
+    value: PinValue,
+}
+
+impl fmt::Display for OcraPin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OcraInput")
-            .field("counter", &self.counter)
-            .field("time_steps", &self.time_steps)
-            .finish_non_exhaustive()
+        f.write_str("<redacted PIN>")
+    }
+}
+
+impl fmt::Debug for OcraPin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+#[uniffi::export]
+impl OcraPin {
+    /// The PIN itself; it is hashed with the suite's PIN hash.
+    #[uniffi::constructor]
+    pub fn plain(pin: String) -> Arc<Self> {
+        Arc::new(Self { value: PinValue::Plain(Zeroizing::new(pin)) })
+    }
+
+    /// The PIN's hash, with the suite's PIN hash function.
+    #[uniffi::constructor]
+    pub fn hashed(hash: Vec<u8>) -> Arc<Self> {
+        Arc::new(Self { value: PinValue::Hashed(Zeroizing::new(hash)) })
     }
 }
 
 impl OcraInput {
-    fn engine(&self) -> Result<ocra::OcraInput<'_>, OtpError> {
-        let pin = match (&self.pin, &self.pin_hash) {
-            (Some(_), Some(_)) => {
-                return Err(OtpError::InvalidOcraInput {
-                    reason: "give either the PIN or its hash, not both".into(),
-                })
-            }
-            (Some(p), None) => Some(ocra::Pin::Plain(p)),
-            (None, Some(h)) => Some(ocra::Pin::Hashed(h)),
-            (None, None) => None,
-        };
-        Ok(ocra::OcraInput {
+    fn engine<'a>(&'a self, pin: &'a Option<Arc<OcraPin>>) -> ocra::OcraInput<'a> {
+        ocra::OcraInput {
             counter: self.counter,
             question: &self.question,
-            pin,
+            pin: pin.as_deref().map(|p| match &p.value {
+                PinValue::Plain(s) => ocra::Pin::Plain(s),
+                PinValue::Hashed(h) => ocra::Pin::Hashed(h),
+            }),
             session: self.session.as_deref(),
             time_steps: self.time_steps,
-        })
+        }
     }
 }
 
@@ -425,17 +445,26 @@ impl Ocra {
         self.inner.suite().time_steps_at(unix_time)
     }
 
-    /// Computes the response.
-    pub fn generate(&self, input: OcraInput) -> Result<String, OtpError> {
-        Ok(self.inner.generate(&input.engine()?)?.to_string())
+    /// Computes the response. `pin` is required exactly when the suite has `P`.
+    #[uniffi::method(default(pin = None))]
+    pub fn generate(&self, input: OcraInput, pin: Option<Arc<OcraPin>>) -> Result<String, OtpError> {
+        Ok(self.inner.generate(&input.engine(&pin))?.to_string())
     }
 
     /// Checks a response. The window (each side at most 100) moves the timestamp if the
     /// suite has one, else the counter. Returns the timestamp or counter that matched
-    /// (0 for a suite with neither), or null.
-    pub fn verify(&self, response: String, input: OcraInput, behind: u32, ahead: u32) -> Result<Option<u64>, OtpError> {
+    /// (0 for a suite with neither), or null. `pin` as for `generate`.
+    #[uniffi::method(default(pin = None))]
+    pub fn verify(
+        &self,
+        response: String,
+        input: OcraInput,
+        behind: u32,
+        ahead: u32,
+        pin: Option<Arc<OcraPin>>,
+    ) -> Result<Option<u64>, OtpError> {
         let window = otp::Window::new(behind, ahead)?;
-        Ok(self.inner.verify(&response, &input.engine()?, window)?)
+        Ok(self.inner.verify(&response, &input.engine(&pin), window)?)
     }
 }
 

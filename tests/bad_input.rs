@@ -95,32 +95,28 @@ fn ocra_suites_and_inputs() {
     assert_eq!(info.time_step_seconds, Some(30));
 
     let o = ffi::Ocra::new("OCRA-1:HOTP-SHA1-6:C-QN08-PSHA1-T1M".into(), secret()).unwrap();
-    let good = OcraInput {
-        question: "12345678".into(),
-        counter: Some(1),
-        pin: Some("1234".into()),
-        pin_hash: None,
-        session: None,
-        time_steps: Some(10),
-    };
-    assert!(o.generate(good.clone()).is_ok());
+    let good = OcraInput { question: "12345678".into(), counter: Some(1), session: None, time_steps: Some(10) };
+    let pin = Some(ffi::OcraPin::plain("1234".into()));
+    assert!(o.generate(good.clone(), pin.clone()).is_ok());
+    assert_eq!(ffi::OcraPin::plain("1234".into()).to_string(), "<redacted PIN>");
     let cases = [
-        OcraInput { counter: None, ..good.clone() },
-        OcraInput { pin: None, ..good.clone() },
-        OcraInput { pin_hash: Some(vec![0; 20]), ..good.clone() },
-        OcraInput { pin: None, pin_hash: Some(vec![0; 5]), ..good.clone() },
-        OcraInput { time_steps: None, ..good.clone() },
-        OcraInput { session: Some(vec![1]), ..good.clone() },
-        OcraInput { question: "".into(), ..good.clone() },
-        OcraInput { question: "12ab".into(), ..good.clone() },
-        OcraInput { question: "9".repeat(1000), ..good.clone() },
+        (OcraInput { counter: None, ..good.clone() }, pin.clone()),
+        (good.clone(), None),
+        (good.clone(), Some(ffi::OcraPin::hashed(vec![0; 5]))),
+        (OcraInput { time_steps: None, ..good.clone() }, pin.clone()),
+        (OcraInput { session: Some(vec![1]), ..good.clone() }, pin.clone()),
+        (OcraInput { question: "".into(), ..good.clone() }, pin.clone()),
+        (OcraInput { question: "12ab".into(), ..good.clone() }, pin.clone()),
+        (OcraInput { question: "9".repeat(1000), ..good.clone() }, pin.clone()),
     ];
-    for input in cases {
-        let e = o.generate(input.clone()).unwrap_err();
+    for (input, pin) in cases {
+        let e = o.generate(input.clone(), pin).unwrap_err();
         assert!(matches!(e, OtpError::InvalidOcraInput { .. }), "{input:?}: {e:?}");
         assert!(!e.to_string().contains("1234"), "{e}");
     }
-    assert!(matches!(o.verify("1".into(), good, 0, 0).unwrap_err(), OtpError::MalformedCode { .. }));
+    // A PIN hash of the right length is a valid input (just not the right PIN).
+    assert!(o.generate(good.clone(), Some(ffi::OcraPin::hashed(vec![0; 20]))).is_ok());
+    assert!(matches!(o.verify("1".into(), good, 0, 0, pin).unwrap_err(), OtpError::MalformedCode { .. }));
 }
 
 #[test]

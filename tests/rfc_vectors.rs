@@ -67,16 +67,10 @@ fn ocra_rfc6287_appendix_c() {
         assert_eq!(ocra.generate(&input).unwrap().to_string(), v.response, "{v:?}");
 
         let ffi = ffi::Ocra::new(v.suite.clone(), ffi::OtpSecret::from_hex(v.key_hex.clone()).unwrap()).unwrap();
-        let input = ffi::OcraInput {
-            question: v.question.clone(),
-            counter: v.counter,
-            pin: v.pin.clone(),
-            pin_hash: None,
-            session: None,
-            time_steps: v.time_steps,
-        };
-        assert_eq!(ffi.generate(input.clone()).unwrap(), v.response);
-        let matched = ffi.verify(v.response.clone(), input, 1, 1).unwrap();
+        let input = ffi::OcraInput { question: v.question.clone(), counter: v.counter, session: None, time_steps: v.time_steps };
+        let pin = v.pin.clone().map(ffi::OcraPin::plain);
+        assert_eq!(ffi.generate(input.clone(), pin.clone()).unwrap(), v.response);
+        let matched = ffi.verify(v.response.clone(), input, 1, 1, pin).unwrap();
         assert_eq!(matched, Some(v.time_steps.or(v.counter).unwrap_or(0)));
     }
 }
