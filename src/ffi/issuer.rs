@@ -297,6 +297,12 @@ fn verification(v: issuer::Verdict) -> Verification {
     }
 }
 
+/// The vendor code of this SDK's mobile OTPs (`DOTP`), for `deviceInquiry` and the like.
+#[uniffi::export]
+pub fn mobile_vendor_code() -> String {
+    issuer::MOBILE_VENDOR.to_string()
+}
+
 /// A new random master key, as 64 hex digits: write it to the operator's key file
 /// (never into the database).
 #[uniffi::export]
