@@ -1,7 +1,7 @@
 //! The embedded default store: SQLite (bundled), WAL journal, one `BEGIN IMMEDIATE`
 //! transaction per state change (so check-and-update is serialized across threads and
 //! processes), versioned schema migrations (`PRAGMA user_version`). Records are JSON in
-//! a `data` column beside the key and lookup columns; the audit log has real columns,
+//! a `data` column beside the key and lookup columns, updated in place (upserts); the audit log has real columns,
 //! and triggers keep it append-only (entries can only be deleted once past retention).
 
 use std::path::Path;
@@ -187,14 +187,14 @@ impl IssuerTx for SqlTx<'_> {
         self.one("SELECT data FROM institutions WHERE institution_id = ?1", params![id])
     }
     fn put_institution(&mut self, i: &Institution) -> Result<(), StoreFault> {
-        self.exec("INSERT OR REPLACE INTO institutions (institution_id, data) VALUES (?1, ?2)", params![i.institution_id, to_json(i)?])
+        self.exec("INSERT INTO institutions (institution_id, data) VALUES (?1, ?2) ON CONFLICT (institution_id) DO UPDATE SET data = excluded.data", params![i.institution_id, to_json(i)?])
     }
     fn customer(&mut self, i: &str, c: &str) -> Result<Option<Customer>, StoreFault> {
         self.one("SELECT data FROM customers WHERE institution_id = ?1 AND customer_id = ?2", params![i, c])
     }
     fn put_customer(&mut self, c: &Customer) -> Result<(), StoreFault> {
         self.exec(
-            "INSERT OR REPLACE INTO customers (institution_id, customer_id, data) VALUES (?1, ?2, ?3)",
+            "INSERT INTO customers (institution_id, customer_id, data) VALUES (?1, ?2, ?3) ON CONFLICT (institution_id, customer_id) DO UPDATE SET data = excluded.data",
             params![c.institution_id, c.customer_id, to_json(c)?],
         )
     }
@@ -203,7 +203,7 @@ impl IssuerTx for SqlTx<'_> {
     }
     fn put_device(&mut self, d: &OtpDevice) -> Result<(), StoreFault> {
         self.exec(
-            "INSERT OR REPLACE INTO devices (device_id, state, data) VALUES (?1, ?2, ?3)",
+            "INSERT INTO devices (device_id, state, data) VALUES (?1, ?2, ?3) ON CONFLICT (device_id) DO UPDATE SET state = excluded.state, data = excluded.data",
             params![d.device_id, state_name(&d.state)?, to_json(d)?],
         )
     }
@@ -234,7 +234,7 @@ impl IssuerTx for SqlTx<'_> {
     }
     fn put_code(&mut self, r: &CodeRecord) -> Result<(), StoreFault> {
         self.exec(
-            "INSERT OR REPLACE INTO codes (code_id, institution_id, customer_id, phone_hint, state, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO codes (code_id, institution_id, customer_id, phone_hint, state, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (code_id) DO UPDATE SET state = excluded.state, data = excluded.data",
             params![r.code_id, r.institution_id, r.customer_id, r.phone_hint, state_name(&r.state)?, to_json(r)?],
         )
     }
@@ -246,7 +246,7 @@ impl IssuerTx for SqlTx<'_> {
     }
     fn put_sms(&mut self, s: &SmsChallenge) -> Result<(), StoreFault> {
         self.exec(
-            "INSERT OR REPLACE INTO sms (institution_id, customer_id, data) VALUES (?1, ?2, ?3)",
+            "INSERT INTO sms (institution_id, customer_id, data) VALUES (?1, ?2, ?3) ON CONFLICT (institution_id, customer_id) DO UPDATE SET data = excluded.data",
             params![s.institution_id, s.customer_id, to_json(s)?],
         )
     }
