@@ -86,17 +86,31 @@ CASES = [
     ("ocra-new-bad-suite", lambda: ocra("OCRA-1:HOTP-SHA1-6:QX08"), E.InvalidOcraSuite, "QX08"),
     # OCRA inputs that do not match the suite.
     ("ocra-missing-counter", lambda: ocra("OCRA-1:HOTP-SHA256-8:C-QN08-PSHA1").generate(
-        otp.OcraInput(question="12345678", pin="1234")), E.InvalidOcraInput, "counter"),
+        otp.OcraInput(question="12345678"), pin=otp.OcraPin.plain("1234")), E.InvalidOcraInput, "counter"),
     ("ocra-missing-pin", lambda: ocra("OCRA-1:HOTP-SHA256-8:C-QN08-PSHA1").generate(
         otp.OcraInput(question="12345678", counter=1)), E.InvalidOcraInput, "PIN"),
-    ("ocra-pin-and-hash", lambda: ocra("OCRA-1:HOTP-SHA256-8:C-QN08-PSHA1").generate(
-        otp.OcraInput(question="12345678", counter=1, pin="1234", pin_hash=b"\0" * 20)), E.InvalidOcraInput, "PIN"),
+    ("ocra-missing-pin-none", lambda: ocra("OCRA-1:HOTP-SHA256-8:C-QN08-PSHA1").generate(
+        otp.OcraInput(question="12345678", counter=1), pin=None), E.InvalidOcraInput, "PIN"),
+    ("ocra-missing-pin-verify", lambda: ocra("OCRA-1:HOTP-SHA256-8:C-QN08-PSHA1").verify(
+        "12345678", otp.OcraInput(question="12345678", counter=1), 0, 0), E.InvalidOcraInput, "PIN"),
+    ("ocra-pin-not-allowed", lambda: ocra("OCRA-1:HOTP-SHA1-6:QN08", RFC_KEY_SHA1_HEX).generate(
+        otp.OcraInput(question="00000000"), pin=otp.OcraPin.plain("1234")), E.InvalidOcraInput, "PIN"),
+    ("ocra-pin-hash-not-allowed", lambda: ocra("OCRA-1:HOTP-SHA1-6:QN08", RFC_KEY_SHA1_HEX).generate(
+        otp.OcraInput(question="00000000"), pin=otp.OcraPin.hashed(b"\0" * 20)), E.InvalidOcraInput, "PIN"),
     ("ocra-pin-hash-length", lambda: ocra("OCRA-1:HOTP-SHA256-8:C-QN08-PSHA1").generate(
-        otp.OcraInput(question="12345678", counter=1, pin_hash=b"\0" * 19)), E.InvalidOcraInput, "20 bytes"),
+        otp.OcraInput(question="12345678", counter=1), pin=otp.OcraPin.hashed(b"\0" * 19)),
+     E.InvalidOcraInput, "20 bytes"),
+    ("ocra-pin-hash-length-sha256", lambda: ocra("OCRA-1:HOTP-SHA256-8:C-QN08-PSHA256").generate(
+        otp.OcraInput(question="12345678", counter=1), pin=otp.OcraPin.hashed(b"\0" * 20)),
+     E.InvalidOcraInput, "32 bytes"),
+    ("ocra-pin-hash-length-verify", lambda: ocra("OCRA-1:HOTP-SHA256-8:C-QN08-PSHA1").verify(
+        "12345678", otp.OcraInput(question="12345678", counter=1), 0, 0, pin=otp.OcraPin.hashed(b"\0" * 21)),
+     E.InvalidOcraInput, "20 bytes"),
     ("ocra-missing-timestamp", lambda: ocra("OCRA-1:HOTP-SHA512-8:QN08-T1M").generate(
         otp.OcraInput(question="00000000")), E.InvalidOcraInput, "timestamp"),
     ("ocra-extra-timestamp", lambda: ocra("OCRA-1:HOTP-SHA256-8:QN08-PSHA1").generate(
-        otp.OcraInput(question="00000000", pin="1234", time_steps=5)), E.InvalidOcraInput, "timestamp"),
+        otp.OcraInput(question="00000000", time_steps=5), pin=otp.OcraPin.plain("1234")),
+     E.InvalidOcraInput, "timestamp"),
     ("ocra-missing-session", lambda: ocra("OCRA-1:HOTP-SHA1-6:QN08-S064").generate(
         otp.OcraInput(question="00000000")), E.InvalidOcraInput, "session"),
     ("ocra-session-length", lambda: ocra("OCRA-1:HOTP-SHA1-6:QN08-S064").generate(
@@ -175,10 +189,13 @@ LEAK_CASES = [
      lambda s: otp.Totp(otp.OtpSecret.from_base32(s), SHA1, 5, 30, 0)),
     ("ocra-pin-not-needed", "98765432",
      lambda pin: ocra("OCRA-1:HOTP-SHA1-6:QN08", RFC_KEY_SHA1_HEX).generate(
-         otp.OcraInput(question="00000000", pin=pin))),
-    ("ocra-pin-and-hash", "98765432",
+         otp.OcraInput(question="00000000"), pin=otp.OcraPin.plain(pin))),
+    ("ocra-pin-with-bad-counter", "98765432",
      lambda pin: ocra("OCRA-1:HOTP-SHA256-8:QN08-PSHA1").generate(
-         otp.OcraInput(question="00000000", pin=pin, pin_hash=b"\x01" * 20))),
+         otp.OcraInput(question="00000000", counter=1), pin=otp.OcraPin.plain(pin))),
+    ("ocra-pin-hash-length", "9876543298765432",
+     lambda hex_hash: ocra("OCRA-1:HOTP-SHA256-8:QN08-PSHA1").generate(
+         otp.OcraInput(question="00000000"), pin=otp.OcraPin.hashed(bytes.fromhex(hex_hash)))),
     ("malformed-code", "9876543",
      lambda code: rfc_totp().verify(code, 1000, 1, 1)),
 ]

@@ -1,4 +1,5 @@
-"""OtpSecret generation, decoding and redaction; OCRA suite information; hash names."""
+"""OtpSecret generation, decoding and redaction; OcraPin redaction; OCRA suite information;
+hash names."""
 
 import base64
 
@@ -19,6 +20,28 @@ def test_generate_is_160_bits_and_redacted():
         assert encoded[:8] not in text
     assert otp.OtpSecret.from_base32(encoded) == secret
     assert otp.OtpSecret.generate() != secret
+
+
+def test_ocra_pin_is_redacted_and_not_part_of_ocra_input():
+    pin = otp.OcraPin.plain("98765432")
+    hashed = otp.OcraPin.hashed(bytes.fromhex("a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"))
+    for p in (pin, hashed):
+        assert str(p) == "<redacted PIN>"
+        for text in (str(p), repr(p), f"{p}", f"{p!r}"):
+            assert "98765432" not in text
+            assert "a1b2c3d4" not in text.lower()
+    # OcraInput has no PIN field any more, so its string form cannot show one.
+    ocra_input = otp.OcraInput(question="12345678", counter=1, time_steps=5)
+    for text in (str(ocra_input), repr(ocra_input)):
+        assert "pin" not in text.lower()
+    assert "12345678" in str(ocra_input)
+    for field in ("pin", "pin_hash"):
+        assert not hasattr(ocra_input, field)
+        with pytest.raises(TypeError):
+            otp.OcraInput(question="12345678", **{field: "1234"})
+    # The PIN goes beside the input, and the response is that of the RFC (Appendix C).
+    ocra = otp.Ocra("OCRA-1:HOTP-SHA256-8:C-QN08-PSHA1", otp.OtpSecret.from_hex(RFC_KEY_SHA256_HEX))
+    assert ocra.generate(otp.OcraInput(question="12345678", counter=0), pin=otp.OcraPin.plain("1234")) == "65347737"
 
 
 def test_generate_with_length():

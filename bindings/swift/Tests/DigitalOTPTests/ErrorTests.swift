@@ -99,21 +99,49 @@ final class ErrorTests: XCTestCase {
 
     func testOcraInputsThatDoNotMatchTheSuite() throws {
         let counterPin = try makeOcra("OCRA-1:HOTP-SHA256-8:C-QN08-PSHA1")
-        assertOtpError(try counterPin.generate(input: OcraInput(question: "12345678", pin: "1234")), .invalidOcraInput, reasonContains: "counter")
+        let pin = OcraPin.plain(pin: "1234")
+        assertOtpError(
+            try counterPin.generate(input: OcraInput(question: "12345678"), pin: pin),
+            .invalidOcraInput, reasonContains: "counter"
+        )
         assertOtpError(try counterPin.generate(input: OcraInput(question: "12345678", counter: 1)), .invalidOcraInput, reasonContains: "PIN")
         assertOtpError(
-            try counterPin.generate(input: OcraInput(question: "12345678", counter: 1, pin: "1234", pinHash: Data(count: 20))),
+            try counterPin.generate(input: OcraInput(question: "12345678", counter: 1), pin: nil),
             .invalidOcraInput, reasonContains: "PIN"
         )
         assertOtpError(
-            try counterPin.generate(input: OcraInput(question: "12345678", counter: 1, pinHash: Data(count: 19))),
+            try counterPin.verify(response: "12345678", input: OcraInput(question: "12345678", counter: 1), behind: 0, ahead: 0),
+            .invalidOcraInput, reasonContains: "PIN"
+        )
+        assertOtpError(
+            try counterPin.generate(input: OcraInput(question: "12345678", counter: 1), pin: OcraPin.hashed(hash: Data(count: 19))),
             .invalidOcraInput, reasonContains: "20 bytes"
+        )
+        assertOtpError(
+            try counterPin.verify(
+                response: "12345678", input: OcraInput(question: "12345678", counter: 1), behind: 0, ahead: 0,
+                pin: OcraPin.hashed(hash: Data(count: 21))
+            ),
+            .invalidOcraInput, reasonContains: "20 bytes"
+        )
+        // A hash of the right length is a valid input (just not the right PIN).
+        XCTAssertNoThrow(try counterPin.generate(input: OcraInput(question: "12345678", counter: 1), pin: OcraPin.hashed(hash: Data(count: 20))))
+        let sha256Pin = try makeOcra("OCRA-1:HOTP-SHA256-8:C-QN08-PSHA256")
+        assertOtpError(
+            try sha256Pin.generate(input: OcraInput(question: "12345678", counter: 1), pin: OcraPin.hashed(hash: Data(count: 20))),
+            .invalidOcraInput, reasonContains: "32 bytes"
+        )
+        let noPin = try makeOcra("OCRA-1:HOTP-SHA1-6:QN08", keyHex: Keys.sha1Hex)
+        assertOtpError(try noPin.generate(input: OcraInput(question: "00000000"), pin: pin), .invalidOcraInput, reasonContains: "PIN")
+        assertOtpError(
+            try noPin.generate(input: OcraInput(question: "00000000"), pin: OcraPin.hashed(hash: Data(count: 20))),
+            .invalidOcraInput, reasonContains: "PIN"
         )
         let timed = try makeOcra("OCRA-1:HOTP-SHA512-8:QN08-T1M", keyHex: Keys.sha512Hex)
         assertOtpError(try timed.generate(input: OcraInput(question: "00000000")), .invalidOcraInput, reasonContains: "timestamp")
         let pinOnly = try makeOcra("OCRA-1:HOTP-SHA256-8:QN08-PSHA1")
         assertOtpError(
-            try pinOnly.generate(input: OcraInput(question: "00000000", pin: "1234", timeSteps: 5)),
+            try pinOnly.generate(input: OcraInput(question: "00000000", timeSteps: 5), pin: pin),
             .invalidOcraInput, reasonContains: "timestamp"
         )
         let session = try makeOcra("OCRA-1:HOTP-SHA1-6:QN08-S064", keyHex: Keys.sha1Hex)
@@ -199,11 +227,15 @@ final class ErrorTests: XCTestCase {
             }),
             ("98765432", { pin in
                 let ocra = try Ocra(suite: "OCRA-1:HOTP-SHA1-6:QN08", key: try Keys.rfcSecret())
-                _ = try ocra.generate(input: OcraInput(question: "00000000", pin: pin))
+                _ = try ocra.generate(input: OcraInput(question: "00000000"), pin: OcraPin.plain(pin: pin))
             }),
             ("98765432", { pin in
                 let ocra = try Ocra(suite: "OCRA-1:HOTP-SHA256-8:QN08-PSHA1", key: try OtpSecret.fromHex(text: Keys.sha256Hex))
-                _ = try ocra.generate(input: OcraInput(question: "00000000", pin: pin, pinHash: Data(repeating: 1, count: 20)))
+                _ = try ocra.generate(input: OcraInput(question: "00000000", counter: 1), pin: OcraPin.plain(pin: pin))
+            }),
+            ("9876543298765432", { hashHex in
+                let ocra = try Ocra(suite: "OCRA-1:HOTP-SHA256-8:QN08-PSHA1", key: try OtpSecret.fromHex(text: Keys.sha256Hex))
+                _ = try ocra.generate(input: OcraInput(question: "00000000"), pin: OcraPin.hashed(hash: Data(hexString: hashHex)))
             }),
             ("9876543", { code in
                 let totp = try Totp(secret: try Keys.rfcSecret(), algorithm: .sha1, digits: 6, periodSeconds: 30, t0: 0)

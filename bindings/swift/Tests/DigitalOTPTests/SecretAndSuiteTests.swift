@@ -2,7 +2,8 @@ import DigitalOTP
 import Foundation
 import XCTest
 
-/// OtpSecret generation, decoding and redaction; OCRA suite information; hash names.
+/// OtpSecret generation, decoding and redaction; OcraPin redaction; OCRA suite information;
+/// hash names.
 final class SecretAndSuiteTests: XCTestCase {
     func testGenerateIs160BitsAndRedacted() throws {
         let secret = try OtpSecret.generate()
@@ -16,6 +17,32 @@ final class SecretAndSuiteTests: XCTestCase {
         }
         XCTAssertEqual(try OtpSecret.fromBase32(text: encoded), secret)
         XCTAssertNotEqual(try OtpSecret.generate(), secret)
+    }
+
+    func testOcraPinIsRedactedAndNotPartOfOcraInput() throws {
+        let hashHex = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
+        let pins = [OcraPin.plain(pin: "98765432"), OcraPin.hashed(hash: Data(hexString: hashHex))]
+        for pin in pins {
+            XCTAssertEqual(pin.description, "<redacted PIN>")
+            for text in [String(describing: pin), String(reflecting: pin), "\(pin)"] {
+                XCTAssertFalse(text.contains("98765432"), text)
+                XCTAssertFalse(text.lowercased().contains(String(hashHex.prefix(8))), text)
+            }
+        }
+        // OcraInput has no PIN field any more, so its string form cannot show one.
+        let input = OcraInput(question: "12345678", counter: 1, timeSteps: 5)
+        for text in [String(describing: input), String(reflecting: input), "\(input)"] {
+            XCTAssertFalse(text.lowercased().contains("pin"), text)
+            XCTAssertTrue(text.contains("12345678"), text)
+        }
+        let labels = Mirror(reflecting: input).children.compactMap { $0.label }
+        XCTAssertEqual(labels, ["question", "counter", "session", "timeSteps"])
+        // The PIN goes beside the input: RFC 6287 Appendix C, counter 0.
+        let ocra = try Ocra(suite: "OCRA-1:HOTP-SHA256-8:C-QN08-PSHA1", key: try OtpSecret.fromHex(text: Keys.sha256Hex))
+        XCTAssertEqual(
+            try ocra.generate(input: OcraInput(question: "12345678", counter: 0), pin: OcraPin.plain(pin: "1234")),
+            "65347737"
+        )
     }
 
     func testGenerateWithLength() throws {

@@ -35,8 +35,14 @@ struct OcraVector: Decodable {
     let timeSteps: UInt64?
     let response: String
 
+    /// The inputs other than the PIN (which is never part of `OcraInput`).
     var input: OcraInput {
-        OcraInput(question: question, counter: counter, pin: pin, timeSteps: timeSteps)
+        OcraInput(question: question, counter: counter, timeSteps: timeSteps)
+    }
+
+    /// The vector's PIN as the separate `pin:` argument, or nil if its suite has none.
+    var ocraPin: OcraPin? {
+        pin.map { OcraPin.plain(pin: $0) }
     }
 }
 

@@ -64,14 +64,19 @@ final class VectorTests: XCTestCase {
         for (index, v) in vectors.enumerated() {
             let ocra = try Ocra(suite: v.suite, key: try OtpSecret.fromHex(text: v.keyHex))
             let label = "OCRA vector \(index) (\(v.suite), \(v.question))"
-            XCTAssertEqual(try ocra.generate(input: v.input), v.response, label)
+            let pin = v.ocraPin
+            XCTAssertEqual(try ocra.generate(input: v.input, pin: pin), v.response, label)
             // verify reports the timestamp (suites with T), else the counter (C), else 0.
             let expected: UInt64 = v.timeSteps ?? v.counter ?? 0
             XCTAssertEqual(
-                try ocra.verify(response: v.response, input: v.input, behind: 0, ahead: 0),
+                try ocra.verify(response: v.response, input: v.input, behind: 0, ahead: 0, pin: pin),
                 expected,
                 label
             )
+            if pin == nil {
+                // Without a PIN the argument can be left out.
+                XCTAssertEqual(try ocra.generate(input: v.input), v.response, label)
+            }
         }
     }
 
@@ -84,11 +89,28 @@ final class VectorTests: XCTestCase {
             XCTAssertEqual(v.pin, "1234")
             let ocra = try Ocra(suite: v.suite, key: try OtpSecret.fromHex(text: v.keyHex))
             XCTAssertEqual(ocra.suite().pinHash, .sha1)
-            var hashed = v.input
-            hashed.pin = nil
-            hashed.pinHash = pinSha1
-            XCTAssertEqual(try ocra.generate(input: v.input), v.response)
-            XCTAssertEqual(try ocra.generate(input: hashed), v.response)
+            let plain = OcraPin.plain(pin: "1234")
+            let hashed = OcraPin.hashed(hash: pinSha1)
+            XCTAssertEqual(try ocra.generate(input: v.input, pin: plain), v.response)
+            XCTAssertEqual(try ocra.generate(input: v.input, pin: hashed), v.response)
+            let expected: UInt64 = v.timeSteps ?? v.counter ?? 0
+            XCTAssertEqual(try ocra.verify(response: v.response, input: v.input, behind: 0, ahead: 0, pin: hashed), expected)
+            // Another PIN gives another response.
+            XCTAssertNotEqual(try ocra.generate(input: v.input, pin: OcraPin.plain(pin: "1235")), v.response)
+        }
+    }
+
+    func testOcraPinVectorsWithoutThePinAreRefused() throws {
+        let pinVectors = try Vectors.ocra().filter { $0.pin != nil }
+        XCTAssertEqual(pinVectors.count, 15)
+        for v in pinVectors {
+            let ocra = try Ocra(suite: v.suite, key: try OtpSecret.fromHex(text: v.keyHex))
+            assertOtpError(try ocra.generate(input: v.input), .invalidOcraInput, reasonContains: "PIN")
+            assertOtpError(try ocra.generate(input: v.input, pin: nil), .invalidOcraInput, reasonContains: "PIN")
+            assertOtpError(
+                try ocra.verify(response: v.response, input: v.input, behind: 0, ahead: 0),
+                .invalidOcraInput, reasonContains: "PIN"
+            )
         }
     }
 }

@@ -1,8 +1,10 @@
 package org.digitalotp
 
 import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNotEquals
 import org.junit.jupiter.api.Assertions.assertNull
+import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.DynamicTest
 import org.junit.jupiter.api.DynamicTest.dynamicTest
 import org.junit.jupiter.api.Test
@@ -75,18 +77,55 @@ class OcraTest {
         val pinHash = MessageDigest.getInstance("SHA-1").digest("1234".toByteArray())
         OtpSecret.fromHex(key32Hex).use { key ->
             Ocra(suite, key).use { ocra ->
-                for (counter in 0uL..9uL) {
-                    val withPin = ocra.generate(OcraInput(question = "12345678", counter = counter, pin = "1234"))
-                    val withHash = ocra.generate(OcraInput(question = "12345678", counter = counter, pinHash = pinHash))
-                    assertEquals(withPin, withHash, "counter $counter")
+                OcraPin.plain("1234").use { pin ->
+                    OcraPin.hashed(pinHash).use { hashed ->
+                        for (counter in 0uL..9uL) {
+                            val input = OcraInput(question = "12345678", counter = counter)
+                            val withPin = ocra.generate(input, pin)
+                            val withHash = ocra.generate(input, hashed)
+                            assertEquals(withPin, withHash, "counter $counter")
+                            // Either form verifies the other's response.
+                            assertEquals(counter, ocra.verify(withPin, input, 0u, 0u, hashed))
+                            assertEquals(counter, ocra.verify(withHash, input, 0u, 0u, pin))
+                        }
+                        // RFC 6287 Appendix C, counter 0.
+                        val first = OcraInput(question = "12345678", counter = 0uL)
+                        assertEquals("65347737", ocra.generate(first, hashed))
+                        assertEquals(0uL, ocra.verify("65347737", first, 0u, 0u, hashed))
+                        assertEquals(0uL, ocra.verify("65347737", first, 0u, 0u, pin = pin))
+                    }
                 }
-                // RFC 6287 Appendix C, counter 0.
-                assertEquals("65347737", ocra.generate(OcraInput(question = "12345678", counter = 0uL, pinHash = pinHash)))
-                assertEquals(0uL, ocra.verify("65347737", OcraInput(question = "12345678", counter = 0uL, pinHash = pinHash), 0u, 0u))
-                // Another PIN gives another response.
-                assertNotEquals("65347737", ocra.generate(OcraInput(question = "12345678", counter = 0uL, pin = "1235")))
+                // Another PIN gives another response, and does not verify the right one.
+                OcraPin.plain("1235").use { other ->
+                    val first = OcraInput(question = "12345678", counter = 0uL)
+                    assertNotEquals("65347737", ocra.generate(first, other))
+                    assertNull(ocra.verify("65347737", first, 0u, 0u, other))
+                }
             }
         }
+    }
+
+    @Test
+    fun `OcraPin prints redacted and OcraInput has no PIN to print`() {
+        val pinHash = MessageDigest.getInstance("SHA-1").digest("987654".toByteArray())
+        val pinHashHex = pinHash.joinToString("") { "%02x".format(it) }
+        OcraPin.plain("987654").use { pin ->
+            assertEquals("<redacted PIN>", pin.toString())
+            assertEquals("<redacted PIN>", "$pin")
+            assertFalse(pin.toString().contains("987654"))
+        }
+        OcraPin.hashed(pinHash).use { hashed ->
+            assertEquals("<redacted PIN>", hashed.toString())
+            assertFalse(hashed.toString().contains(pinHashHex, ignoreCase = true))
+        }
+        // The record itself has no PIN field, so its data-class toString cannot show one.
+        val input = OcraInput(question = "12345678", counter = 3uL, timeSteps = 5uL)
+        val text = input.toString()
+        assertTrue(text.contains("12345678"), text)
+        assertFalse(text.contains("pin", ignoreCase = true), text)
+        assertFalse(text.contains("987654"), text)
+        val fields = OcraInput::class.java.declaredFields.map { it.name }.filter { !it.startsWith("$") }
+        assertTrue(fields.none { it.contains("pin", ignoreCase = true) }, "OcraInput fields: $fields")
     }
 
     @Test
@@ -173,50 +212,66 @@ class OcraTest {
         }
     }
 
+    /** One input that does not match its suite; [pin] is made fresh for each call. */
+    private class BadInput(val name: String, val suite: String, val input: OcraInput, val pin: (() -> OcraPin)? = null)
+
     /** Inputs that do not match the suite: missing or extra parts, bad questions. */
     @TestFactory
     fun `inputs that do not match the suite are InvalidOcraInput`(): List<DynamicTest> {
         val sha1Pin = MessageDigest.getInstance("SHA-1").digest("1234".toByteArray())
+        val q = OcraInput(question = "12345678")
         return listOf(
-            Triple("counter missing", "OCRA-1:HOTP-SHA1-6:C-QN08", OcraInput(question = "12345678")),
-            Triple("counter not allowed", "OCRA-1:HOTP-SHA1-6:QN08", OcraInput(question = "12345678", counter = 1uL)),
-            Triple("PIN missing", "OCRA-1:HOTP-SHA256-8:QN08-PSHA1", OcraInput(question = "12345678")),
-            Triple("PIN not allowed", "OCRA-1:HOTP-SHA1-6:QN08", OcraInput(question = "12345678", pin = "987654")),
-            Triple(
-                "PIN and PIN hash both given",
-                "OCRA-1:HOTP-SHA256-8:QN08-PSHA1",
-                OcraInput(question = "12345678", pin = "987654", pinHash = sha1Pin),
-            ),
-            Triple(
-                "PIN hash of the wrong length",
-                "OCRA-1:HOTP-SHA256-8:QN08-PSHA256",
-                OcraInput(question = "12345678", pinHash = sha1Pin),
-            ),
-            Triple("timestamp missing", "OCRA-1:HOTP-SHA512-8:QN08-T1M", OcraInput(question = "12345678")),
-            Triple("timestamp not allowed", "OCRA-1:HOTP-SHA1-6:QN08", OcraInput(question = "12345678", timeSteps = 5uL)),
-            Triple("session missing", "OCRA-1:HOTP-SHA1-6:QN08-S064", OcraInput(question = "12345678")),
-            Triple(
+            BadInput("counter missing", "OCRA-1:HOTP-SHA1-6:C-QN08", q),
+            BadInput("counter not allowed", "OCRA-1:HOTP-SHA1-6:QN08", OcraInput(question = "12345678", counter = 1uL)),
+            BadInput("PIN missing", "OCRA-1:HOTP-SHA256-8:QN08-PSHA1", q),
+            BadInput("PIN missing (with a counter)", "OCRA-1:HOTP-SHA256-8:C-QN08-PSHA1", OcraInput(question = "12345678", counter = 1uL)),
+            BadInput("PIN not allowed", "OCRA-1:HOTP-SHA1-6:QN08", q) { OcraPin.plain("987654") },
+            BadInput("PIN hash not allowed", "OCRA-1:HOTP-SHA1-6:QN08", q) { OcraPin.hashed(sha1Pin) },
+            BadInput("PIN hash of the wrong length", "OCRA-1:HOTP-SHA256-8:QN08-PSHA256", q) { OcraPin.hashed(sha1Pin) },
+            BadInput("PIN hash too short", "OCRA-1:HOTP-SHA256-8:QN08-PSHA1", q) { OcraPin.hashed(sha1Pin.copyOf(5)) },
+            BadInput("empty PIN hash", "OCRA-1:HOTP-SHA256-8:QN08-PSHA1", q) { OcraPin.hashed(ByteArray(0)) },
+            BadInput("timestamp missing", "OCRA-1:HOTP-SHA512-8:QN08-T1M", q),
+            BadInput("timestamp not allowed", "OCRA-1:HOTP-SHA1-6:QN08", OcraInput(question = "12345678", timeSteps = 5uL)),
+            BadInput("session missing", "OCRA-1:HOTP-SHA1-6:QN08-S064", q),
+            BadInput(
                 "session of the wrong length",
                 "OCRA-1:HOTP-SHA1-6:QN08-S064",
                 OcraInput(question = "12345678", session = ByteArray(63)),
             ),
-            Triple("session not allowed", "OCRA-1:HOTP-SHA1-6:QN08", OcraInput(question = "12345678", session = ByteArray(4))),
-            Triple("numeric question with letters", "OCRA-1:HOTP-SHA1-6:QN08", OcraInput(question = "1234ABCD")),
-            Triple("hex question with non-hex letters", "OCRA-1:HOTP-SHA1-6:QH08", OcraInput(question = "1234WXYZ")),
-            Triple("alphanumeric question with punctuation", "OCRA-1:HOTP-SHA1-6:QA08", OcraInput(question = "CHAL-123")),
-            Triple("empty question", "OCRA-1:HOTP-SHA1-6:QA08", OcraInput(question = "")),
-            Triple("question over 128 bytes", "OCRA-1:HOTP-SHA1-6:QA64", OcraInput(question = "A".repeat(129))),
-        ).map { (name, suite, input) ->
-            dynamicTest(name) {
+            BadInput("session not allowed", "OCRA-1:HOTP-SHA1-6:QN08", OcraInput(question = "12345678", session = ByteArray(4))),
+            BadInput("numeric question with letters", "OCRA-1:HOTP-SHA1-6:QN08", OcraInput(question = "1234ABCD")),
+            BadInput("hex question with non-hex letters", "OCRA-1:HOTP-SHA1-6:QH08", OcraInput(question = "1234WXYZ")),
+            BadInput("alphanumeric question with punctuation", "OCRA-1:HOTP-SHA1-6:QA08", OcraInput(question = "CHAL-123")),
+            BadInput("empty question", "OCRA-1:HOTP-SHA1-6:QA08", OcraInput(question = "")),
+            BadInput("question over 128 bytes", "OCRA-1:HOTP-SHA1-6:QA64", OcraInput(question = "A".repeat(129))),
+        ).map { case ->
+            dynamicTest(case.name) {
                 OtpSecret.fromHex(key64Hex).use { key ->
-                    Ocra(suite, key).use { ocra ->
-                        assertOtpError<OtpException.InvalidOcraInput>("987654", "1234", key64Hex) {
-                            ocra.generate(input)
-                        }
-                        assertOtpError<OtpException.InvalidOcraInput>("987654", "1234", key64Hex) {
-                            ocra.verify("123456".padEnd(ocra.suite().digits.toInt(), '0'), input, 1u, 1u)
+                    Ocra(case.suite, key).use { ocra ->
+                        case.pin?.invoke().use { pin ->
+                            assertOtpError<OtpException.InvalidOcraInput>("987654", "1234", key64Hex) {
+                                ocra.generate(case.input, pin)
+                            }
+                            assertOtpError<OtpException.InvalidOcraInput>("987654", "1234", key64Hex) {
+                                ocra.verify("123456".padEnd(ocra.suite().digits.toInt(), '0'), case.input, 1u, 1u, pin)
+                            }
                         }
                     }
+                }
+            }
+        }
+    }
+
+    @Test
+    fun `a PIN hash of the right length is accepted`() {
+        // Not the right PIN, but a valid input: the response is just another one.
+        OtpSecret.fromHex(key32Hex).use { key ->
+            Ocra("OCRA-1:HOTP-SHA256-8:C-QN08-PSHA1", key).use { ocra ->
+                OcraPin.hashed(ByteArray(20)).use { zeros ->
+                    val input = OcraInput(question = "12345678", counter = 0uL)
+                    val r = ocra.generate(input, zeros)
+                    assertEquals(8, r.length)
+                    assertNotEquals("65347737", r)
                 }
             }
         }

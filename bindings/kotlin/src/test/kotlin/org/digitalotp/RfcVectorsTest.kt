@@ -64,16 +64,19 @@ class RfcVectorsTest {
             val input = OcraInput(
                 question = question,
                 counter = if (v.has("counter")) v.getLong("counter").toULong() else null,
-                pin = if (v.has("pin")) v.getString("pin") else null,
                 timeSteps = if (v.has("time_steps")) v.getLong("time_steps").toULong() else null,
             )
             val expected = v.getString("response")
-            OtpSecret.fromHex(v.getString("key_hex")).use { key ->
-                Ocra(suite, key).use { ocra ->
-                    assertEquals(suite, ocra.suite().suite)
-                    assertEquals(expected, ocra.generate(input))
-                    val matched = ocra.verify(expected, input, 0u, 0u)
-                    assertEquals(input.timeSteps ?: input.counter ?: 0uL, matched)
+            // The PIN is its own argument, never part of OcraInput.
+            val pin = if (v.has("pin")) OcraPin.plain(v.getString("pin")) else null
+            pin.use {
+                OtpSecret.fromHex(v.getString("key_hex")).use { key ->
+                    Ocra(suite, key).use { ocra ->
+                        assertEquals(suite, ocra.suite().suite)
+                        assertEquals(expected, ocra.generate(input, pin))
+                        val matched = ocra.verify(expected, input, 0u, 0u, pin)
+                        assertEquals(input.timeSteps ?: input.counter ?: 0uL, matched)
+                    }
                 }
             }
         }
