@@ -1,5 +1,12 @@
-//! `dotp`: OTP codes from the command line, oathtool-like. Prints the code alone on
-//! stdout; an error is one line on stderr and a non-zero exit.
+//! `dotp`: digital OTP from the command line.
+//!
+//! - `dotp demo`: a narrated enrollment end to end, in a temporary data directory.
+//! - `dotp issuer …`: the bank's side (customers, codes, verification, service desk, audit).
+//! - `dotp app …`: the phone's side (register, password, codes with a countdown, transfers).
+//! - oathtool-like engine commands: the code alone on stdout.
+//!
+//! Errors are one line on stderr and a non-zero exit; `--json` gives machine-readable
+//! output; `--data-dir` overrides the platform's user data directory.
 //!
 //! ```text
 //! dotp totp --secret BASE32 [--time UNIX] [--digits N] [--algorithm sha1|sha256|sha512] [--period S] [--t0 UNIX]
@@ -10,23 +17,48 @@
 //! ```
 //! `--secret-hex HEX` is accepted wherever `--secret` is.
 
+mod bank;
+mod context;
+mod demo;
+mod phone;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use context::{Context, Output};
+use serde_json::json;
 use digital_otp::otp::ocra::{Ocra, OcraInput, OcraSuite, Pin};
 use digital_otp::otp::uri::{KeyUri, UriKind};
 use digital_otp::otp::{self, Algorithm, Hotp, Secret, Totp};
 use zeroize::Zeroizing;
 
 #[derive(Parser)]
-#[command(name = "dotp", version, about = "Digital OTP: HOTP, TOTP and OCRA codes, otpauth URIs")]
+#[command(name = "dotp", version, about = "Digital OTP: the bank's and the phone's side, HOTP/TOTP/OCRA codes, otpauth URIs")]
 struct Cli {
+    /// Data directory (default: the platform's user data directory, `digital-otp`).
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Machine-readable JSON output.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Employee or channel id recorded in the issuer's audit log (default: $USER).
+    #[arg(long, global = true)]
+    actor: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// A narrated non-face-to-face enrollment end to end (exits 0 only if every step behaves).
+    Demo,
+    /// The bank's side.
+    #[command(subcommand)]
+    Issuer(bank::IssuerCommand),
+    /// The phone's side.
+    #[command(subcommand)]
+    App(phone::AppCommand),
     /// Time-based code (RFC 6238).
     Totp(TotpArgs),
     /// Counter-based code (RFC 4226).
@@ -60,8 +92,40 @@ impl SecretArgs {
     }
 }
 
+/// A transfer's details.
+#[derive(Args)]
+pub struct TransactionArgs {
+    /// Amount in minor units (won for KRW).
+    #[arg(long)]
+    amount: u64,
+    /// ISO 4217 currency.
+    #[arg(long, default_value = "KRW")]
+    currency: String,
+    /// The payee's account number.
+    #[arg(long)]
+    payee_account: String,
+    /// The payee's name.
+    #[arg(long)]
+    payee_name: String,
+    /// A memo.
+    #[arg(long)]
+    memo: Option<String>,
+}
+
+impl TransactionArgs {
+    fn transaction(&self) -> digital_otp::transaction::Transaction {
+        digital_otp::transaction::Transaction {
+            amount_minor: self.amount,
+            currency: self.currency.clone(),
+            payee_account: self.payee_account.clone(),
+            payee_name: self.payee_name.clone(),
+            memo: self.memo.clone(),
+        }
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
-enum AlgorithmArg {
+pub enum AlgorithmArg {
     Sha1,
     Sha256,
     Sha512,
@@ -194,8 +258,32 @@ fn digits(d: u64) -> Result<u8, String> {
         .map_err(|_| format!("digits must be between {} and {}, got {d}", otp::MIN_DIGITS, otp::MAX_DIGITS))
 }
 
-fn run(cli: Cli) -> Result<Zeroizing<String>, String> {
-    match cli.command {
+fn run(cli: Cli) -> Result<Output, String> {
+    let command = match cli.command {
+        Command::Demo => return demo::run(cli.json),
+        Command::Issuer(c) => return bank::run(&Context::new(cli.data_dir, cli.json, cli.actor)?, c),
+        Command::App(c) => return phone::run(&Context::new(cli.data_dir, cli.json, cli.actor)?, c),
+        other => other,
+    };
+    let text = engine(command)?;
+    let value = if text.contains(": ") {
+        serde_json::Value::Object(
+            text.lines()
+                .filter_map(|l| l.split_once(": "))
+                .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string())))
+                .collect(),
+        )
+    } else if text.starts_with("otpauth://") {
+        json!({ "uri": &*text })
+    } else {
+        json!({ "code": &*text })
+    };
+    Ok(Output::new(text.to_string(), value))
+}
+
+fn engine(command: Command) -> Result<Zeroizing<String>, String> {
+    match command {
+        Command::Demo | Command::Issuer(_) | Command::App(_) => Err("not an engine command".into()),
         Command::Totp(a) => {
             let totp = Totp::new(&a.secret.secret()?, a.algorithm.into(), digits(a.digits)?, a.period, a.t0)
                 .map_err(|e| e.to_string())?;
@@ -298,9 +386,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let json = cli.json;
     match run(cli) {
         Ok(out) => {
-            println!("{}", &*out);
+            let ctx = Context { data_dir: PathBuf::new(), json, actor: String::new() };
+            ctx.print(&out);
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -1,0 +1,357 @@
+//! `dotp issuer …`: the bank's side from the command line, on the data directory's
+//! SQLite database.
+
+use clap::{Args, Subcommand, ValueEnum};
+use digital_otp::issuer::model::{AuditEntry, AuditQuery, CustomerKind, Moving, Residency};
+use digital_otp::issuer::{Accident, DeviceReport, ImportDevice, NewCustomer, Verdict};
+use digital_otp::otp::Secret;
+use serde_json::{json, Value};
+
+use crate::context::{err, verdict_json, CliResult, Context, Output};
+use crate::{AlgorithmArg, TransactionArgs};
+
+#[derive(Subcommand)]
+pub enum IssuerCommand {
+    /// Adds (or renames) an institution.
+    AddInstitution {
+        /// Institution id.
+        id: String,
+        /// Display name.
+        name: String,
+    },
+    /// Registers a customer.
+    AddCustomer {
+        #[arg(long)]
+        institution: String,
+        #[arg(long)]
+        customer: String,
+        #[arg(long)]
+        name: String,
+        /// Phone number (the SMS code of face-to-face issuance goes there).
+        #[arg(long)]
+        phone: String,
+        #[arg(long, value_enum, default_value = "individual")]
+        kind: KindArg,
+        #[arg(long, value_enum, default_value = "domestic")]
+        residency: ResidencyArg,
+    },
+    /// Face to face, step 1: sends a 5-digit code to the customer's phone (see sms.log).
+    SendSms(Who),
+    /// Face to face, step 2: the code the customer shows; prints the app registration code.
+    ConfirmSms {
+        #[command(flatten)]
+        who: Who,
+        /// The 5-digit code.
+        #[arg(long)]
+        sms_code: String,
+    },
+    /// Non-face-to-face: prints an app registration code after the bank's own verification.
+    IssueCode {
+        #[command(flatten)]
+        who: Who,
+        /// The bank's identity-verification reference.
+        #[arg(long)]
+        reference: String,
+    },
+    /// Verifies a login code.
+    VerifyLogin {
+        #[command(flatten)]
+        who: Who,
+        #[arg(long)]
+        code: String,
+    },
+    /// Verifies a transaction code for exactly this transaction.
+    VerifyTransaction {
+        #[command(flatten)]
+        who: Who,
+        #[arg(long)]
+        code: String,
+        #[command(flatten)]
+        transaction: TransactionArgs,
+    },
+    /// Imports a physical OTP device.
+    ImportDevice {
+        #[command(flatten)]
+        device: DeviceId,
+        /// The token's secret in base32.
+        #[arg(long, conflicts_with = "secret_hex")]
+        secret: Option<String>,
+        /// The token's secret in hexadecimal.
+        #[arg(long)]
+        secret_hex: Option<String>,
+        #[arg(long, value_enum, default_value = "sha1")]
+        algorithm: AlgorithmArg,
+        #[arg(long, default_value_t = 6)]
+        digits: u8,
+        /// TOTP period in seconds (default 30); see --hotp.
+        #[arg(long, conflicts_with = "hotp")]
+        period: Option<u64>,
+        /// A counter-based token.
+        #[arg(long)]
+        hotp: bool,
+        /// Validity in days from now.
+        #[arg(long, default_value_t = 1095)]
+        valid_days: u64,
+    },
+    /// Registers an OTP device (possibly another institution's) for a customer.
+    RegisterDevice {
+        #[command(flatten)]
+        who: Who,
+        #[command(flatten)]
+        device: DeviceId,
+        /// A current code proving possession.
+        #[arg(long)]
+        code: Option<String>,
+    },
+    /// Cancels the customer's OTP device at this institution.
+    Cancel(Who),
+    /// Reports a device lost or stolen.
+    ReportAccident {
+        #[arg(long)]
+        institution: String,
+        #[command(flatten)]
+        device: DeviceId,
+        #[arg(long, value_enum)]
+        kind: AccidentArg,
+    },
+    /// Recovers a device reported lost or stolen.
+    Recover {
+        #[arg(long)]
+        institution: String,
+        #[command(flatten)]
+        device: DeviceId,
+    },
+    /// Resets a device's error count (at every institution).
+    ResetErrors {
+        #[arg(long)]
+        institution: String,
+        #[command(flatten)]
+        device: DeviceId,
+    },
+    /// Inquiry by customer.
+    Customer(Who),
+    /// Inquiry by device.
+    Device {
+        #[arg(long)]
+        institution: String,
+        #[command(flatten)]
+        device: DeviceId,
+    },
+    /// The audit log, newest first.
+    Audit {
+        #[arg(long)]
+        institution: Option<String>,
+        /// `customer:ID` or `device:VENDOR:SERIAL`.
+        #[arg(long)]
+        subject: Option<String>,
+        #[arg(long)]
+        action: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+}
+
+#[derive(Args)]
+pub struct Who {
+    #[arg(long)]
+    pub institution: String,
+    #[arg(long)]
+    pub customer: String,
+}
+
+#[derive(Args)]
+pub struct DeviceId {
+    /// Vendor code (DOTP for mobile OTPs).
+    #[arg(long)]
+    pub vendor: String,
+    /// Serial number.
+    #[arg(long)]
+    pub serial: String,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    Individual,
+    Corporation,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ResidencyArg {
+    Domestic,
+    Foreign,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum AccidentArg {
+    Lost,
+    Stolen,
+}
+
+fn done(action: &str) -> Output {
+    Output::new("ok", json!({ "ok": true, "action": action }))
+}
+
+fn audit_json(e: &AuditEntry) -> Value {
+    json!({ "id": e.id, "at": e.at, "institution": e.institution_id, "actor": e.actor, "action": e.action,
+            "subject": e.subject, "outcome": e.outcome, "detail": e.detail })
+}
+
+fn device_json(d: &DeviceReport) -> Value {
+    json!({
+        "vendor": d.vendor_code, "serial": d.serial_number, "kind": format!("{:?}", d.kind).to_lowercase(),
+        "state": format!("{:?}", d.state).to_lowercase(), "expired": d.expired, "error_count": d.error_count,
+        "valid_until": d.valid_until,
+        "registrations": d.links.iter().map(|l| json!({
+            "institution": l.institution_id, "customer": l.customer_id,
+            "state": format!("{:?}", l.state).to_lowercase(), "since": l.since,
+            "ended": l.ended.as_ref().map(|(at, why)| json!({ "at": at, "reason": why })),
+        })).collect::<Vec<_>>(),
+        "history": d.history.iter().map(audit_json).collect::<Vec<_>>(),
+    })
+}
+
+fn device_text(d: &DeviceReport) -> String {
+    let mut t = format!(
+        "{}:{} {:?} state={:?}{} errors={} valid_until={}",
+        d.vendor_code,
+        d.serial_number,
+        d.kind,
+        d.state,
+        if d.expired { " (expired)" } else { "" },
+        d.error_count,
+        d.valid_until
+    );
+    for l in &d.links {
+        t.push_str(&format!("\n  {} {} {:?} since {}", l.institution_id, l.customer_id, l.state, l.since));
+        if let Some((_, why)) = &l.ended {
+            t.push_str(&format!(" ({why})"));
+        }
+    }
+    t
+}
+
+pub fn run(ctx: &Context, command: IssuerCommand) -> CliResult<Output> {
+    let bank = ctx.issuer()?;
+    let actor = ctx.actor.as_str();
+    let e = err("refused");
+    Ok(match command {
+        IssuerCommand::AddInstitution { id, name } => {
+            bank.add_institution(actor, &id, &name).map_err(e)?;
+            done("add_institution")
+        }
+        IssuerCommand::AddCustomer { institution, customer, name, phone, kind, residency } => {
+            let c = NewCustomer {
+                institution_id: institution,
+                customer_id: customer,
+                name,
+                kind: match kind {
+                    KindArg::Individual => CustomerKind::Individual,
+                    KindArg::Corporation => CustomerKind::Corporation,
+                },
+                residency: match residency {
+                    ResidencyArg::Domestic => Residency::Domestic,
+                    ResidencyArg::Foreign => Residency::Foreign,
+                },
+                phone_number: phone,
+            };
+            bank.register_customer(actor, &c).map_err(e)?;
+            done("add_customer")
+        }
+        IssuerCommand::SendSms(w) => {
+            bank.start_face_to_face(actor, &w.institution, &w.customer).map_err(e)?;
+            Output::new("verification code sent (see sms.log)", json!({ "ok": true, "sms_log": ctx.data_dir.join("sms.log") }))
+        }
+        IssuerCommand::ConfirmSms { who, sms_code } => {
+            let code = bank.confirm_face_to_face(actor, &who.institution, &who.customer, &sms_code).map_err(e)?;
+            Output::new(code.display(), json!({ "registration_code": code.display() }))
+        }
+        IssuerCommand::IssueCode { who, reference } => {
+            let code = bank.issue_non_face_to_face(actor, &who.institution, &who.customer, &reference).map_err(e)?;
+            Output::new(code.display(), json!({ "registration_code": code.display() }))
+        }
+        IssuerCommand::VerifyLogin { who, code } => {
+            let ok = bank.verify_login(actor, &who.institution, &who.customer, &code).map_err(e)? == Verdict::Accepted;
+            Output::new(if ok { "accepted" } else { "rejected" }, verdict_json(ok))
+        }
+        IssuerCommand::VerifyTransaction { who, code, transaction } => {
+            let tx = transaction.transaction();
+            let ok = bank.verify_transaction(actor, &who.institution, &who.customer, &code, &tx).map_err(e)? == Verdict::Accepted;
+            Output::new(if ok { "accepted" } else { "rejected" }, verdict_json(ok))
+        }
+        IssuerCommand::ImportDevice { device, secret, secret_hex, algorithm, digits, period, hotp, valid_days } => {
+            let secret = match (secret, secret_hex) {
+                (Some(b), _) => Secret::from_base32(&b),
+                (None, Some(h)) => Secret::from_hex(&h),
+                (None, None) => return Err("give --secret or --secret-hex".into()),
+            }
+            .map_err(err("invalid secret"))?;
+            let now = digital_otp::otp::unix_now();
+            bank.import_device(actor, &ImportDevice {
+                vendor_code: device.vendor,
+                serial_number: device.serial,
+                secret,
+                algorithm: algorithm.into(),
+                digits,
+                moving: if hotp { Moving::Hotp } else { Moving::Totp { period: period.unwrap_or(30) } },
+                valid_until: now.saturating_add(valid_days.saturating_mul(86_400)),
+            })
+            .map_err(e)?;
+            done("import_device")
+        }
+        IssuerCommand::RegisterDevice { who, device, code } => {
+            bank.register_device(actor, &who.institution, &who.customer, &device.vendor, &device.serial, code.as_deref()).map_err(e)?;
+            done("register_device")
+        }
+        IssuerCommand::Cancel(w) => {
+            bank.cancel(actor, &w.institution, &w.customer).map_err(e)?;
+            done("cancel")
+        }
+        IssuerCommand::ReportAccident { institution, device, kind } => {
+            let accident = match kind {
+                AccidentArg::Lost => Accident::Lost,
+                AccidentArg::Stolen => Accident::Stolen,
+            };
+            bank.report_accident(actor, &institution, &device.vendor, &device.serial, accident).map_err(e)?;
+            done("report_accident")
+        }
+        IssuerCommand::Recover { institution, device } => {
+            bank.recover(actor, &institution, &device.vendor, &device.serial).map_err(e)?;
+            done("recover")
+        }
+        IssuerCommand::ResetErrors { institution, device } => {
+            bank.reset_error_count(actor, &institution, &device.vendor, &device.serial).map_err(e)?;
+            done("reset_error_count")
+        }
+        IssuerCommand::Customer(w) => {
+            let r = bank.customer_inquiry(actor, &w.institution, &w.customer).map_err(e)?;
+            let text = std::iter::once(format!(
+                "{} {} {:?} {:?} {}",
+                r.customer.institution_id, r.customer.customer_id, r.customer.kind, r.customer.residency, r.customer.phone_e164
+            ))
+            .chain(r.devices.iter().map(device_text))
+            .collect::<Vec<_>>()
+            .join("\n");
+            Output::new(text, json!({
+                "institution": r.customer.institution_id, "customer": r.customer.customer_id,
+                "kind": format!("{:?}", r.customer.kind).to_lowercase(),
+                "residency": format!("{:?}", r.customer.residency).to_lowercase(),
+                "devices": r.devices.iter().map(device_json).collect::<Vec<_>>(),
+            }))
+        }
+        IssuerCommand::Device { institution, device } => {
+            let r = bank.device_inquiry(actor, &institution, &device.vendor, &device.serial).map_err(e)?;
+            Output::new(device_text(&r), device_json(&r))
+        }
+        IssuerCommand::Audit { institution, subject, action, limit } => {
+            let entries = bank
+                .audit(&AuditQuery { institution_id: institution, subject, action, from: None, until: None, limit })
+                .map_err(e)?;
+            let text = entries
+                .iter()
+                .map(|e| format!("{} {} {} {} {} {} {}", e.at, e.institution_id, e.actor, e.action, e.subject, e.outcome, e.detail))
+                .collect::<Vec<_>>()
+                .join("\n");
+            Output::new(text, json!({ "entries": entries.iter().map(audit_json).collect::<Vec<_>>() }))
+        }
+    })
+}
