@@ -1,1 +1,244 @@
-fn main(){}
+//! OTP throughput, one command: `cargo bench --bench otp`. Results: BENCHMARKS.md.
+//!
+//! Groups (all figures are time per code or per MAC):
+//! - `sha1_code`: one 6-digit TOTP SHA-1 code, side by side: the floor (two
+//!   calls of the SHA-1 compression function, the least work an HMAC-SHA1 code
+//!   takes once the pads are precomputed), this crate, and `totp-rs`.
+//! - `totp_generate`: this crate's `Totp::generate_at` for each hash.
+//! - `totp_verify`: `Totp::verify` with a ±1 step window (three codes, constant time).
+//! - `hmac_sha1`, `hmac_sha256`, `hmac_sha512`: one HMAC of an 8-byte message with a
+//!   key prepared once, by implementation: ring (`hmac::Key`) and RustCrypto `hmac`
+//!   (keyed once, cloned per message). The crate's own HMAC (`src/otp/mac.rs`:
+//!   RustCrypto's compression functions over precomputed pads) is internal; its
+//!   cost is `totp_generate`, which includes it.
+//!
+//! Every benchmark moves the time (or the message) on at each iteration so no
+//! result can be reused, and passes inputs and outputs through `black_box`
+//! (`std::hint::black_box`: criterion 0.8 deprecates its own re-export of it).
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use digital_otp::otp::{Algorithm, Secret, Totp, Window};
+use hmac::digest::KeyInit;
+use hmac::{Hmac, Mac};
+
+/// RFC 6238 test secrets (20, 32 and 64 bytes).
+const KEY_SHA1: &[u8] = b"12345678901234567890";
+const KEY_SHA256: &[u8] = b"12345678901234567890123456789012";
+const KEY_SHA512: &[u8] = b"1234567890123456789012345678901234567890123456789012345678901234";
+/// A Unix time in 2026; each iteration moves one 30-second step on.
+const START: u64 = 1_795_000_000;
+const PERIOD: u64 = 30;
+
+fn key_for(algorithm: Algorithm) -> &'static [u8] {
+    match algorithm {
+        Algorithm::Sha1 => KEY_SHA1,
+        Algorithm::Sha256 => KEY_SHA256,
+        Algorithm::Sha512 => KEY_SHA512,
+    }
+}
+
+fn our_totp(algorithm: Algorithm) -> Totp {
+    let secret = Secret::from_bytes(key_for(algorithm)).expect("test secret");
+    Totp::new(&secret, algorithm, 6, PERIOD, 0).expect("valid parameters")
+}
+
+/// The floor: HMAC-SHA1 over an 8-byte counter with the inner and outer states
+/// precomputed is exactly two compressions — the padded counter block from the
+/// inner state, then the padded inner digest from the outer state.
+struct Sha1Floor {
+    inner: [u32; 5],
+    outer: [u32; 5],
+}
+
+impl Sha1Floor {
+    fn new(key: &[u8]) -> Self {
+        assert!(key.len() <= 64);
+        let state = |pad: u8| {
+            let mut block = [pad; 64];
+            for (b, k) in block.iter_mut().zip(key) {
+                *b ^= k;
+            }
+            let mut h = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0];
+            sha1::block_api::compress(&mut h, &[block]);
+            h
+        };
+        Self {
+            inner: state(0x36),
+            outer: state(0x5c),
+        }
+    }
+
+    fn mac(&self, counter: u64) -> [u32; 5] {
+        // Inner: 8 message bytes, 0x80, zeros, bit length of (64 + 8) bytes.
+        let mut block = [0u8; 64];
+        block[..8].copy_from_slice(&counter.to_be_bytes());
+        block[8] = 0x80;
+        block[56..].copy_from_slice(&((64u64 + 8) * 8).to_be_bytes());
+        let mut h = self.inner;
+        sha1::block_api::compress(&mut h, &[block]);
+        // Outer: the 20-byte inner digest, 0x80, zeros, bit length of (64 + 20) bytes.
+        let mut block = [0u8; 64];
+        for (chunk, word) in block.chunks_exact_mut(4).zip(h) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
+        block[20] = 0x80;
+        block[56..].copy_from_slice(&((64u64 + 20) * 8).to_be_bytes());
+        let mut h = self.outer;
+        sha1::block_api::compress(&mut h, &[block]);
+        h
+    }
+}
+
+fn sha1_code(c: &mut Criterion) {
+    let mut g = c.benchmark_group("sha1_code");
+
+    let floor = Sha1Floor::new(KEY_SHA1);
+    // The floor really is HMAC-SHA1: check it against the reference implementation.
+    let mut reference = Hmac::<sha1::Sha1>::new_from_slice(KEY_SHA1).unwrap();
+    reference.update(&7u64.to_be_bytes());
+    let words = floor.mac(7);
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_be_bytes()).collect();
+    assert_eq!(bytes[..], reference.finalize().into_bytes()[..]);
+
+    let mut counter = START / PERIOD;
+    g.bench_function("floor_2x_compress", |b| {
+        b.iter(|| {
+            counter = counter.wrapping_add(1);
+            floor.mac(black_box(counter))
+        })
+    });
+
+    let ours = our_totp(Algorithm::Sha1);
+    let mut t = START;
+    g.bench_function("digital-otp", |b| {
+        b.iter(|| {
+            t = t.wrapping_add(PERIOD);
+            ours.generate_at(black_box(t))
+        })
+    });
+
+    let theirs = totp_rs::Builder::new()
+        .with_algorithm(totp_rs::Algorithm::SHA1)
+        .with_digits(6)
+        .with_step_duration(PERIOD)
+        .with_secret(KEY_SHA1.to_vec())
+        .build()
+        .expect("valid totp-rs parameters");
+    // Same code from both crates.
+    assert_eq!(
+        theirs.generate(START).to_string(),
+        ours.generate_at(START).unwrap().to_string()
+    );
+    let mut t = START;
+    g.bench_function("totp-rs", |b| {
+        b.iter(|| {
+            t = t.wrapping_add(PERIOD);
+            theirs.generate(black_box(t))
+        })
+    });
+    g.finish();
+}
+
+fn totp_generate(c: &mut Criterion) {
+    let mut g = c.benchmark_group("totp_generate");
+    for algorithm in [Algorithm::Sha1, Algorithm::Sha256, Algorithm::Sha512] {
+        let totp = our_totp(algorithm);
+        let mut t = START;
+        g.bench_function(algorithm.name(), |b| {
+            b.iter(|| {
+                t = t.wrapping_add(PERIOD);
+                totp.generate_at(black_box(t))
+            })
+        });
+    }
+    g.finish();
+}
+
+fn totp_verify(c: &mut Criterion) {
+    let mut g = c.benchmark_group("totp_verify");
+    let totp = our_totp(Algorithm::Sha1);
+    let window = Window::new(1, 1).unwrap();
+    // Codes for successive steps, cycled through; each is checked at a time one step
+    // later, so it matches the "behind" candidate. Verification computes and compares
+    // all three candidates whatever matches, so the cost does not depend on the input.
+    let inputs: Vec<(u64, String)> = (0..1024u64)
+        .map(|i| {
+            let t = START + i * PERIOD;
+            (t + PERIOD, totp.generate_at(t).unwrap().to_string())
+        })
+        .collect();
+    assert!(inputs
+        .iter()
+        .all(|(t, code)| totp.verify(code, *t, window).unwrap().is_some()));
+    let mut i = 0usize;
+    g.bench_function("SHA1_window_1_1", |b| {
+        b.iter(|| {
+            i = (i + 1) & 1023;
+            let (t, code) = &inputs[i];
+            totp.verify(black_box(code), black_box(*t), window)
+        })
+    });
+    g.finish();
+}
+
+fn hmac_by_implementation(c: &mut Criterion) {
+    macro_rules! pair {
+        ($group:literal, $ring_alg:expr, $rc:ty, $key:expr) => {{
+            let mut g = c.benchmark_group($group);
+            let ring_key = ring::hmac::Key::new($ring_alg, $key);
+            let rc_key = <Hmac<$rc>>::new_from_slice($key).unwrap();
+            {
+                let mut m = rc_key.clone();
+                m.update(&1u64.to_be_bytes());
+                assert_eq!(
+                    ring::hmac::sign(&ring_key, &1u64.to_be_bytes()).as_ref(),
+                    &m.finalize().into_bytes()[..]
+                );
+            }
+            let mut n = START / PERIOD;
+            g.bench_function("ring", |b| {
+                b.iter(|| {
+                    n = n.wrapping_add(1);
+                    ring::hmac::sign(&ring_key, &black_box(n).to_be_bytes())
+                })
+            });
+            let mut n = START / PERIOD;
+            g.bench_function("rustcrypto_hmac", |b| {
+                b.iter(|| {
+                    n = n.wrapping_add(1);
+                    let mut m = rc_key.clone();
+                    m.update(&black_box(n).to_be_bytes());
+                    m.finalize().into_bytes()
+                })
+            });
+            g.finish();
+        }};
+    }
+    pair!(
+        "hmac_sha1",
+        ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+        sha1::Sha1,
+        KEY_SHA1
+    );
+    pair!("hmac_sha256", ring::hmac::HMAC_SHA256, sha2::Sha256, KEY_SHA256);
+    pair!("hmac_sha512", ring::hmac::HMAC_SHA512, sha2::Sha512, KEY_SHA512);
+}
+
+fn config() -> Criterion {
+    // Short runs: the whole command stays well under two minutes on two cores.
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(50)
+        .without_plots()
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = sha1_code, totp_generate, totp_verify, hmac_by_implementation
+}
+criterion_main!(benches);

@@ -14,16 +14,16 @@
 //!
 //! | hash    | ring `hmac::Key` | RustCrypto `hmac`, cloned | this module (whole TOTP code) |
 //! |---------|------------------|---------------------------|-------------------------------|
-//! | SHA-1   | 455              | 134                       | 117 (floor, 2 compressions: 103) |
-//! | SHA-256 | 213              | 149                       | 125                           |
-//! | SHA-512 | 589              | 591                       | 549                           |
+//! | SHA-1   | 439              | 134                       | 117 (floor, 2 compressions: 104) |
+//! | SHA-256 | 195              | 153                       | 125                           |
+//! | SHA-512 | 580              | 596                       | 550                           |
 //!
 //! `hmac`'s clone-update-finalize costs ≈30 ns above the two compressions: its
 //! generic block buffers, not its zeroization (without the `zeroize` feature it is
-//! no faster). ring has no SHA-NI path for SHA-1 (3.4× slower) and is slower for
-//! SHA-256; for SHA-512, where neither has hardware help, ring ties with `hmac`
-//! and loses to this module, and ring's keys are not zeroized on drop. So all
-//! three hashes use RustCrypto's compression functions here.
+//! no faster). ring has no SHA-NI path for SHA-1 (3.3× slower) and is slower for
+//! SHA-256. For SHA-512, where neither has hardware help, ring's HMAC alone (580)
+//! takes longer than a whole code here (550), and ring's keys are not zeroized on
+//! drop. So all three hashes use RustCrypto's compression functions here.
 //!
 //! Secrets: the two precomputed states are zeroized on drop. Per message, the
 //! working states, the inner digest and the output buffer are wiped with volatile
