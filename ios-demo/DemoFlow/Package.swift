@@ -1,0 +1,59 @@
+// swift-tools-version:5.9
+// The demo app's logic, without UI: what `swift test` checks on a Mac.
+//
+//   DemoFlow      the screens' state machine (OtpFlow), the BankApi protocol the bank app
+//                 implements, a DigitalOTP.Clock over the system time. Foundation only.
+//   DemoFakeBank  FakeBankApi: a bank in the app's process over the SDK's Issuer.
+//                 FOR THE DEMO ONLY; a real app talks to its bank's servers.
+//   DemoKeychain  KeychainStore: the SDK's SecureStore over the iOS Keychain.
+//
+// It uses the SDK's Swift package by path (../../bindings/swift), so stage that first:
+//
+//   scripts/build-swift-package.sh && (cd ios-demo/DemoFlow && swift test)
+//
+// The Xcode app (ios-demo/project.yml) compiles these same source folders as frameworks
+// of the same names, over the XCFramework; see ios-demo/README.md.
+
+import PackageDescription
+
+let package = Package(
+    name: "DemoFlow",
+    platforms: [.macOS(.v12), .iOS(.v15)],
+    products: [
+        .library(name: "DemoFlow", targets: ["DemoFlow"]),
+        .library(name: "DemoFakeBank", targets: ["DemoFakeBank"]),
+        .library(name: "DemoKeychain", targets: ["DemoKeychain"]),
+    ],
+    dependencies: [
+        // The SDK's Swift package (module DigitalOTP), staged by scripts/build-swift-package.sh.
+        .package(name: "DigitalOTP", path: "../../bindings/swift"),
+    ],
+    targets: [
+        .target(
+            name: "DemoFlow",
+            dependencies: [.product(name: "DigitalOTP", package: "DigitalOTP")],
+            path: "Sources/DemoFlow"
+        ),
+        .target(
+            name: "DemoFakeBank",
+            dependencies: ["DemoFlow", .product(name: "DigitalOTP", package: "DigitalOTP")],
+            path: "Sources/DemoFakeBank"
+        ),
+        .target(
+            name: "DemoKeychain",
+            dependencies: [.product(name: "DigitalOTP", package: "DigitalOTP")],
+            path: "Sources/DemoKeychain",
+            linkerSettings: [.linkedFramework("Security")]
+        ),
+        .testTarget(
+            name: "DemoFlowTests",
+            dependencies: [
+                "DemoFlow",
+                "DemoFakeBank",
+                "DemoKeychain",
+                .product(name: "DigitalOTP", package: "DigitalOTP"),
+            ],
+            path: "Tests/DemoFlowTests"
+        ),
+    ]
+)

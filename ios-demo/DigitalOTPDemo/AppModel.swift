@@ -1,0 +1,111 @@
+import DemoFakeBank
+import DemoFlow
+import DemoKeychain
+import DigitalOTP
+import Foundation
+
+/// Owns the flow and publishes its state to the views. Every event goes through `send`,
+/// one at a time: the flow runs off the main thread (the SDK's password checks take a
+/// fraction of a second) and the new state is published on the main thread. A timer
+/// sends `tick` every second while a code is on screen.
+final class AppModel: ObservableObject {
+    /// The screen to show.
+    @Published private(set) var state: FlowState = .starting
+    /// An event other than a tick is being handled: the views are disabled.
+    @Published private(set) var isBusy = false
+    /// Why the app could not start (no device id yet, the demo bank failed).
+    @Published private(set) var setupError: String?
+
+    /// FOR THE DEMO ONLY: the in-app bank, for the enrollment screen's "get a code"
+    /// button. A real app has no such thing: the bank hands out codes at a branch or on
+    /// its website.
+    private(set) var demoBank: FakeBankApi?
+
+    private var flow: OtpFlow?
+    private var inFlight = false
+    private var ticker: Timer?
+
+    init() {
+        setUp()
+    }
+
+    /// Builds the flow: the SDK over the Keychain and the phone's clock, the fake bank,
+    /// the device id.
+    func setUp() {
+        guard let deviceId = DeviceIdentity.vendorId() else {
+            setupError = "This phone has no device id yet (it was just restarted). Unlock it and try again."
+            return
+        }
+        do {
+            let bundleId = Bundle.main.bundleIdentifier ?? "org.digitalotp.demo"
+            let clock = DeviceClock()
+            // The SDK's blobs, and the app's own data (the phone number typed), in two
+            // Keychain services, both WhenUnlockedThisDeviceOnly.
+            let store = KeychainStore(service: bundleId + ".digital-otp")
+            let profile = KeychainStore(service: bundleId + ".profile")
+            let support = try FileManager.default.url(
+                for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true
+            )
+            // FOR THE DEMO ONLY: the bank lives in the app (see FakeBankApi).
+            let bank = try FakeBankApi.persistent(directory: support.appendingPathComponent("FakeBank", isDirectory: true))
+            flow = OtpFlow(
+                otp: DigitalOtp.withClock(store: store, clock: clock),
+                bank: bank,
+                clock: clock,
+                profile: profile,
+                config: FlowConfig(institutionId: FakeBankApi.demoInstitutionId, deviceId: deviceId)
+            )
+            demoBank = bank
+            setupError = nil
+        } catch {
+            setupError = "The demo bank could not start: \(error.localizedDescription)"
+        }
+    }
+
+    /// At launch, and after a failed set-up.
+    func start() {
+        if flow == nil {
+            setUp()
+        }
+        if case .starting = state {
+            send(.start)
+        }
+    }
+
+    /// Handles `event` unless another one is being handled (a tap during a password check
+    /// is dropped; the views are disabled meanwhile).
+    func send(_ event: FlowEvent) {
+        guard let flow = flow, !inFlight else { return }
+        inFlight = true
+        var isTick = false
+        if case .tick = event {
+            isTick = true
+        }
+        if !isTick {
+            isBusy = true
+        }
+        Task { @MainActor in
+            let next = await flow.send(event)
+            self.inFlight = false
+            self.isBusy = false
+            self.state = next
+            self.updateTicker()
+        }
+    }
+
+    /// Runs the one-second timer while a code is on screen, and only then.
+    private func updateTicker() {
+        if case .showingCode = state {
+            if ticker == nil {
+                let timer = Timer(timeInterval: 1, repeats: true) { [weak self] _ in
+                    self?.send(.tick)
+                }
+                RunLoop.main.add(timer, forMode: .common)
+                ticker = timer
+            }
+        } else {
+            ticker?.invalidate()
+            ticker = nil
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import DemoFlow
+import SwiftUI
+
+/// One screen per `FlowState`.
+struct RootView: View {
+    @ObservedObject var model: AppModel
+    @Environment(\.scenePhase) private var scenePhase
+
+    var body: some View {
+        NavigationView {
+            screen
+                .disabled(model.isBusy)
+                .overlay(busyIndicator)
+        }
+        .navigationViewStyle(.stack)
+        .onAppear {
+            model.start()
+        }
+        .onChange(of: scenePhase) { phase in
+            // Leaving the app closes a code, password or confirmation screen.
+            if phase == .background {
+                model.send(.close)
+            }
+        }
+    }
+
+    @ViewBuilder
+    private var screen: some View {
+        if let setupError = model.setupError {
+            SetupErrorView(message: setupError) {
+                model.start()
+            }
+        } else {
+            switch model.state {
+            case .starting:
+                ProgressView("Loading")
+            case .enrollment(let phoneNumber, let notice):
+                EnrollmentView(model: model, phoneNumber: phoneNumber, notice: notice)
+            case .passwordSetup(let notice):
+                PasswordSetupView(model: model, notice: notice)
+            case .home(let credential, let notice):
+                HomeView(model: model, credential: credential, notice: notice)
+            case .confirmTransfer(let confirmation):
+                TransferConfirmationView(model: model, confirmation: confirmation)
+            case .passwordEntry(let purpose, let notice):
+                PasswordEntryView(model: model, purpose: purpose, notice: notice)
+            case .showingCode(let codeScreen):
+                CodeView(model: model, screen: codeScreen)
+            case .reRegistrationRequired(let reason):
+                ReRegistrationView(model: model, reason: reason)
+            }
+        }
+    }
+
+    @ViewBuilder
+    private var busyIndicator: some View {
+        if model.isBusy {
+            ProgressView()
+                .padding()
+                .background(RoundedRectangle(cornerRadius: 12).fill(Color(.systemBackground).opacity(0.9)))
+        }
+    }
+}
+
+/// The app could not start.
+struct SetupErrorView: View {
+    let message: String
+    let retry: () -> Void
+
+    var body: some View {
+        VStack(spacing: 20) {
+            Image(systemName: "exclamationmark.triangle")
+                .font(.largeTitle)
+            Text(message)
+                .multilineTextAlignment(.center)
+            Button("Try again", action: retry)
+                .buttonStyle(.borderedProminent)
+        }
+        .padding()
+        .navigationTitle("Digital OTP")
+    }
+}
