@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test in every language: Rust (unit, integration with all 88 RFC vectors, CLI
-# against oathtool, benchmark smoke run), Kotlin (JUnit on the JVM), Python (pytest),
+# against oathtool, the app side, the issuer, `dotp demo`, benchmark smoke runs),
+# Kotlin (JUnit on the JVM), the Android demo's flow logic (JUnit), Python (pytest),
 # and the Swift checks possible without a Swift toolchain (header compiles, every
 # function links, Swift sources parse). Installs what it needs (scripts/setup.sh).
 set -euo pipefail
@@ -15,6 +16,9 @@ cargo test --features cli,issuer,keyring --doc
 
 echo "== Kotlin"
 scripts/test-kotlin.sh
+
+echo "== Android demo (flow logic on the JVM against the bindings; Android layer compiled against android-all)"
+scripts/test-android-demo.sh
 
 echo "== Python"
 scripts/test-python.sh

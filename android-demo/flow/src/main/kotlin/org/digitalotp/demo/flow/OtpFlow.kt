@@ -1,0 +1,326 @@
+package org.digitalotp.demo.flow
+
+import org.digitalotp.Clock
+import org.digitalotp.CredentialInfo
+import org.digitalotp.CredentialStatus
+import org.digitalotp.DeviceInfo
+import org.digitalotp.DigitalOtp
+import org.digitalotp.DigitalOtpException
+import org.digitalotp.checkPasswordPolicy
+import org.digitalotp.checkRegistrationCode
+import org.digitalotp.transactionSummary
+
+/**
+ * The screens' state machine of a bank app's digital OTP, in plain Kotlin: [handle] takes
+ * an [Event], calls the SDK ([DigitalOtp]) and the bank ([BankApi]) as needed, and
+ * returns the next [Screen]. The UI renders screens and sends events; it decides nothing.
+ *
+ * ```
+ * Starting ─Start─▶ (no line number) PhoneNumberEntry ─PhoneNumberEntered─┐
+ *     └───────────────────────────────────────────────────────────────────┴▶ by the stored credential:
+ *         none ▶ Enrollment ─RegistrationCodeEntered─▶ PasswordSetup ─PasswordChosen─▶ (register, activate) ▶ Home
+ *         ACTIVE / PENDING ▶ Home
+ *         LOCKED / EXPIRED / DEVICE_MISMATCH / unreadable ▶ ReRegistrationRequired ─StartReRegistration─▶ Enrollment
+ * Home ─LoginCodeRequested─▶ PasswordEntry(Login) ─PasswordEntered─▶ CodeShown ─Tick…─▶ (60 s) Home
+ * Home ─TransferRequested─▶ ConfirmTransfer(summary) ─TransferConfirmed─▶ PasswordEntry(Transfer) ─▶ CodeShown
+ * PasswordEntry ─wrong password─▶ PasswordEntry(attempts left) … 5th ▶ ReRegistrationRequired(LOCKED)
+ * ```
+ *
+ * Blocking: a password check costs a PBKDF2 (~0.2 s) and the bank calls go over the
+ * network, so the UI calls [handle] off its main thread ([FlowRunner]). [handle] is
+ * synchronized: events are applied one at a time. The flow keeps no password: each is
+ * passed to the SDK and dropped. [clock] drives the code screen's countdowns; give the
+ * SDK the same time source.
+ */
+class OtpFlow(
+    private val otp: DigitalOtp,
+    private val bank: BankApi,
+    private val clock: Clock,
+    /** How long a code screen stays open before closing itself. */
+    private val codeScreenSeconds: Long = CODE_SCREEN_SECONDS,
+) : AutoCloseable {
+    private var deviceId: String? = null
+    private var device: DeviceInfo? = null
+    private var registrationCode: String? = null
+
+    /** The screen to show now. */
+    @Volatile
+    var screen: Screen = Screen.Starting
+        private set
+
+    /** The phone number the OTP is bound to, in E.164 form, once known. */
+    val phoneNumberE164: String?
+        @Synchronized get() = device?.phoneNumberE164()
+
+    /** Applies [event] to the current screen and returns the new one (also in [screen]). */
+    @Synchronized
+    fun handle(event: Event): Screen {
+        screen = next(screen, event)
+        return screen
+    }
+
+    @Synchronized
+    override fun close() {
+        device?.close()
+        device = null
+    }
+
+    private fun next(s: Screen, e: Event): Screen = when (s) {
+        is Screen.Starting -> if (e is Event.Start) start(e) else s
+        is Screen.PhoneNumberEntry -> if (e is Event.PhoneNumberEntered) useDevice(e.phoneNumber) { Screen.PhoneNumberEntry(it) } else s
+        is Screen.Enrollment -> if (e is Event.RegistrationCodeEntered) codeEntered(s, e.code) else s
+        is Screen.PasswordSetup -> when (e) {
+            is Event.PasswordChosen -> register(e.password, e.confirmation)
+            Event.Back -> Screen.Enrollment().also { registrationCode = null }
+            else -> s
+        }
+        is Screen.Home -> when (e) {
+            Event.LoginCodeRequested -> askPassword(Purpose.Login, s.credential)
+            Event.ActivationRequested -> if (s.activationPending) askPassword(Purpose.Activation, s.credential) else s
+            is Event.TransferRequested -> try {
+                Screen.ConfirmTransfer(e.transaction, transactionSummary(e.transaction))
+            } catch (x: DigitalOtpException.InvalidTransaction) {
+                s.copy(notice = null, error = Problem.InvalidTransfer(x.reason))
+            }
+            Event.ForgotPassword -> forgotPassword()
+            Event.Retry -> home()
+            else -> s
+        }
+        is Screen.ConfirmTransfer -> when (e) {
+            Event.TransferConfirmed -> askPassword(Purpose.Transfer(s.transaction, s.summary))
+            Event.Back -> home()
+            else -> s
+        }
+        is Screen.PasswordEntry -> when (e) {
+            is Event.PasswordEntered -> unlock(s, e.password)
+            Event.Back -> home()
+            else -> s
+        }
+        is Screen.CodeShown -> when (e) {
+            Event.Tick -> now().let { t -> if (t >= s.closesAt) home(Notice.CODE_SCREEN_CLOSED) else s.at(t) }
+            Event.NewCodeRequested -> if (s.at(now()).codeExpired) askPassword(s.purpose) else s.at(now())
+            Event.Back -> home()
+            else -> s
+        }
+        is Screen.ReRegistrationRequired -> if (e == Event.StartReRegistration) reRegister(s.reason) else s
+        is Screen.Unavailable -> if (e == Event.Retry) home() else s
+    }
+
+    // --- device -----------------------------------------------------------------------
+
+    private fun start(e: Event.Start): Screen {
+        deviceId = e.deviceId
+        val phone = e.platformPhoneNumber?.trim()
+        if (phone.isNullOrEmpty()) return Screen.PhoneNumberEntry()
+        // A line number the SDK refuses (some carriers store odd values) is typed instead.
+        return useDevice(phone) { Screen.PhoneNumberEntry() }
+    }
+
+    private fun useDevice(phoneNumber: String, refused: (Problem) -> Screen): Screen {
+        val id = deviceId ?: return Screen.Starting
+        val info = try {
+            DeviceInfo(phoneNumber.trim(), id)
+        } catch (x: DigitalOtpException.InvalidDevice) {
+            return refused(Problem.InvalidPhoneNumber(x.reason))
+        }
+        device?.close()
+        device = info
+        return home()
+    }
+
+    // --- registration -----------------------------------------------------------------
+
+    private fun codeEntered(s: Screen.Enrollment, code: String): Screen = try {
+        checkRegistrationCode(code.trim())
+        registrationCode = code.trim()
+        Screen.PasswordSetup()
+    } catch (_: DigitalOtpException.InvalidRegistrationCode) {
+        s.copy(error = Problem.InvalidRegistrationCode)
+    }
+
+    private fun register(password: String, confirmation: String): Screen {
+        val code = registrationCode ?: return Screen.Enrollment()
+        val device = device ?: return Screen.Starting
+        if (password != confirmation) return Screen.PasswordSetup(Problem.PasswordsDoNotMatch)
+        try {
+            checkPasswordPolicy(password)
+        } catch (x: DigitalOtpException.WeakPassword) {
+            return Screen.PasswordSetup(Problem.WeakPassword(x.reason))
+        }
+        val info = try {
+            val request = otp.beginRegistration(code, device)
+            val response = try {
+                bank.register(request)
+            } catch (x: Exception) {
+                // The code is still good: the customer retries from the same screen.
+                return Screen.PasswordSetup(Problem.BankUnavailable(x.message))
+            }
+            otp.completeRegistration(response, password)
+        } catch (x: DigitalOtpException) {
+            return when (x) {
+                is DigitalOtpException.InvalidRegistrationCode -> newCode(Problem.InvalidRegistrationCode)
+                is DigitalOtpException.RegistrationRejected -> newCode(Problem.RegistrationRejected(x.reason))
+                is DigitalOtpException.InvalidResponse -> newCode(Problem.InvalidBankResponse)
+                is DigitalOtpException.NoRegistrationInProgress -> newCode(Problem.InvalidBankResponse)
+                is DigitalOtpException.WeakPassword -> Screen.PasswordSetup(Problem.WeakPassword(x.reason))
+                // The bank has used the code by now: the next attempt needs a new one.
+                is DigitalOtpException.StorageFailed -> newCode(Problem.StorageFailed(x.reason))
+                else -> failure(x)
+            }
+        }
+        registrationCode = null
+        // The first code goes to the bank at once, which activates the credential there.
+        return try {
+            activate(info.serialNumber, otp.generate(info.institutionId, password, device).code)
+        } catch (x: DigitalOtpException) {
+            failure(x)
+        }
+    }
+
+    private fun newCode(problem: Problem): Screen {
+        registrationCode = null
+        return Screen.Enrollment(error = problem)
+    }
+
+    private fun activate(serialNumber: String, firstCode: String): Screen {
+        val accepted = try {
+            bank.activate(serialNumber, firstCode)
+        } catch (x: Exception) {
+            return home(Notice.ACTIVATION_PENDING, Problem.BankUnavailable(x.message))
+        }
+        if (!accepted) return home(Notice.ACTIVATION_PENDING, Problem.ActivationRejected)
+        return try {
+            otp.confirmActivation(bank.institutionId)
+            home(Notice.REGISTERED)
+        } catch (x: DigitalOtpException) {
+            failure(x)
+        }
+    }
+
+    private fun reRegister(reason: ReRegistrationReason): Screen {
+        registrationCode = null
+        val notice = when (reason) {
+            ReRegistrationReason.LOCKED -> Notice.RE_REGISTER_LOCKED
+            ReRegistrationReason.DEVICE_MISMATCH -> Notice.RE_REGISTER_DEVICE_MISMATCH
+            ReRegistrationReason.EXPIRED -> Notice.RE_REGISTER_EXPIRED
+            ReRegistrationReason.UNREADABLE -> {
+                // Unreadable data cannot be replaced in place: remove it first.
+                try {
+                    otp.cancel(bank.institutionId)
+                } catch (_: DigitalOtpException.NotRegistered) {
+                } catch (x: DigitalOtpException) {
+                    return failure(x)
+                }
+                Notice.RE_REGISTER_UNREADABLE
+            }
+        }
+        // Registering again replaces the old credential (the bank revokes the old device).
+        return Screen.Enrollment(notice = notice)
+    }
+
+    private fun forgotPassword(): Screen {
+        try {
+            otp.cancel(bank.institutionId)
+        } catch (_: DigitalOtpException.NotRegistered) {
+        } catch (x: DigitalOtpException) {
+            return failure(x)
+        }
+        return Screen.Enrollment(notice = Notice.PASSWORD_FORGOTTEN)
+    }
+
+    // --- codes ------------------------------------------------------------------------
+
+    private fun askPassword(purpose: Purpose, known: CredentialInfo? = null): Screen {
+        val credential = known ?: when (val c = credential()) {
+            is Lookup.Found -> c.info
+            is Lookup.Elsewhere -> return c.screen
+        }
+        return Screen.PasswordEntry(purpose, credential.attemptsRemaining.toInt())
+    }
+
+    private fun unlock(s: Screen.PasswordEntry, password: String): Screen {
+        val device = device ?: return Screen.Starting
+        val institution = bank.institutionId
+        return try {
+            when (val p = s.purpose) {
+                Purpose.Login -> otp.generate(institution, password, device).let {
+                    codeShown(it.code, p, it.serialNumber, it.validUntil)
+                }
+                Purpose.Activation -> otp.generate(institution, password, device).let {
+                    activate(it.serialNumber, it.code)
+                }
+                is Purpose.Transfer -> otp.generateForTransaction(institution, password, device, p.transaction).let {
+                    // The SDK binds the code to the same canonical summary the customer confirmed.
+                    check(it.summary == p.summary) { "the transaction changed after confirmation" }
+                    codeShown(it.code, p, it.serialNumber, it.validUntil)
+                }
+            }
+        } catch (x: DigitalOtpException.WrongPassword) {
+            val left = x.attemptsRemaining.toInt()
+            Screen.PasswordEntry(s.purpose, left, Problem.WrongPassword(left))
+        } catch (x: DigitalOtpException.InvalidTransaction) {
+            home(error = Problem.InvalidTransfer(x.reason))
+        } catch (x: DigitalOtpException) {
+            failure(x)
+        }
+    }
+
+    private fun codeShown(code: String, purpose: Purpose, serial: String, validUntil: ULong): Screen {
+        val now = now()
+        return Screen.CodeShown(code, purpose, serial, validUntil.toLong(), now + codeScreenSeconds, now)
+    }
+
+    private fun now(): Long = clock.nowUnixSeconds().toLong()
+
+    // --- where to go --------------------------------------------------------------------
+
+    private sealed interface Lookup {
+        class Found(val info: CredentialInfo) : Lookup
+        class Elsewhere(val screen: Screen) : Lookup
+    }
+
+    /** This bank's credential on this device, or the screen to show instead. */
+    private fun credential(): Lookup {
+        val device = device ?: return Lookup.Elsewhere(Screen.Starting)
+        val found = try {
+            otp.credentials(device).firstOrNull { it.institutionId == bank.institutionId }
+        } catch (x: DigitalOtpException) {
+            return Lookup.Elsewhere(failure(x))
+        } ?: return Lookup.Elsewhere(Screen.Enrollment())
+        return when (found.status) {
+            CredentialStatus.ACTIVE, CredentialStatus.PENDING -> Lookup.Found(found)
+            CredentialStatus.LOCKED -> Lookup.Elsewhere(Screen.ReRegistrationRequired(ReRegistrationReason.LOCKED))
+            CredentialStatus.EXPIRED -> Lookup.Elsewhere(Screen.ReRegistrationRequired(ReRegistrationReason.EXPIRED))
+            CredentialStatus.DEVICE_MISMATCH -> Lookup.Elsewhere(Screen.ReRegistrationRequired(ReRegistrationReason.DEVICE_MISMATCH))
+        }
+    }
+
+    /** The screen the stored credential calls for: Home, Enrollment or a re-registration. */
+    private fun home(notice: Notice? = null, error: Problem? = null): Screen = when (val c = credential()) {
+        is Lookup.Found -> Screen.Home(
+            c.info,
+            notice ?: Notice.ACTIVATION_PENDING.takeIf { c.info.status == CredentialStatus.PENDING },
+            error,
+        )
+        is Lookup.Elsewhere -> c.screen
+    }
+
+    /** The screen for an SDK refusal that ends what the customer was doing. */
+    private fun failure(x: DigitalOtpException): Screen = when (x) {
+        is DigitalOtpException.Locked -> Screen.ReRegistrationRequired(ReRegistrationReason.LOCKED)
+        is DigitalOtpException.DeviceMismatch -> Screen.ReRegistrationRequired(ReRegistrationReason.DEVICE_MISMATCH)
+        is DigitalOtpException.Expired -> Screen.ReRegistrationRequired(ReRegistrationReason.EXPIRED)
+        is DigitalOtpException.CorruptedData -> Screen.ReRegistrationRequired(ReRegistrationReason.UNREADABLE)
+        is DigitalOtpException.NotRegistered -> Screen.Enrollment()
+        is DigitalOtpException.StorageFailed -> Screen.Unavailable(Problem.StorageFailed(x.reason))
+        is DigitalOtpException.InvalidTransaction -> Screen.Unavailable(Problem.InvalidTransfer(x.reason))
+        is DigitalOtpException.RegistrationRejected -> Screen.Enrollment(error = Problem.RegistrationRejected(x.reason))
+        is DigitalOtpException.InvalidResponse -> Screen.Enrollment(error = Problem.InvalidBankResponse)
+        else -> Screen.Unavailable(Problem.Internal(x.message ?: x::class.simpleName.orEmpty()))
+    }
+
+    companion object {
+        /** A code screen closes itself this long after it opened. */
+        const val CODE_SCREEN_SECONDS = 60L
+    }
+}

@@ -1,0 +1,131 @@
+package org.digitalotp.demo.flow
+
+import org.digitalotp.CredentialInfo
+import org.digitalotp.Transaction
+
+/**
+ * What the app shows: one value per screen, with everything the screen displays. The
+ * Android layer renders it and sends [Event]s back to [OtpFlow]; it keeps no state of
+ * its own. No screen holds a password, and only [CodeShown] holds a code (until it
+ * expires); `toString()` never prints either.
+ */
+sealed interface Screen {
+    /** Before [Event.Start]: the platform values are being read. */
+    data object Starting : Screen
+
+    /**
+     * The platform gave no usable line number (no SIM number, permission refused):
+     * the customer types it. [error] after a number the SDK refused.
+     */
+    data class PhoneNumberEntry(val error: Problem? = null) : Screen
+
+    /** Typing the app registration code the bank issued (`1234-5678-9012`). */
+    data class Enrollment(val notice: Notice? = null, val error: Problem? = null) : Screen
+
+    /** Choosing the 6-digit app password (typed twice), which completes the registration. */
+    data class PasswordSetup(val error: Problem? = null) : Screen
+
+    /** The registered OTP, with what the customer can do with it. */
+    data class Home(val credential: CredentialInfo, val notice: Notice? = null, val error: Problem? = null) : Screen {
+        /** The bank has not yet accepted a first code: offer [Event.ActivationRequested]. */
+        val activationPending: Boolean get() = credential.status == org.digitalotp.CredentialStatus.PENDING
+    }
+
+    /**
+     * A transfer's canonical [summary] (amount, currency, payee), shown for the customer to
+     * confirm before any code is generated for it.
+     */
+    data class ConfirmTransfer(val transaction: Transaction, val summary: String) : Screen
+
+    /** Typing the app password for [purpose]; [attemptsRemaining] before the OTP locks. */
+    data class PasswordEntry(val purpose: Purpose, val attemptsRemaining: Int, val error: Problem? = null) : Screen
+
+    /**
+     * A code on screen with two countdowns: the code's validity ([codeSecondsRemaining];
+     * once it reaches 0 the code is withdrawn and a new one can be asked for), and the
+     * screen's own life ([secondsUntilClose]; at 0 the screen closes itself, about a
+     * minute after it opened). [Event.Tick] moves [now] on.
+     */
+    class CodeShown internal constructor(
+        private val value: String,
+        val purpose: Purpose,
+        val serialNumber: String,
+        /** First second (Unix time, device clock) the code is no longer valid. */
+        val validUntil: Long,
+        /** The second the screen closes itself. */
+        val closesAt: Long,
+        /** The time of the last tick. */
+        val now: Long,
+    ) : Screen {
+        val codeExpired: Boolean get() = now >= validUntil
+
+        /** The code to show, or null once it has expired. */
+        val code: String? get() = if (codeExpired) null else value
+
+        val codeSecondsRemaining: Long get() = (validUntil - now).coerceAtLeast(0)
+
+        val secondsUntilClose: Long get() = (closesAt - now).coerceAtLeast(0)
+
+        internal fun at(time: Long) = CodeShown(value, purpose, serialNumber, validUntil, closesAt, time)
+
+        override fun toString() =
+            "CodeShown(purpose=$purpose, codeSecondsRemaining=$codeSecondsRemaining, secondsUntilClose=$secondsUntilClose)"
+    }
+
+    /** The OTP cannot be used any more on this phone: the customer must register again. */
+    data class ReRegistrationRequired(val reason: ReRegistrationReason) : Screen
+
+    /** The secure store or the SDK failed; nothing was half-written. Offer [Event.Retry]. */
+    data class Unavailable(val problem: Problem) : Screen
+}
+
+/** What a password is asked for. */
+sealed interface Purpose {
+    /** A login code. */
+    data object Login : Purpose
+
+    /** The first code of a new credential, sent to the bank to activate it. */
+    data object Activation : Purpose
+
+    /** A transaction code for exactly [transaction], whose [summary] the customer confirmed. */
+    data class Transfer(val transaction: Transaction, val summary: String) : Purpose
+}
+
+/** Why the OTP must be registered again. */
+enum class ReRegistrationReason(val message: String) {
+    LOCKED("Your digital OTP was locked after 5 wrong passwords. Register it again with a new registration code from your bank."),
+    DEVICE_MISMATCH("Your digital OTP was registered on another phone number or device. Register it again on this phone."),
+    EXPIRED("Your digital OTP has expired. Register it again with a new registration code from your bank."),
+    UNREADABLE("The stored digital OTP is unreadable. Register it again with a new registration code from your bank."),
+}
+
+/** Information for the customer (not an error). */
+enum class Notice(val message: String) {
+    REGISTERED("Your digital OTP is registered and active."),
+    ACTIVATION_PENDING("Registered. The bank has not confirmed the first code yet: activate it when you are online."),
+    CODE_SCREEN_CLOSED("The code screen closed itself after a minute."),
+    RE_REGISTER_LOCKED("Your OTP was locked. Type a new registration code from your bank."),
+    RE_REGISTER_DEVICE_MISMATCH("Register again on this phone: type a new registration code from your bank."),
+    RE_REGISTER_EXPIRED("Your OTP expired. Type a new registration code from your bank."),
+    RE_REGISTER_UNREADABLE("Type a new registration code from your bank to register again."),
+    PASSWORD_FORGOTTEN("The OTP was removed from this phone. Type a new registration code from your bank."),
+}
+
+/** Why the last action failed, with what to tell the customer. Never carries a secret. */
+sealed class Problem(val message: String) {
+    class InvalidPhoneNumber(reason: String) : Problem("This phone number cannot be used: $reason.")
+    object InvalidRegistrationCode : Problem("Check the registration code: 12 digits, exactly as the bank gave it.")
+    object PasswordsDoNotMatch : Problem("The two passwords differ. Type the same 6 digits twice.")
+    class WeakPassword(reason: String) : Problem("Choose another password: $reason.")
+    class WrongPassword(val attemptsRemaining: Int) :
+        Problem("Wrong password. $attemptsRemaining attempt${if (attemptsRemaining == 1) "" else "s"} left before the OTP is locked.")
+    class RegistrationRejected(reason: String) : Problem("The bank refused the registration ($reason). Ask for a new registration code.")
+    object InvalidBankResponse : Problem("The bank's answer could not be used. Ask for a new registration code.")
+    class BankUnavailable(reason: String?) : Problem("The bank could not be reached${reason?.let { " ($it)" } ?: ""}. Try again.")
+    object ActivationRejected : Problem("The bank did not accept the first code. Try again in a moment.")
+    class InvalidTransfer(reason: String) : Problem("This transfer cannot be confirmed: $reason.")
+    class StorageFailed(reason: String) : Problem("The phone's secure storage failed ($reason). Try again.")
+    class Internal(reason: String) : Problem("Something went wrong ($reason). Try again.")
+
+    override fun toString() = "${this::class.simpleName}($message)"
+}

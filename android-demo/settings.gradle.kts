@@ -1,0 +1,24 @@
+// The Android demo, for Android Studio: open this directory (android-demo/).
+//   :flow      plain Kotlin: the screens' state machine and the sealed file store, compiled
+//              with the generated binding (../target/bindings/kotlin); JVM unit tests
+//   :fakebank  DEMO ONLY: the in-process fake bank; remove it from a real app
+//   :app       the Android application (thin: views, AndroidKeyStore, platform values)
+// See README.md for building the native library with cargo-ndk first.
+pluginManagement {
+    repositories {
+        google()
+        mavenCentral()
+        gradlePluginPortal()
+    }
+}
+
+dependencyResolutionManagement {
+    repositoriesMode.set(RepositoriesMode.FAIL_ON_PROJECT_REPOS)
+    repositories {
+        google()
+        mavenCentral()
+    }
+}
+
+rootProject.name = "digital-otp-android-demo"
+include(":flow", ":fakebank", ":app")
