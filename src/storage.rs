@@ -58,13 +58,6 @@ impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
     }
-
-    /// The keys present, sorted (for tests).
-    pub fn keys(&self) -> Vec<String> {
-        let mut k: Vec<String> = self.map.lock().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect();
-        k.sort();
-        k
-    }
 }
 
 impl SecureStore for MemoryStore {
