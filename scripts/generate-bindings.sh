@@ -2,8 +2,12 @@
 # Builds the unstripped cdylib and generates the Kotlin, Swift and Python bindings
 # from it in library mode, with the crate's own uniffi-bindgen (feature `bindgen`).
 #
-#   scripts/generate-bindings.sh            # debug build with the issuer (what the tests use)
-#   PROFILE=release FEATURES= scripts/generate-bindings.sh   # a mobile release: no issuer
+#   scripts/generate-bindings.sh            # debug build, features issuer,engine,file-store (what the tests use)
+#   FEATURES= scripts/generate-bindings.sh  # the mobile library's API (default features: the app side only)
+#
+# The bindings depend only on the source and the features, not on the profile or target:
+# the packaging scripts (build-android.sh, build-xcframework.sh) generate from this
+# unstripped host build and ship the stripped `mobile`-profile libraries with them.
 #
 # Output (git-ignored build products):
 #   target/bindings/kotlin/org/digitalotp/digital_otp.kt
@@ -14,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 profile="${PROFILE:-debug}"
-features="${FEATURES-issuer}"
+features="${FEATURES-issuer,engine,file-store}"
 flags=(--features "$features")
 [ "$profile" = release ] && flags+=(--release)
 

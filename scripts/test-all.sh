@@ -11,8 +11,8 @@ scripts/setup.sh
 
 echo "== Rust"
 export DOTP_REQUIRE_OATHTOOL=1
-cargo test --features cli,issuer,keyring --all-targets
-cargo test --features cli,issuer,keyring --doc
+cargo test --features cli,issuer,engine,file-store,keyring --all-targets
+cargo test --features cli,issuer,engine,file-store,keyring --doc
 
 echo "== Kotlin"
 scripts/test-kotlin.sh

@@ -16,7 +16,6 @@
 //! atomic writes: temp file, fsync, rename, fsync of the directory) and, with the
 //! `keyring` feature, [`keyring_store::KeyringStore`] over `keyring-core`.
 
-use std::collections::HashMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -47,10 +46,10 @@ pub trait SecureStore: Send + Sync {
     fn delete(&self, key: String) -> Result<(), HostError>;
 }
 
-/// A store in memory, for tests.
+/// A store in memory, for tests (a list: the SDK keeps a handful of keys).
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    map: Mutex<HashMap<String, Vec<u8>>>,
+    entries: Mutex<Vec<(String, Vec<u8>)>>,
 }
 
 impl MemoryStore {
@@ -62,14 +61,19 @@ impl MemoryStore {
 
 impl SecureStore for MemoryStore {
     fn read(&self, key: String) -> Result<Option<Vec<u8>>, HostError> {
-        Ok(self.map.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned())
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(entries.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone()))
     }
     fn write(&self, key: String, value: Vec<u8>) -> Result<(), HostError> {
-        self.map.lock().unwrap_or_else(|p| p.into_inner()).insert(key, value);
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        match entries.iter_mut().find(|(k, _)| *k == key) {
+            Some(entry) => entry.1 = value,
+            None => entries.push((key, value)),
+        }
         Ok(())
     }
     fn delete(&self, key: String) -> Result<(), HostError> {
-        self.map.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).retain(|(k, _)| *k != key);
         Ok(())
     }
 }
@@ -165,6 +169,7 @@ pub fn memory_store() -> Arc<dyn SecureStore> {
 /// A store in the directory `path` (created if missing), with atomic writes. For
 /// desktop apps, tools and tests; mobile apps implement `SecureStore` over the
 /// platform keystore instead.
+#[cfg(feature = "file-store")]
 #[uniffi::export]
 pub fn file_store(path: String) -> Result<Arc<dyn SecureStore>, HostError> {
     Ok(Arc::new(FileStore::open(path)?))

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::app::Transaction;
-use super::{HashAlgorithm, OtpSecret};
+use super::engine::{HashAlgorithm, OtpSecret};
 use crate::clock::{Clock, SystemClock};
 use crate::error::IssuerError;
 use crate::issuer::master_key::MasterKey;
