@@ -19,15 +19,14 @@
 //! failure destroys the sealed seed: only re-registration helps.
 //! Password checks are serialized, so concurrent wrong passwords each count.
 
-use std::collections::BTreeMap;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
-use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::clock::Clock;
+use crate::json::{Fields, JsonError, Writer};
 use crate::enrollment::{self, Completed, Device, OtpParams, PendingRegistration, ProtocolError, RegistrationCode};
 use crate::error::HostError;
 use crate::otp::ocra::{Ocra, OcraInput};
@@ -139,8 +138,7 @@ pub enum ClientError {
 }
 
 /// The state of a stored credential.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoredState {
     /// Registered; the issuer activates it when the first code verifies.
     Pending,
@@ -206,8 +204,8 @@ impl std::fmt::Debug for GeneratedCode {
     }
 }
 
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A credential as stored (sealed) by the app: a JSON object with exactly these fields.
+#[derive(Clone)]
 struct StoredCredential {
     institution_id: String,
     institution_name: String,
@@ -228,10 +226,138 @@ struct StoredCredential {
     state: StoredState,
 }
 
-#[derive(Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Which credential (store key) belongs to which institution: `{"credentials": {...}}`.
+/// A handful of entries, kept sorted by institution id (a `Vec`: smaller code than a map).
+#[derive(Default)]
 struct Index {
-    credentials: BTreeMap<String, String>,
+    credentials: Vec<(String, String)>,
+}
+
+impl StoredState {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Active => "active",
+            Self::Locked => "locked",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "pending" => Some(Self::Pending),
+            "active" => Some(Self::Active),
+            "locked" => Some(Self::Locked),
+            _ => None,
+        }
+    }
+}
+
+const CREDENTIAL_FIELDS: &[&str] = &[
+    "institution_id",
+    "institution_name",
+    "serial_number",
+    "algorithm",
+    "digits",
+    "period",
+    "transaction_suite",
+    "valid_until",
+    "clock_offset",
+    "registered_at",
+    "device_salt",
+    "device_binding",
+    "kdf_salt",
+    "kdf_iterations",
+    "sealed_seed",
+    "failed_attempts",
+    "state",
+];
+
+impl StoredCredential {
+    fn encode(&self) -> Vec<u8> {
+        Writer::new()
+            .string("institution_id", self.institution_id.as_str())
+            .string("institution_name", self.institution_name.as_str())
+            .string("serial_number", self.serial_number.as_str())
+            .string("algorithm", self.algorithm.as_str())
+            .uint("digits", self.digits)
+            .uint("period", self.period)
+            .string("transaction_suite", self.transaction_suite.as_str())
+            .uint("valid_until", self.valid_until)
+            .int("clock_offset", self.clock_offset)
+            .uint("registered_at", self.registered_at)
+            .string("device_salt", self.device_salt.as_str())
+            .string("device_binding", self.device_binding.as_str())
+            .string("kdf_salt", self.kdf_salt.as_str())
+            .uint("kdf_iterations", self.kdf_iterations)
+            .opt_string("sealed_seed", self.sealed_seed.as_deref())
+            .uint("failed_attempts", self.failed_attempts)
+            .string("state", self.state.name())
+            .finish()
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, JsonError> {
+        let mut f = Fields::parse(bytes, Some(CREDENTIAL_FIELDS))?;
+        Ok(Self {
+            institution_id: f.string("institution_id")?,
+            institution_name: f.string("institution_name")?,
+            serial_number: f.string("serial_number")?,
+            algorithm: f.string("algorithm")?,
+            digits: f.uint("digits")?,
+            period: f.uint("period")?,
+            transaction_suite: f.string("transaction_suite")?,
+            valid_until: f.uint("valid_until")?,
+            clock_offset: f.int("clock_offset")?,
+            registered_at: f.uint("registered_at")?,
+            device_salt: f.string("device_salt")?,
+            device_binding: f.string("device_binding")?,
+            kdf_salt: f.string("kdf_salt")?,
+            kdf_iterations: f.uint("kdf_iterations")?,
+            sealed_seed: f.opt_string("sealed_seed")?,
+            failed_attempts: f.uint("failed_attempts")?,
+            state: StoredState::from_name(&f.string("state")?).ok_or(JsonError::Type("state"))?,
+        })
+    }
+}
+
+impl Index {
+    fn encode(&self) -> Vec<u8> {
+        Writer::new().string_map("credentials", &self.credentials).finish()
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, JsonError> {
+        let mut f = Fields::parse(bytes, Some(&["credentials"]))?;
+        Ok(Self { credentials: f.string_map("credentials")? })
+    }
+
+    fn position(&self, institution_id: &str) -> Result<usize, usize> {
+        self.credentials.binary_search_by(|(id, _)| id.as_str().cmp(institution_id))
+    }
+
+    /// The store key of an institution's credential.
+    fn get(&self, institution_id: &str) -> Option<&String> {
+        self.position(institution_id).ok().map(|i| &self.credentials[i].1)
+    }
+
+    /// Sets an institution's store key; returns the one it replaces.
+    fn insert(&mut self, institution_id: String, key: String) -> Option<String> {
+        match self.position(&institution_id) {
+            Ok(i) => Some(std::mem::replace(&mut self.credentials[i].1, key)),
+            Err(i) => {
+                self.credentials.insert(i, (institution_id, key));
+                None
+            }
+        }
+    }
+
+    /// Removes an institution's entry; returns its store key.
+    fn remove(&mut self, institution_id: &str) -> Option<String> {
+        self.position(institution_id).ok().map(|i| self.credentials.remove(i).1)
+    }
+
+    /// Every store key, in institution order.
+    fn keys(&self) -> impl Iterator<Item = &String> {
+        self.credentials.iter().map(|(_, key)| key)
+    }
 }
 
 fn unhex_vec(text: &str) -> Result<Vec<u8>, ClientError> {
@@ -383,21 +509,20 @@ impl Client {
             None => Ok(Index::default()),
             Some(blob) => {
                 let plain = sealer.open(BlobKind::Index, INDEX, &blob)?;
-                serde_json::from_slice(&plain).map_err(|_| ClientError::Corrupted(BlobError::Tampered))
+                Index::decode(&plain).map_err(|_| ClientError::Corrupted(BlobError::Tampered))
             }
         }
     }
 
     fn write_index(&self, sealer: &Sealer, index: &Index) -> Result<(), ClientError> {
-        let plain = Zeroizing::new(serde_json::to_vec(index).map_err(|_| ClientError::Internal("encode index"))?);
+        let plain = Zeroizing::new(index.encode());
         self.write_checked(INDEX, sealer.seal(BlobKind::Index, INDEX, &plain)?)
     }
 
     fn read_credential(&self, sealer: &Sealer, key: &str) -> Result<StoredCredential, ClientError> {
         let blob = self.store.read(key.to_string())?.ok_or(ClientError::Corrupted(BlobError::NotABlob))?;
         let plain = sealer.open(BlobKind::Credential, key, &blob)?;
-        let c: StoredCredential =
-            serde_json::from_slice(&plain).map_err(|_| ClientError::Corrupted(BlobError::Tampered))?;
+        let c = StoredCredential::decode(&plain).map_err(|_| ClientError::Corrupted(BlobError::Tampered))?;
         if c.kdf_iterations < MIN_PBKDF2_ITERATIONS {
             return Err(ClientError::Corrupted(BlobError::Tampered));
         }
@@ -405,13 +530,12 @@ impl Client {
     }
 
     fn write_credential(&self, sealer: &Sealer, key: &str, c: &StoredCredential) -> Result<(), ClientError> {
-        let plain = Zeroizing::new(serde_json::to_vec(c).map_err(|_| ClientError::Internal("encode credential"))?);
+        let plain = Zeroizing::new(c.encode());
         self.write_checked(key, sealer.seal(BlobKind::Credential, key, &plain)?)
     }
 
     fn locate(&self, sealer: &Sealer, institution_id: &str) -> Result<String, ClientError> {
         self.read_index(sealer)?
-            .credentials
             .get(institution_id)
             .cloned()
             .ok_or(ClientError::NotRegistered)
@@ -487,7 +611,7 @@ impl Client {
             let _ = self.store.delete(blob_key);
             return Err(e);
         }
-        let replaced = index.credentials.insert(g.institution_id.clone(), blob_key.clone());
+        let replaced = index.insert(g.institution_id.clone(), blob_key.clone());
         if let Err(e) = self.write_index(&sealer, &index) {
             let _ = self.store.delete(blob_key);
             return Err(e);
@@ -709,8 +833,7 @@ impl Client {
         };
         let index = self.read_index(&sealer)?;
         index
-            .credentials
-            .values()
+            .keys()
             .map(|key| Ok(self.summarize(&self.read_credential(&sealer, key)?, Some(device), now)))
             .collect()
     }
@@ -720,7 +843,7 @@ impl Client {
         let _guard = lock(&self.state);
         let (_, sealer) = self.sealer(false)?;
         let mut index = self.read_index(&sealer)?;
-        let key = index.credentials.remove(institution_id).ok_or(ClientError::NotRegistered)?;
+        let key = index.remove(institution_id).ok_or(ClientError::NotRegistered)?;
         self.write_index(&sealer, &index)?;
         let _ = self.store.delete(key);
         Ok(())
@@ -733,7 +856,7 @@ impl Client {
         let _guard = lock(&self.state);
         if let Ok((_, sealer)) = self.sealer(false) {
             if let Ok(index) = self.read_index(&sealer) {
-                for key in index.credentials.values() {
+                for key in index.keys() {
                     self.store.delete(key.clone())?;
                 }
             }

@@ -32,9 +32,9 @@ use ring::digest::{digest, SHA256};
 use ring::hkdf;
 use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
-use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::json::{Fields, JsonError, Writer};
 use crate::otp::ocra::{OcraSuite, QuestionFormat};
 use crate::otp::{self, Algorithm, Secret, Totp, MAX_DIGITS, MIN_DIGITS};
 
@@ -92,8 +92,7 @@ pub enum ProtocolError {
 }
 
 /// Why an issuer refuses a registration, as told to the app.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RejectReason {
     /// Unknown, already used, or voided registration code.
     InvalidCode,
@@ -439,77 +438,68 @@ pub fn login_totp(keys: &CredentialKeys, params: &OtpParams) -> Result<Totp, Pro
 
 // ---------------------------------------------------------------- messages
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RequestMessage {
-    protocol: String,
-    version: u32,
-    #[serde(rename = "type")]
-    kind: String,
-    code_id: String,
-    app_key: String,
-    device_binding: String,
-    phone_hint: String,
+const REQUEST_FIELDS: &[&str] = &["protocol", "version", "type", "code_id", "app_key", "device_binding", "phone_hint"];
+const RESPONSE_FIELDS: &[&str] = &[
+    "protocol",
+    "version",
+    "type",
+    "issuer_key",
+    "serial_number",
+    "institution_id",
+    "institution_name",
+    "algorithm",
+    "digits",
+    "period",
+    "transaction_suite",
+    "valid_until",
+    "issuer_time",
+    "confirmation",
+];
+const ERROR_FIELDS: &[&str] = &["protocol", "version", "type", "error"];
+
+impl RejectReason {
+    /// The reason's name on the wire.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::InvalidCode => "invalid_code",
+            Self::ExpiredCode => "expired_code",
+            Self::MalformedRequest => "malformed_request",
+            Self::Refused => "refused",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        [Self::InvalidCode, Self::ExpiredCode, Self::MalformedRequest, Self::Refused]
+            .into_iter()
+            .find(|r| r.name() == name)
+    }
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ResponseMessage {
-    protocol: String,
-    version: u32,
-    #[serde(rename = "type")]
-    kind: String,
-    issuer_key: String,
-    serial_number: String,
-    institution_id: String,
-    institution_name: String,
-    algorithm: String,
-    digits: u8,
-    period: u64,
-    transaction_suite: String,
-    valid_until: u64,
-    issuer_time: u64,
-    confirmation: String,
+/// A message's envelope (`protocol`, `version`, `type`) as a JSON object to add fields to.
+fn envelope(kind: &str) -> Writer {
+    Writer::new().string("protocol", PROTOCOL).uint("version", VERSION).string("type", kind)
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ErrorMessage {
-    protocol: String,
-    version: u32,
-    #[serde(rename = "type")]
-    kind: String,
-    error: RejectReason,
+/// Parses a message of one type: every field known, the envelope already checked.
+fn message(bytes: &[u8], known: &[&str]) -> Result<Fields, ProtocolError> {
+    Fields::parse(bytes, Some(known)).map_err(malformed)
+}
+
+fn malformed(e: JsonError) -> ProtocolError {
+    ProtocolError::Malformed(e.to_string())
 }
 
 fn envelope_kind(bytes: &[u8]) -> Result<String, ProtocolError> {
     if bytes.len() > MAX_MESSAGE_BYTES {
         return Err(ProtocolError::TooLarge);
     }
-    #[derive(Deserialize)]
-    struct Peek {
-        protocol: Option<String>,
-        version: Option<u32>,
-        #[serde(rename = "type")]
-        kind: Option<String>,
-    }
-    let peek: Peek = serde_json::from_slice(bytes).map_err(|e| ProtocolError::Malformed(json_reason(&e)))?;
-    if peek.protocol.as_deref() != Some(PROTOCOL) || peek.version != Some(VERSION) {
+    let mut f = Fields::parse(bytes, None).map_err(malformed)?;
+    let protocol = f.opt_string("protocol").map_err(malformed)?;
+    let version = f.opt_uint::<u32>("version").map_err(malformed)?;
+    if protocol.as_deref() != Some(PROTOCOL) || version != Some(VERSION) {
         return Err(ProtocolError::Version);
     }
-    peek.kind.ok_or(ProtocolError::Field("type"))
-}
-
-/// A serde error's category and position, without echoing the input.
-fn json_reason(e: &serde_json::Error) -> String {
-    use serde_json::error::Category;
-    let what = match e.classify() {
-        Category::Io => "unreadable",
-        Category::Syntax => "not valid JSON",
-        Category::Data => "missing, unknown or mistyped field",
-        Category::Eof => "truncated",
-    };
-    format!("{what} (line {}, column {})", e.line(), e.column())
+    f.opt_string("type").map_err(malformed)?.ok_or(ProtocolError::Field("type"))
 }
 
 fn check_text(value: &str, max: usize, field: &'static str, ident: bool) -> Result<(), ProtocolError> {
@@ -546,27 +536,23 @@ impl Request {
         if envelope_kind(bytes)? != "request" {
             return Err(ProtocolError::Field("type"));
         }
-        let m: RequestMessage = serde_json::from_slice(bytes).map_err(|e| ProtocolError::Malformed(json_reason(&e)))?;
+        let mut m = message(bytes, REQUEST_FIELDS)?;
         Ok(Self {
-            code_id: unhex(&m.code_id, "code_id")?,
-            app_key: unhex(&m.app_key, "app_key")?,
-            device_binding: unhex(&m.device_binding, "device_binding")?,
-            phone_hint: unhex(&m.phone_hint, "phone_hint")?,
+            code_id: unhex(&m.string("code_id").map_err(malformed)?, "code_id")?,
+            app_key: unhex(&m.string("app_key").map_err(malformed)?, "app_key")?,
+            device_binding: unhex(&m.string("device_binding").map_err(malformed)?, "device_binding")?,
+            phone_hint: unhex(&m.string("phone_hint").map_err(malformed)?, "phone_hint")?,
         })
     }
 
     /// Encodes the request message.
     pub fn encode(&self) -> Vec<u8> {
-        let m = RequestMessage {
-            protocol: PROTOCOL.into(),
-            version: VERSION,
-            kind: "request".into(),
-            code_id: hex(&self.code_id),
-            app_key: hex(&self.app_key),
-            device_binding: hex(&self.device_binding),
-            phone_hint: hex(&self.phone_hint),
-        };
-        serde_json::to_vec(&m).unwrap_or_default()
+        envelope("request")
+            .string("code_id", hex(&self.code_id))
+            .string("app_key", hex(&self.app_key))
+            .string("device_binding", hex(&self.device_binding))
+            .string("phone_hint", hex(&self.phone_hint))
+            .finish()
     }
 }
 
@@ -701,27 +687,27 @@ impl PendingRegistration {
         match envelope_kind(response)?.as_str() {
             "response" => {}
             "error" => {
-                let m: ErrorMessage =
-                    serde_json::from_slice(response).map_err(|e| ProtocolError::Malformed(json_reason(&e)))?;
-                return Err(ProtocolError::Rejected(m.error));
+                let name = message(response, ERROR_FIELDS)?.string("error").map_err(malformed)?;
+                let reason = RejectReason::from_name(&name).ok_or(ProtocolError::Field("error"))?;
+                return Err(ProtocolError::Rejected(reason));
             }
             _ => return Err(ProtocolError::Field("type")),
         }
-        let m: ResponseMessage = serde_json::from_slice(response).map_err(|e| ProtocolError::Malformed(json_reason(&e)))?;
-        let issuer_key: [u8; 32] = unhex(&m.issuer_key, "issuer_key")?;
-        let tag: [u8; 32] = unhex(&m.confirmation, "confirmation")?;
+        let mut m = message(response, RESPONSE_FIELDS)?;
+        let issuer_key: [u8; 32] = unhex(&m.string("issuer_key").map_err(malformed)?, "issuer_key")?;
+        let tag: [u8; 32] = unhex(&m.string("confirmation").map_err(malformed)?, "confirmation")?;
         let grant = Grant {
-            serial_number: m.serial_number,
-            institution_id: m.institution_id,
-            institution_name: m.institution_name,
+            serial_number: m.string("serial_number").map_err(malformed)?,
+            institution_id: m.string("institution_id").map_err(malformed)?,
+            institution_name: m.string("institution_name").map_err(malformed)?,
             params: OtpParams {
-                algorithm: m.algorithm.parse().map_err(|_| ProtocolError::Field("algorithm"))?,
-                digits: m.digits,
-                period: m.period,
-                transaction_suite: transaction_suite(&m.transaction_suite)?,
+                algorithm: m.string("algorithm").map_err(malformed)?.parse().map_err(|_| ProtocolError::Field("algorithm"))?,
+                digits: m.uint("digits").map_err(malformed)?,
+                period: m.uint("period").map_err(malformed)?,
+                transaction_suite: transaction_suite(&m.string("transaction_suite").map_err(malformed)?)?,
             },
-            valid_until: m.valid_until,
-            issuer_time: m.issuer_time,
+            valid_until: m.uint("valid_until").map_err(malformed)?,
+            issuer_time: m.uint("issuer_time").map_err(malformed)?,
         };
         grant.check()?;
         let t = transcript(&self.request, &issuer_key, &grant);
@@ -766,35 +752,25 @@ pub fn accept(
         |shared| key_schedule(shared, code_salt, &t),
     )
     .map_err(|_| ProtocolError::Field("app_key"))?;
-    let m = ResponseMessage {
-        protocol: PROTOCOL.into(),
-        version: VERSION,
-        kind: "response".into(),
-        issuer_key: hex(&issuer_key),
-        serial_number: grant.serial_number.clone(),
-        institution_id: grant.institution_id.clone(),
-        institution_name: grant.institution_name.clone(),
-        algorithm: grant.params.algorithm.name().into(),
-        digits: grant.params.digits,
-        period: grant.params.period,
-        transaction_suite: grant.params.transaction_suite.to_string(),
-        valid_until: grant.valid_until,
-        issuer_time: grant.issuer_time,
-        confirmation: hex(&confirmation(&confirm, &t)),
-    };
-    let bytes = serde_json::to_vec(&m).map_err(|e| ProtocolError::Malformed(json_reason(&e)))?;
+    let bytes = envelope("response")
+        .string("issuer_key", hex(&issuer_key))
+        .string("serial_number", grant.serial_number.as_str())
+        .string("institution_id", grant.institution_id.as_str())
+        .string("institution_name", grant.institution_name.as_str())
+        .string("algorithm", grant.params.algorithm.name())
+        .uint("digits", grant.params.digits)
+        .uint("period", grant.params.period)
+        .string("transaction_suite", grant.params.transaction_suite.to_string())
+        .uint("valid_until", grant.valid_until)
+        .uint("issuer_time", grant.issuer_time)
+        .string("confirmation", hex(&confirmation(&confirm, &t)))
+        .finish();
     Ok((bytes, seed))
 }
 
 /// An error message the issuer sends instead of a response.
 pub fn reject(reason: RejectReason) -> Vec<u8> {
-    let m = ErrorMessage {
-        protocol: PROTOCOL.into(),
-        version: VERSION,
-        kind: "error".into(),
-        error: reason,
-    };
-    serde_json::to_vec(&m).unwrap_or_default()
+    envelope("error").string("error", reason.name()).finish()
 }
 
 /// SHA-256 of arbitrary bytes (for callers that need a plain digest).

@@ -25,6 +25,7 @@ pub mod error;
 pub mod ffi;
 #[cfg(feature = "issuer")]
 pub mod issuer;
+mod json;
 pub mod otp;
 pub mod storage;
 pub mod transaction;
