@@ -17,3 +17,10 @@ pub mod issuer;
 
 #[cfg(feature = "engine")]
 pub use engine::*;
+
+/// The SDK's version (`0.1.0`): the crate's, which the Android AAR and the Swift package
+/// share. Apps report it with crash and support data.
+#[uniffi::export]
+pub fn sdk_version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
