@@ -7,12 +7,13 @@
 //                 FOR THE DEMO ONLY; a real app talks to its bank's servers.
 //   DemoKeychain  KeychainStore: the SDK's SecureStore over the iOS Keychain.
 //
-// It uses the SDK's Swift package by path (../../bindings/swift), so stage that first:
+// It uses the SDK's Swift package by path (../../bindings/swift), whose XCFramework and
+// generated Swift are built first (with the issuer, which DemoFakeBank needs):
 //
-//   scripts/build-swift-package.sh && (cd ios-demo/DemoFlow && swift test)
+//   ios-demo/scripts/build-xcframework.sh --macos-only && (cd ios-demo/DemoFlow && swift test)
 //
-// The Xcode app (ios-demo/project.yml) compiles these same source folders as frameworks
-// of the same names, over the XCFramework; see ios-demo/README.md.
+// The Xcode app (ios-demo/project.yml) uses this package's three products and the SDK's
+// package directly; see ios-demo/README.md.
 
 import PackageDescription
 
@@ -25,7 +26,7 @@ let package = Package(
         .library(name: "DemoKeychain", targets: ["DemoKeychain"]),
     ],
     dependencies: [
-        // The SDK's Swift package (module DigitalOTP), staged by scripts/build-swift-package.sh.
+        // The SDK's Swift package (module DigitalOTP), completed by scripts/build-xcframework.sh.
         .package(name: "DigitalOTP", path: "../../bindings/swift"),
     ],
     targets: [
