@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond Rust, a JDK 17+, Maven and Python 3, idempotently:
 #   - oathtool (Debian package), to compare dotp's codes with OATH Toolkit's;
+#   - clang and llvm (Debian packages): the module-map check of the Swift package and the
+#     cross checks of the Apple targets (ring's C code; llvm-ar, llvm-nm, llvm-objdump);
 #   - the Python virtualenv .venv with pytest and tree-sitter-swift (scripts/setup-python.sh).
 # Kotlin, JUnit and JNA come from Maven Central through Maven itself (bindings/kotlin/pom.xml).
 set -euo pipefail
@@ -17,5 +19,7 @@ apt_install() {
 
 command -v oathtool >/dev/null 2>&1 || apt_install oathtool
 command -v cc >/dev/null 2>&1 || apt_install gcc
+command -v clang >/dev/null 2>&1 || apt_install clang
+command -v llvm-ar >/dev/null 2>&1 || apt_install llvm
 
 scripts/setup-python.sh
