@@ -13,7 +13,7 @@
 #   3. gradle    the Gradle files agree with the generated names (package, library name,
 #                binding path), with the script (ABIs, minSdk) and with the other builds
 #                (JNA, Kotlin, AGP); the version comes from Cargo.toml; consumer rules keep
-#                what JNA reflects on; .cargo/config.toml touches only the Android targets;
+#                what JNA reflects on; .cargo/config.toml touches only the mobile targets;
 #                the build outputs are git-ignored;
 #   4. targets   `rustup target add` of the three Android targets (at most 120 s, SKIP when the
 #                download server is unreachable) and `cargo check --lib --profile mobile
@@ -329,18 +329,26 @@ cargo_config() {
 import sys, tomllib
 config = tomllib.load(open(sys.argv[1], "rb"))
 android = set(sys.argv[2:])
-problems = [f"table [{k}] applies beyond the Android targets" for k in config if k != "target"]
+ios = {"aarch64-apple-ios", "aarch64-apple-ios-sim", "x86_64-apple-ios"}
+compact = 'sha2_backend_soft="compact"'
+problems = [f"table [{k}] applies beyond the mobile targets" for k in config if k != "target"]
 targets = config.get("target", {})
-problems += [f"[target.{t}] is not an Android target" for t in targets if t not in android]
+problems += [f"[target.{t}] is not an Android or iOS target" for t in targets if t not in android | ios]
 for t in sorted(android):
     flags = targets.get(t, {}).get("rustflags", [])
     if "link-arg=-Wl,--pack-dyn-relocs=android" not in flags:
         problems.append(f"[target.{t}] does not pack relocations: {flags}")
+    if compact not in flags:
+        problems.append(f"[target.{t}] lacks --cfg {compact}: {flags}")
+for t in sorted(ios & set(targets)):
+    flags = targets[t].get("rustflags", [])
+    if any("link-arg" in f for f in flags):
+        problems.append(f"[target.{t}] passes linker flags to a static library: {flags}")
 print("\n".join(problems) or f"rustflags only for {', '.join(sorted(targets))}")
 sys.exit(1 if problems else 0)
 EOF
 }
-check ".cargo/config.toml: relocation packing for the three Android targets only (host builds untouched)" cargo_config
+check ".cargo/config.toml: relocation packing and compact sha2 for the Android targets, only mobile targets (host builds untouched)" cargo_config
 
 ignored() {
   local ok=0 path
