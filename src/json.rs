@@ -203,6 +203,11 @@ mod tests {
         assert_eq!(f.int("i"), Err(JsonError::Type("i")));
         assert_eq!(f.string_map("m"), Err(JsonError::Type("m")));
         assert_eq!(f.string("o"), Err(JsonError::Missing("o")));
+        assert_eq!(Fields::parse(b"{} {}", None).err(), Some(JsonError::Syntax));
+        assert_eq!(Fields::parse(b"{\"s\":\"\\q\"}", None).err(), Some(JsonError::Syntax));
+        let mut f = Fields::parse(br#"{"u":1e3,"v":18446744073709551616}"#, None).unwrap();
+        assert_eq!(f.uint::<u64>("u"), Err(JsonError::Type("u")));
+        assert_eq!(f.uint::<u64>("v"), Err(JsonError::Type("v")));
         let mut f = Fields::parse(br#"{"u":256}"#, None).unwrap();
         assert_eq!(f.uint::<u8>("u"), Err(JsonError::Type("u")));
     }
