@@ -97,18 +97,15 @@ else
 fi
 
 # 2. Cross-compilation environment (see the header).
-ar=""
-for candidate in llvm-ar $(compgen -c llvm-ar- 2>/dev/null | sort -rV); do
-  command -v "$candidate" >/dev/null && { ar="$candidate"; break; }
-done
-nm_tool=""
-for candidate in llvm-nm $(compgen -c llvm-nm- 2>/dev/null | sort -rV); do
-  command -v "$candidate" >/dev/null && { nm_tool="$candidate"; break; }
-done
-objdump_tool=""
-for candidate in llvm-objdump $(compgen -c llvm-objdump- 2>/dev/null | sort -rV); do
-  command -v "$candidate" >/dev/null && { objdump_tool="$candidate"; break; }
-done
+llvm_tool() { # name -> the command `name`, else the newest `name-<version>`, else nothing
+  local candidate
+  for candidate in "$1" $(compgen -c "$1-" 2>/dev/null | sort -rV); do
+    command -v "$candidate" >/dev/null && { echo "$candidate"; return; }
+  done
+}
+ar=$(llvm_tool llvm-ar)
+nm_tool=$(llvm_tool llvm-nm)
+objdump_tool=$(llvm_tool llvm-objdump)
 toolchain_missing=""
 command -v clang >/dev/null || toolchain_missing="clang"
 [ -n "$ar" ] || toolchain_missing="${toolchain_missing:+$toolchain_missing, }llvm-ar"
