@@ -480,16 +480,12 @@ fn envelope(kind: &str) -> Writer {
     Writer::new().string("protocol", PROTOCOL).uint("version", VERSION).string("type", kind)
 }
 
-/// Parses a message of one type: every field known, the envelope already checked.
-fn message(bytes: &[u8], known: &[&str]) -> Result<Fields, ProtocolError> {
-    Fields::parse(bytes, Some(known)).map_err(malformed)
-}
-
 fn malformed(e: JsonError) -> ProtocolError {
     ProtocolError::Malformed(e.to_string())
 }
 
-fn envelope_kind(bytes: &[u8]) -> Result<String, ProtocolError> {
+/// Parses a message once and checks its envelope; returns its `type` and the other fields.
+fn open_envelope(bytes: &[u8]) -> Result<(String, Fields), ProtocolError> {
     if bytes.len() > MAX_MESSAGE_BYTES {
         return Err(ProtocolError::TooLarge);
     }
@@ -499,7 +495,14 @@ fn envelope_kind(bytes: &[u8]) -> Result<String, ProtocolError> {
     if protocol.as_deref() != Some(PROTOCOL) || version != Some(VERSION) {
         return Err(ProtocolError::Version);
     }
-    f.opt_string("type").map_err(malformed)?.ok_or(ProtocolError::Field("type"))
+    let kind = f.opt_string("type").map_err(malformed)?.ok_or(ProtocolError::Field("type"))?;
+    Ok((kind, f))
+}
+
+/// The fields of a message of one type, all of them known.
+fn message(fields: Fields, known: &[&str]) -> Result<Fields, ProtocolError> {
+    fields.only(known).map_err(malformed)?;
+    Ok(fields)
 }
 
 fn check_text(value: &str, max: usize, field: &'static str, ident: bool) -> Result<(), ProtocolError> {
@@ -533,10 +536,11 @@ pub struct Request {
 impl Request {
     /// Parses a request message.
     pub fn parse(bytes: &[u8]) -> Result<Self, ProtocolError> {
-        if envelope_kind(bytes)? != "request" {
+        let (kind, fields) = open_envelope(bytes)?;
+        if kind != "request" {
             return Err(ProtocolError::Field("type"));
         }
-        let mut m = message(bytes, REQUEST_FIELDS)?;
+        let mut m = message(fields, REQUEST_FIELDS)?;
         Ok(Self {
             code_id: unhex(&m.string("code_id").map_err(malformed)?, "code_id")?,
             app_key: unhex(&m.string("app_key").map_err(malformed)?, "app_key")?,
@@ -684,16 +688,16 @@ impl PendingRegistration {
     /// Finishes with the issuer's response: checks it, agrees on the seed and checks the
     /// issuer's key confirmation. Consumes the ephemeral key.
     pub fn complete(self, response: &[u8]) -> Result<Completed, ProtocolError> {
-        match envelope_kind(response)?.as_str() {
-            "response" => {}
+        let (kind, fields) = open_envelope(response)?;
+        let mut m = match kind.as_str() {
+            "response" => message(fields, RESPONSE_FIELDS)?,
             "error" => {
-                let name = message(response, ERROR_FIELDS)?.string("error").map_err(malformed)?;
+                let name = message(fields, ERROR_FIELDS)?.string("error").map_err(malformed)?;
                 let reason = RejectReason::from_name(&name).ok_or(ProtocolError::Field("error"))?;
                 return Err(ProtocolError::Rejected(reason));
             }
             _ => return Err(ProtocolError::Field("type")),
-        }
-        let mut m = message(response, RESPONSE_FIELDS)?;
+        };
         let issuer_key: [u8; 32] = unhex(&m.string("issuer_key").map_err(malformed)?, "issuer_key")?;
         let tag: [u8; 32] = unhex(&m.string("confirmation").map_err(malformed)?, "confirmation")?;
         let grant = Grant {

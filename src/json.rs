@@ -43,15 +43,22 @@ impl Fields {
         let text = std::str::from_utf8(bytes).map_err(|_| JsonError::Syntax)?;
         match json::from_str::<Value>(text).map_err(|_| JsonError::Syntax)? {
             Value::Object(object) => {
+                let fields = Self(object);
                 if let Some(known) = known {
-                    if object.keys().any(|k| !known.contains(&k.as_str())) {
-                        return Err(JsonError::Unknown);
-                    }
+                    fields.only(known)?;
                 }
-                Ok(Self(object))
+                Ok(fields)
             }
             _ => Err(JsonError::NotAnObject),
         }
+    }
+
+    /// Refuses the object if a field not yet taken is not in `known`.
+    pub(crate) fn only(&self, known: &[&str]) -> Result<(), JsonError> {
+        if self.0.keys().any(|k| !known.contains(&k.as_str())) {
+            return Err(JsonError::Unknown);
+        }
+        Ok(())
     }
 
     fn take(&mut self, key: &'static str) -> Result<Value, JsonError> {
