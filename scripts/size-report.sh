@@ -7,6 +7,9 @@
 #
 #   scripts/size-report.sh               # size, budget, and the checks (the test command runs this)
 #   scripts/size-report.sh --breakdown   # also bytes per crate (a second, unstripped build)
+#   scripts/size-report.sh --floor       # also the floor: this API and these primitives
+#                                        # with no SDK logic (scripts/size_floor.py), with
+#                                        # and without unwind tables (two more builds)
 #
 # Budget: 600 KB (600,000 bytes) for x86_64. DOTP_SIZE_CEILING (bytes, default below) is
 # the regression guard the test command enforces; over the budget but under the ceiling
@@ -18,7 +21,13 @@ cd "$(dirname "$0")/.."
 budget=600000
 ceiling="${DOTP_SIZE_CEILING:-720000}"
 breakdown=0
-[ "${1:-}" = --breakdown ] && breakdown=1
+floor=0
+case "${1:-}" in
+  --breakdown) breakdown=1 ;;
+  --floor) floor=1 ;;
+  "") ;;
+  *) echo "usage: scripts/size-report.sh [--breakdown | --floor]" >&2; exit 2 ;;
+esac
 
 host=$(rustc -vV | sed -n 's/^host: //p')
 [ "$host" = x86_64-unknown-linux-gnu ] || echo "size-report: host is $host; the budget is defined for x86_64 Linux" >&2
@@ -83,6 +92,29 @@ if [ "$breakdown" = 1 ]; then
   echo
   echo "Bytes per crate (sized symbols of the same build, unstripped):"
   nm -C --size-sort -S "$PWD/target/size-symbols/$host/mobile/libdigital_otp.so" | python3 scripts/size_breakdown.py 20
+fi
+
+if [ "$floor" = 1 ]; then
+  # The same build of a copy of the working tree whose app functions are stubbed and which
+  # exercises every primitive the SDK uses (scripts/size_floor.py says what it changes).
+  copy="$PWD/target/size-floor/crate"
+  rm -rf "$copy" && mkdir -p "$copy"
+  git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$copy"
+  python3 scripts/size_floor.py "$copy"
+  # -Awarnings: the stubs leave the logic unused (dead-code warnings); no effect on code.
+  floor_size() {
+    (cd "$copy" && CARGO_TARGET_DIR="$PWD/../target-$1" CARGO_ENCODED_RUSTFLAGS="$encoded"$'\x1f-Awarnings'"${2:+$'\x1f'$2}" \
+      cargo build --quiet --lib --profile mobile --target "$host")
+    stat -c %s "$copy/../target-$1/$host/mobile/libdigital_otp.so"
+  }
+  with_tables=$(floor_size tables)
+  without_tables=$(floor_size no-tables $'-C\x1fforce-unwind-tables=no')
+  echo
+  echo "Floor: the same exports and primitives, no SDK logic (stripped bytes)"
+  printf '  %-52s %8d\n' "floor" "$with_tables" "floor, -C force-unwind-tables=no" "$without_tables"
+  printf '  %-52s %8d\n' "the SDK's logic (this library minus the floor)" "$((bytes - with_tables))"
+  printf '  %-52s %8d\n' "left for the logic under the budget" "$((budget - with_tables))" \
+    "left for it without unwind tables" "$((budget - without_tables))"
 fi
 
 if [ "${#failures[@]}" -gt 0 ]; then
