@@ -601,7 +601,7 @@ impl Client {
         let _guard = lock(&self.state);
         let (device_key, sealer) = self.sealer(true)?;
         let key = seed_key(password, &kdf_salt, self.iterations, &device_key, &g.institution_id, &g.serial_number)?;
-        credential.sealed_seed = Some(seal_seed(&key, &credential.seed_aad(), &*done.seed)?);
+        credential.sealed_seed = Some(seal_seed(&key, &credential.seed_aad(), &done.seed)?);
 
         let mut suffix = [0u8; 16];
         enrollment::random(&mut suffix)?;
@@ -779,7 +779,7 @@ impl Client {
         let aead = seed_key(new, &salt, self.iterations, &device_key, &current.institution_id, &current.serial_number)?;
         current.kdf_salt = hex(&salt);
         current.kdf_iterations = self.iterations;
-        current.sealed_seed = Some(seal_seed(&aead, &current.seed_aad(), &*seed)?);
+        current.sealed_seed = Some(seal_seed(&aead, &current.seed_aad(), &seed)?);
         self.write_credential(&sealer, &key, &current)
     }
 
@@ -885,7 +885,7 @@ fn open_seed(key: &LessSafeKey, aad: &[u8], sealed: &str) -> Result<Zeroizing<[u
     nonce.copy_from_slice(&raw[..NONCE_LEN]);
     let mut body = Zeroizing::new(raw[NONCE_LEN..].to_vec());
     let plain = key
-        .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut *body)
+        .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut body)
         .map_err(|_| ClientError::Corrupted(BlobError::Tampered))?;
     let mut seed = Zeroizing::new([0u8; 32]);
     seed.copy_from_slice(plain);

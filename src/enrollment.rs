@@ -907,7 +907,8 @@ mod tests {
         assert_ne!(tampered, text);
         // `complete` consumes the pending registration, so each case needs a fresh one;
         // the parse-level checks happen before the key agreement.
-        let cases: Vec<(Vec<u8>, fn(&ProtocolError) -> bool)> = vec![
+        type Case = (Vec<u8>, fn(&ProtocolError) -> bool);
+        let cases: Vec<Case> = vec![
             (tampered.into_bytes(), |e| *e == ProtocolError::Confirmation),
             (text.replace("Bank A", "Bank B").into_bytes(), |e| *e == ProtocolError::Confirmation),
             (response[..response.len() - 5].to_vec(), |e| matches!(e, ProtocolError::Malformed(_))),

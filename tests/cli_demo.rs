@@ -108,7 +108,7 @@ fn the_demo_step_by_step_across_invocations() {
     // Face to face: the SMS code lands in sms.log.
     ok(d, None, &[&["issuer", "send-sms"][..], &kim].concat());
     let log = std::fs::read_to_string(d.join("sms.log")).unwrap();
-    let sms = log.split(|c: char| !c.is_ascii_digit()).filter(|w| w.len() == 5).last().unwrap().to_string();
+    let sms = log.split(|c: char| !c.is_ascii_digit()).rfind(|w| w.len() == 5).unwrap().to_string();
     let confirmed = ok(d, None, &[&["issuer", "confirm-sms"][..], &kim, &["--sms-code", &sms]].concat());
     assert_eq!(confirmed["registration_code"].as_str().unwrap().len(), 14);
 

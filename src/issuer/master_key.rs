@@ -116,7 +116,7 @@ impl MasterKey {
         let mut body = Zeroizing::new(raw[NONCE_LEN..].to_vec());
         let n = self
             .aead
-            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad.as_bytes()), &mut *body)
+            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad.as_bytes()), &mut body)
             .map_err(|_| MasterKeyError::Tampered)?
             .len();
         body.truncate(n);

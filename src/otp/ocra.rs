@@ -1,9 +1,9 @@
 //! OCRA (RFC 6287): challenge-response codes over a typed suite.
 //!
 //! A suite such as `OCRA-1:HOTP-SHA256-8:C-QN08-PSHA1-S064-T1M` says which inputs
-//! enter the HMAC: an optional counter (`C`), the question (`Q` + format `A`/`N`/`H`
-//! + nominal length), an optional PIN hash (`P`), session data (`S` + byte length)
-//! and a timestamp (`T` + step). The data input is, in order: the suite text, a
+//! enter the HMAC: an optional counter (`C`), the question (`Q`, then the format
+//! `A`/`N`/`H` and the nominal length), an optional PIN hash (`P`), session data (`S`
+//! and a byte length) and a timestamp (`T` and a step). The data input is, in order: the suite text, a
 //! zero byte, the 8-byte counter, the question padded to 128 bytes, the PIN hash,
 //! the session data and the 8-byte time-step count.
 
@@ -604,7 +604,8 @@ mod tests {
     #[test]
     fn each_invalid_part_has_its_error() {
         use SuiteError::*;
-        let cases: &[(&str, fn(&SuiteError) -> bool)] = &[
+        type Case = (&'static str, fn(&SuiteError) -> bool);
+        let cases: &[Case] = &[
             ("", |e| matches!(e, Shape)),
             ("OCRA-1:HOTP-SHA1-6", |e| matches!(e, Shape)),
             ("OCRA-1:HOTP-SHA1-6:QN08:X", |e| matches!(e, Shape)),
