@@ -74,8 +74,8 @@ def stub_bodies(text: str) -> tuple[str, list[str]]:
                 raise SystemExit(f"size_floor: unbalanced braces in `{m.group(1)}`")
             depth += {"{": 1, "}": -1}.get(text[i], 0)
             i += 1
-        indent = " " * (len(text[:m.start()]) - len(text[:m.start()].rstrip(" ")) + 4)
-        out.append(f"\n{indent}{STUB}\n{indent[4:]}}}")
+        column = m.start() - (text.rfind("\n", 0, m.start()) + 1)
+        out.append(f"\n{' ' * (column + 4)}{STUB}\n{' ' * column}}}")
         names.append(m.group(1))
         pos = i
     out.append(text[pos:])
