@@ -28,7 +28,8 @@ fn main() {
     let clock = Arc::new(FixedClock::new(T0));
     let (key, _) = MasterKey::generate().unwrap();
     let store = Arc::new(SqliteStore::open(dir.join("issuer.db")).unwrap());
-    let issuer = Arc::new(Issuer::open(store, key, clock.clone(), None, IssuerConfig::default()).unwrap());
+    let issuer =
+        Arc::new(Issuer::open(store, key, clock.clone(), None, IssuerConfig::default()).unwrap());
     issuer.add_institution("bench", "bank-a", "Bank A").unwrap();
 
     // Enroll customers through the protocol; keep each one's login TOTP.
@@ -37,14 +38,17 @@ fn main() {
     for i in 0..customers {
         let customer = format!("c{i:05}");
         issuer
-            .register_customer("bench", &NewCustomer {
-                institution_id: "bank-a".into(),
-                customer_id: customer.clone(),
-                name: "Bench".into(),
-                kind: CustomerKind::Individual,
-                residency: Residency::Domestic,
-                phone_number: "010-1234-5678".into(),
-            })
+            .register_customer(
+                "bench",
+                &NewCustomer {
+                    institution_id: "bank-a".into(),
+                    customer_id: customer.clone(),
+                    name: "Bench".into(),
+                    kind: CustomerKind::Individual,
+                    residency: Residency::Domestic,
+                    phone_number: "010-1234-5678".into(),
+                },
+            )
             .unwrap();
         let code = issuer.issue_non_face_to_face("bench", "bank-a", &customer, "kyc").unwrap();
         let code = RegistrationCode::parse(code.as_str()).unwrap();
@@ -55,7 +59,9 @@ fn main() {
     }
     let totps = Arc::new(totps);
 
-    println!("issuer verification throughput (SQLite, WAL, synchronous=NORMAL; {customers} mobile OTPs)");
+    println!(
+        "issuer verification throughput (SQLite, WAL, synchronous=NORMAL; {customers} mobile OTPs)"
+    );
     let mut round = 0u64;
     for threads in [1usize, 2] {
         // Every verification is a fresh (customer, step): accepted, so each one writes
@@ -73,7 +79,9 @@ fn main() {
                         let mut accepted = 0usize;
                         for (customer, totp) in totps.iter().skip(t).step_by(threads) {
                             let code = totp.generate_at(now).unwrap().to_string();
-                            if issuer.verify_login("bench", "bank-a", customer, &code).unwrap() == Verdict::Accepted {
+                            if issuer.verify_login("bench", "bank-a", customer, &code).unwrap()
+                                == Verdict::Accepted
+                            {
                                 accepted += 1;
                             }
                         }

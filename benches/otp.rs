@@ -65,10 +65,7 @@ impl Sha1Floor {
             sha1::block_api::compress(&mut h, &[block]);
             h
         };
-        Self {
-            inner: state(0x36),
-            outer: state(0x5c),
-        }
+        Self { inner: state(0x36), outer: state(0x5c) }
     }
 
     fn mac(&self, counter: u64) -> [u32; 5] {
@@ -128,10 +125,7 @@ fn sha1_code(c: &mut Criterion) {
         .build()
         .expect("valid totp-rs parameters");
     // Same code from both crates.
-    assert_eq!(
-        theirs.generate(START).to_string(),
-        ours.generate_at(START).unwrap().to_string()
-    );
+    assert_eq!(theirs.generate(START).to_string(), ours.generate_at(START).unwrap().to_string());
     let mut t = START;
     g.bench_function("totp-rs", |b| {
         b.iter(|| {
@@ -170,9 +164,7 @@ fn totp_verify(c: &mut Criterion) {
             (t + PERIOD, totp.generate_at(t).unwrap().to_string())
         })
         .collect();
-    assert!(inputs
-        .iter()
-        .all(|(t, code)| totp.verify(code, *t, window).unwrap().is_some()));
+    assert!(inputs.iter().all(|(t, code)| totp.verify(code, *t, window).unwrap().is_some()));
     let mut i = 0usize;
     g.bench_function("SHA1_window_1_1", |b| {
         b.iter(|| {
@@ -217,12 +209,7 @@ fn hmac_by_implementation(c: &mut Criterion) {
             g.finish();
         }};
     }
-    pair!(
-        "hmac_sha1",
-        ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
-        sha1::Sha1,
-        KEY_SHA1
-    );
+    pair!("hmac_sha1", ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, sha1::Sha1, KEY_SHA1);
     pair!("hmac_sha256", ring::hmac::HMAC_SHA256, sha2::Sha256, KEY_SHA256);
     pair!("hmac_sha512", ring::hmac::HMAC_SHA512, sha2::Sha512, KEY_SHA512);
 }

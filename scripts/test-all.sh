@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test in every language: Rust (unit, integration with all 88 RFC vectors, CLI
-# against oathtool, the app side, the issuer, `dotp demo`, benchmark smoke runs),
+# against oathtool, the app side, the issuer, `dotp demo`, benchmark smoke runs; rustfmt
+# and clippy with warnings as errors),
 # Kotlin (JUnit on the JVM), the Android demo's flow logic (JUnit), the Android library's
 # checks (Android binding compiled, Gradle files, cargo check of the Android targets), the
 # mobile library's size report, Python (pytest), and the Swift and Apple checks possible
@@ -15,6 +16,11 @@ echo "== Rust"
 export DOTP_REQUIRE_OATHTOOL=1
 cargo test --features cli,issuer,engine,file-store,keyring --all-targets
 cargo test --features cli,issuer,engine,file-store,keyring --doc
+
+echo "== Rust style (rustfmt.toml; clippy with every feature and with the mobile library's defaults)"
+cargo fmt --check
+cargo clippy --quiet --all-targets --features cli,issuer,engine,file-store,keyring,bindgen -- -D warnings
+cargo clippy --quiet --lib -- -D warnings
 
 echo "== Kotlin"
 scripts/test-kotlin.sh

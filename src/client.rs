@@ -26,9 +26,11 @@ use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use zeroize::Zeroizing;
 
 use crate::clock::Clock;
-use crate::json::{Fields, JsonError, Writer};
-use crate::enrollment::{self, Completed, Device, OtpParams, PendingRegistration, ProtocolError, RegistrationCode};
+use crate::enrollment::{
+    self, Completed, Device, OtpParams, PendingRegistration, ProtocolError, RegistrationCode,
+};
 use crate::error::HostError;
+use crate::json::{Fields, JsonError, Writer};
 use crate::otp::ocra::{Ocra, OcraInput};
 use crate::storage::{self, BlobError, BlobKind, Sealer, SecureStore};
 use crate::transaction::{Transaction, TransactionError};
@@ -64,9 +66,10 @@ pub enum PasswordPolicyError {
 
 /// Common six-digit passwords, refused.
 pub const COMMON_PASSWORDS: &[&str] = &[
-    "000000", "111111", "123456", "654321", "123123", "121212", "112233", "123321", "102030", "111222", "159753",
-    "147258", "258369", "456789", "789456", "520520", "131313", "010203", "696969", "202020", "112358", "007007",
-    "142536", "246810", "135790", "147852", "963852", "741852", "456123", "999999",
+    "000000", "111111", "123456", "654321", "123123", "121212", "112233", "123321", "102030",
+    "111222", "159753", "147258", "258369", "456789", "789456", "520520", "131313", "010203",
+    "696969", "202020", "112358", "007007", "142536", "246810", "135790", "147852", "963852",
+    "741852", "456123", "999999",
 ];
 
 /// Checks the app password policy: six digits, not common, not repeated, not sequential.
@@ -109,7 +112,9 @@ pub enum ClientError {
     #[error("the OTP is locked after {MAX_PASSWORD_ATTEMPTS} wrong passwords; register again")]
     Locked,
     /// Used on another phone number or device than it was registered on.
-    #[error("this OTP was registered on another phone number or device; register again on this one")]
+    #[error(
+        "this OTP was registered on another phone number or device; register again on this one"
+    )]
     DeviceMismatch,
     /// No credential for that institution.
     #[error("no OTP is registered for this institution")]
@@ -375,7 +380,10 @@ fn hex(bytes: &[u8]) -> String {
 impl StoredCredential {
     fn params(&self) -> Result<OtpParams, ClientError> {
         Ok(OtpParams {
-            algorithm: self.algorithm.parse().map_err(|_| ClientError::Corrupted(BlobError::Tampered))?,
+            algorithm: self
+                .algorithm
+                .parse()
+                .map_err(|_| ClientError::Corrupted(BlobError::Tampered))?,
             digits: self.digits,
             period: self.period,
             transaction_suite: enrollment::transaction_suite(&self.transaction_suite)
@@ -388,7 +396,8 @@ impl StoredCredential {
     }
 
     fn to_local(&self, issuer_time: u64) -> u64 {
-        (i128::from(issuer_time) - i128::from(self.clock_offset)).clamp(0, i128::from(u64::MAX)) as u64
+        (i128::from(issuer_time) - i128::from(self.clock_offset)).clamp(0, i128::from(u64::MAX))
+            as u64
     }
 
     fn device_matches(&self, device: &Device) -> Result<bool, ClientError> {
@@ -396,7 +405,13 @@ impl StoredCredential {
     }
 
     fn seed_aad(&self) -> Vec<u8> {
-        [b"digital-otp/v1/seed".as_slice(), self.institution_id.as_bytes(), b"\0", self.serial_number.as_bytes()].concat()
+        [
+            b"digital-otp/v1/seed".as_slice(),
+            self.institution_id.as_bytes(),
+            b"\0",
+            self.serial_number.as_bytes(),
+        ]
+        .concat()
     }
 }
 
@@ -410,7 +425,13 @@ fn seed_key(
 ) -> Result<LessSafeKey, ClientError> {
     let iterations = NonZeroU32::new(iterations).ok_or(ClientError::Internal("zero iterations"))?;
     let mut from_password = Zeroizing::new([0u8; 32]);
-    ring::pbkdf2::derive(ring::pbkdf2::PBKDF2_HMAC_SHA256, iterations, salt, password.as_bytes(), &mut *from_password);
+    ring::pbkdf2::derive(
+        ring::pbkdf2::PBKDF2_HMAC_SHA256,
+        iterations,
+        salt,
+        password.as_bytes(),
+        &mut *from_password,
+    );
     let mut key = Zeroizing::new([0u8; 32]);
     enrollment::hkdf(
         &*from_password,
@@ -418,7 +439,8 @@ fn seed_key(
         &[b"digital-otp/v1/seed-key", institution_id.as_bytes(), b"\0", serial.as_bytes()],
         &mut *key,
     );
-    let unbound = UnboundKey::new(&AES_256_GCM, &*key).map_err(|_| ClientError::Internal("AEAD key"))?;
+    let unbound =
+        UnboundKey::new(&AES_256_GCM, &*key).map_err(|_| ClientError::Internal("AEAD key"))?;
     Ok(LessSafeKey::new(unbound))
 }
 
@@ -459,7 +481,11 @@ impl Client {
 
     /// A client whose *new* credentials use `iterations` (at least
     /// [`MIN_PBKDF2_ITERATIONS`]); for tests that register many credentials.
-    pub fn with_iterations(store: Arc<dyn SecureStore>, clock: Arc<dyn Clock>, iterations: u32) -> Self {
+    pub fn with_iterations(
+        store: Arc<dyn SecureStore>,
+        clock: Arc<dyn Clock>,
+        iterations: u32,
+    ) -> Self {
         Self {
             store,
             clock,
@@ -520,38 +546,51 @@ impl Client {
     }
 
     fn read_credential(&self, sealer: &Sealer, key: &str) -> Result<StoredCredential, ClientError> {
-        let blob = self.store.read(key.to_string())?.ok_or(ClientError::Corrupted(BlobError::NotABlob))?;
+        let blob =
+            self.store.read(key.to_string())?.ok_or(ClientError::Corrupted(BlobError::NotABlob))?;
         let plain = sealer.open(BlobKind::Credential, key, &blob)?;
-        let c = StoredCredential::decode(&plain).map_err(|_| ClientError::Corrupted(BlobError::Tampered))?;
+        let c = StoredCredential::decode(&plain)
+            .map_err(|_| ClientError::Corrupted(BlobError::Tampered))?;
         if c.kdf_iterations < MIN_PBKDF2_ITERATIONS {
             return Err(ClientError::Corrupted(BlobError::Tampered));
         }
         Ok(c)
     }
 
-    fn write_credential(&self, sealer: &Sealer, key: &str, c: &StoredCredential) -> Result<(), ClientError> {
+    fn write_credential(
+        &self,
+        sealer: &Sealer,
+        key: &str,
+        c: &StoredCredential,
+    ) -> Result<(), ClientError> {
         let plain = Zeroizing::new(c.encode());
         self.write_checked(key, sealer.seal(BlobKind::Credential, key, &plain)?)
     }
 
     fn locate(&self, sealer: &Sealer, institution_id: &str) -> Result<String, ClientError> {
-        self.read_index(sealer)?
-            .get(institution_id)
-            .cloned()
-            .ok_or(ClientError::NotRegistered)
+        self.read_index(sealer)?.get(institution_id).cloned().ok_or(ClientError::NotRegistered)
     }
 
     // ------------------------------------------------------------ registration
 
     /// Checks the code (check digit included) and the device, and returns the request
     /// to send to the bank. Replaces any registration in progress. Writes nothing.
-    pub fn begin_registration(&self, code: &str, phone_number: &str, device_id: &str) -> Result<Vec<u8>, ClientError> {
+    pub fn begin_registration(
+        &self,
+        code: &str,
+        phone_number: &str,
+        device_id: &str,
+    ) -> Result<Vec<u8>, ClientError> {
         let code = RegistrationCode::parse(code)?;
         self.begin(code, Device::new(phone_number, device_id)?)
     }
 
     /// [`Self::begin_registration`] with an already checked device.
-    pub fn begin_registration_with(&self, code: &str, device: Device) -> Result<Vec<u8>, ClientError> {
+    pub fn begin_registration_with(
+        &self,
+        code: &str,
+        device: Device,
+    ) -> Result<Vec<u8>, ClientError> {
         self.begin(RegistrationCode::parse(code)?, device)
     }
 
@@ -565,19 +604,30 @@ impl Client {
     /// password. Persists the new credential (replacing this institution's previous one)
     /// all-or-nothing. A password refused by the policy leaves the registration in
     /// progress, so the app can ask again.
-    pub fn complete_registration(&self, response: &[u8], password: &str) -> Result<CredentialSummary, ClientError> {
+    pub fn complete_registration(
+        &self,
+        response: &[u8],
+        password: &str,
+    ) -> Result<CredentialSummary, ClientError> {
         check_password_policy(password)?;
-        let (pending, _device) = lock(&self.pending).take().ok_or(ClientError::NoPendingRegistration)?;
+        let (pending, _device) =
+            lock(&self.pending).take().ok_or(ClientError::NoPendingRegistration)?;
         let now = self.now()?;
         let done = pending.complete(response)?;
         self.store_new_credential(done, password, now)
     }
 
-    fn store_new_credential(&self, done: Completed, password: &str, now: u64) -> Result<CredentialSummary, ClientError> {
+    fn store_new_credential(
+        &self,
+        done: Completed,
+        password: &str,
+        now: u64,
+    ) -> Result<CredentialSummary, ClientError> {
         let g = &done.grant;
         let mut kdf_salt = [0u8; 16];
         enrollment::random(&mut kdf_salt)?;
-        let offset = (i128::from(g.issuer_time) - i128::from(now)).clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+        let offset = (i128::from(g.issuer_time) - i128::from(now))
+            .clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
         let mut credential = StoredCredential {
             institution_id: g.institution_id.clone(),
             institution_name: g.institution_name.clone(),
@@ -600,7 +650,14 @@ impl Client {
 
         let _guard = lock(&self.state);
         let (device_key, sealer) = self.sealer(true)?;
-        let key = seed_key(password, &kdf_salt, self.iterations, &device_key, &g.institution_id, &g.serial_number)?;
+        let key = seed_key(
+            password,
+            &kdf_salt,
+            self.iterations,
+            &device_key,
+            &g.institution_id,
+            &g.serial_number,
+        )?;
         credential.sealed_seed = Some(seal_seed(&key, &credential.seed_aad(), &done.seed)?);
 
         let mut suffix = [0u8; 16];
@@ -628,7 +685,11 @@ impl Client {
     /// Phase 1 of a password check: refuses locked, expired and mismatched credentials,
     /// then persists the incremented failure count (and reads it back) *before* the
     /// password is tried. Public so tests can simulate a crash right after it.
-    pub fn begin_attempt(&self, institution_id: &str, device: &Device) -> Result<Attempt, ClientError> {
+    pub fn begin_attempt(
+        &self,
+        institution_id: &str,
+        device: &Device,
+    ) -> Result<Attempt, ClientError> {
         let now = self.now()?;
         let _guard = lock(&self.state);
         let (_, sealer) = self.sealer(false)?;
@@ -657,7 +718,11 @@ impl Client {
 
     /// Phases 2 and 3: tries the password, then resets the count on success or, on the
     /// fifth consecutive failure, destroys the seed.
-    fn finish_attempt(&self, attempt: Attempt, password: &str) -> Result<(StoredCredential, Zeroizing<[u8; 32]>), ClientError> {
+    fn finish_attempt(
+        &self,
+        attempt: Attempt,
+        password: &str,
+    ) -> Result<(StoredCredential, Zeroizing<[u8; 32]>), ClientError> {
         let Attempt { key, credential: c } = attempt;
         let device_key = self.device_key(false)?;
         let sealed = c.sealed_seed.as_deref().ok_or(ClientError::Locked)?;
@@ -698,7 +763,12 @@ impl Client {
         }
     }
 
-    fn unlock(&self, institution_id: &str, password: &str, device: &Device) -> Result<(StoredCredential, Zeroizing<[u8; 32]>), ClientError> {
+    fn unlock(
+        &self,
+        institution_id: &str,
+        password: &str,
+        device: &Device,
+    ) -> Result<(StoredCredential, Zeroizing<[u8; 32]>), ClientError> {
         let _serial = lock(&self.checks);
         let attempt = self.begin_attempt(institution_id, device)?;
         self.finish_attempt(attempt, password)
@@ -708,7 +778,12 @@ impl Client {
 
     /// A login code (TOTP, issuer clock) for the credential of `institution_id`.
     /// Persists the password failure count.
-    pub fn generate(&self, institution_id: &str, password: &str, device: &Device) -> Result<GeneratedCode, ClientError> {
+    pub fn generate(
+        &self,
+        institution_id: &str,
+        password: &str,
+        device: &Device,
+    ) -> Result<GeneratedCode, ClientError> {
         let (c, seed) = self.unlock(institution_id, password, device)?;
         let params = c.params()?;
         let keys = enrollment::derive_keys(&seed, &params)?;
@@ -744,7 +819,11 @@ impl Client {
         let steps = now / step;
         let question = canonical.question();
         let code = Ocra::new(suite, &keys.transaction)
-            .generate(&OcraInput { question: &question, time_steps: Some(steps), ..Default::default() })
+            .generate(&OcraInput {
+                question: &question,
+                time_steps: Some(steps),
+                ..Default::default()
+            })
             .map_err(|_| ClientError::Internal("ocra"))?;
         let start = steps.saturating_mul(step);
         let end = start.saturating_add(step);
@@ -764,7 +843,13 @@ impl Client {
 
     /// Changes the password; the old one is required (and a wrong one counts as a
     /// failure). Persists the re-sealed seed.
-    pub fn change_password(&self, institution_id: &str, old: &str, new: &str, device: &Device) -> Result<(), ClientError> {
+    pub fn change_password(
+        &self,
+        institution_id: &str,
+        old: &str,
+        new: &str,
+        device: &Device,
+    ) -> Result<(), ClientError> {
         check_password_policy(new)?;
         let (c, seed) = self.unlock(institution_id, old, device)?;
         let mut salt = [0u8; 16];
@@ -776,7 +861,14 @@ impl Client {
         if current.serial_number != c.serial_number {
             return Err(ClientError::NotRegistered);
         }
-        let aead = seed_key(new, &salt, self.iterations, &device_key, &current.institution_id, &current.serial_number)?;
+        let aead = seed_key(
+            new,
+            &salt,
+            self.iterations,
+            &device_key,
+            &current.institution_id,
+            &current.serial_number,
+        )?;
         current.kdf_salt = hex(&salt);
         current.kdf_iterations = self.iterations;
         current.sealed_seed = Some(seal_seed(&aead, &current.seed_aad(), &seed)?);
@@ -800,7 +892,12 @@ impl Client {
         }
     }
 
-    fn summarize(&self, c: &StoredCredential, device: Option<&Device>, now: u64) -> CredentialSummary {
+    fn summarize(
+        &self,
+        c: &StoredCredential,
+        device: Option<&Device>,
+        now: u64,
+    ) -> CredentialSummary {
         let status = if c.state == StoredState::Locked || c.sealed_seed.is_none() {
             Status::Locked
         } else if device.is_some_and(|d| !c.device_matches(d).unwrap_or(false)) {
@@ -818,7 +915,11 @@ impl Client {
             serial_number: c.serial_number.clone(),
             status,
             valid_until: c.valid_until,
-            attempts_remaining: if status == Status::Locked { 0 } else { MAX_PASSWORD_ATTEMPTS.saturating_sub(c.failed_attempts) },
+            attempts_remaining: if status == Status::Locked {
+                0
+            } else {
+                MAX_PASSWORD_ATTEMPTS.saturating_sub(c.failed_attempts)
+            },
         }
     }
 
@@ -876,7 +977,11 @@ fn seal_seed(key: &LessSafeKey, aad: &[u8], seed: &[u8; 32]) -> Result<String, C
     Ok(hex(&[nonce.as_slice(), &body].concat()))
 }
 
-fn open_seed(key: &LessSafeKey, aad: &[u8], sealed: &str) -> Result<Zeroizing<[u8; 32]>, ClientError> {
+fn open_seed(
+    key: &LessSafeKey,
+    aad: &[u8],
+    sealed: &str,
+) -> Result<Zeroizing<[u8; 32]>, ClientError> {
     let raw = Zeroizing::new(unhex_vec(sealed)?);
     if raw.len() != NONCE_LEN + 32 + AES_256_GCM.tag_len() {
         return Err(ClientError::Corrupted(BlobError::NotABlob));

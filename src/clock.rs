@@ -19,9 +19,7 @@ impl Clock for SystemClock {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
-            .map_err(|_| HostError::Failed {
-                reason: "the system clock is before 1970".into(),
-            })
+            .map_err(|_| HostError::Failed { reason: "the system clock is before 1970".into() })
     }
 }
 

@@ -81,7 +81,9 @@ pub enum ProtocolError {
     Field(&'static str),
     /// The issuer's confirmation does not match: the response was altered, or belongs
     /// to another request, code or device.
-    #[error("the issuer's key confirmation failed: the response does not belong to this registration")]
+    #[error(
+        "the issuer's key confirmation failed: the response does not belong to this registration"
+    )]
     Confirmation,
     /// The issuer refused the registration.
     #[error("the issuer refused the registration: {0}")]
@@ -158,7 +160,8 @@ fn hex(bytes: &[u8]) -> String {
 
 fn unhex<const N: usize>(text: &str, field: &'static str) -> Result<[u8; N], ProtocolError> {
     let mut out = [0u8; N];
-    let decoded = base16ct::mixed::decode(text, &mut out).map_err(|_| ProtocolError::Field(field))?;
+    let decoded =
+        base16ct::mixed::decode(text, &mut out).map_err(|_| ProtocolError::Field(field))?;
     if decoded.len() != N {
         return Err(ProtocolError::Field(field));
     }
@@ -283,7 +286,8 @@ pub fn normalize_phone(raw: &str) -> Result<String, ProtocolError> {
     if raw.len() > 64 {
         return Err(ProtocolError::PhoneNumber("too long"));
     }
-    let compact: String = raw.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
+    let compact: String =
+        raw.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
     let national_or_intl = if let Some(rest) = compact.strip_prefix('+') {
         rest.to_string()
     } else if let Some(rest) = compact.strip_prefix("00") {
@@ -296,7 +300,9 @@ pub fn normalize_phone(raw: &str) -> Result<String, ProtocolError> {
         return Err(ProtocolError::PhoneNumber("give the country code (+82…) or the leading 0"));
     };
     if !national_or_intl.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ProtocolError::PhoneNumber("only digits, spaces, hyphens, dots, parentheses and a leading + are allowed"));
+        return Err(ProtocolError::PhoneNumber(
+            "only digits, spaces, hyphens, dots, parentheses and a leading + are allowed",
+        ));
     }
     if national_or_intl.starts_with('0') {
         return Err(ProtocolError::PhoneNumber("a country code cannot start with 0"));
@@ -317,13 +323,13 @@ impl Device {
     pub fn new(phone_number: &str, device_id: &str) -> Result<Self, ProtocolError> {
         let phone = normalize_phone(phone_number)?;
         let device_id = device_id.trim();
-        if device_id.is_empty() || device_id.chars().count() > 256 || device_id.chars().any(char::is_control) {
+        if device_id.is_empty()
+            || device_id.chars().count() > 256
+            || device_id.chars().any(char::is_control)
+        {
             return Err(ProtocolError::DeviceId);
         }
-        Ok(Self {
-            phone,
-            device_id: device_id.to_string(),
-        })
+        Ok(Self { phone, device_id: device_id.to_string() })
     }
 
     /// The E.164 phone number.
@@ -433,12 +439,14 @@ pub fn derive_keys(seed: &[u8; 32], params: &OtpParams) -> Result<CredentialKeys
 
 /// The TOTP for a credential's login codes.
 pub fn login_totp(keys: &CredentialKeys, params: &OtpParams) -> Result<Totp, ProtocolError> {
-    Totp::new(&keys.login, params.algorithm, params.digits, params.period, 0).map_err(|_| ProtocolError::Field("period"))
+    Totp::new(&keys.login, params.algorithm, params.digits, params.period, 0)
+        .map_err(|_| ProtocolError::Field("period"))
 }
 
 // ---------------------------------------------------------------- messages
 
-const REQUEST_FIELDS: &[&str] = &["protocol", "version", "type", "code_id", "app_key", "device_binding", "phone_hint"];
+const REQUEST_FIELDS: &[&str] =
+    &["protocol", "version", "type", "code_id", "app_key", "device_binding", "phone_hint"];
 const RESPONSE_FIELDS: &[&str] = &[
     "protocol",
     "version",
@@ -505,7 +513,12 @@ fn message(fields: Fields, known: &[&str]) -> Result<Fields, ProtocolError> {
     Ok(fields)
 }
 
-fn check_text(value: &str, max: usize, field: &'static str, ident: bool) -> Result<(), ProtocolError> {
+fn check_text(
+    value: &str,
+    max: usize,
+    field: &'static str,
+    ident: bool,
+) -> Result<(), ProtocolError> {
     let ok = !value.is_empty()
         && value.chars().count() <= max
         && if ident {
@@ -544,7 +557,10 @@ impl Request {
         Ok(Self {
             code_id: unhex(&m.string("code_id").map_err(malformed)?, "code_id")?,
             app_key: unhex(&m.string("app_key").map_err(malformed)?, "app_key")?,
-            device_binding: unhex(&m.string("device_binding").map_err(malformed)?, "device_binding")?,
+            device_binding: unhex(
+                &m.string("device_binding").map_err(malformed)?,
+                "device_binding",
+            )?,
             phone_hint: unhex(&m.string("phone_hint").map_err(malformed)?, "phone_hint")?,
         })
     }
@@ -667,9 +683,13 @@ impl fmt::Debug for Completed {
 
 impl PendingRegistration {
     /// Starts a registration: returns the pending state and the request bytes to send.
-    pub fn begin(code: RegistrationCode, device: &Device) -> Result<(Self, Vec<u8>), ProtocolError> {
+    pub fn begin(
+        code: RegistrationCode,
+        device: &Device,
+    ) -> Result<(Self, Vec<u8>), ProtocolError> {
         let rng = SystemRandom::new();
-        let private_key = EphemeralPrivateKey::generate(&X25519, &rng).map_err(|_| ProtocolError::Crypto)?;
+        let private_key =
+            EphemeralPrivateKey::generate(&X25519, &rng).map_err(|_| ProtocolError::Crypto)?;
         let public = private_key.compute_public_key().map_err(|_| ProtocolError::Crypto)?;
         let mut app_key = [0u8; 32];
         app_key.copy_from_slice(public.as_ref());
@@ -698,17 +718,24 @@ impl PendingRegistration {
             }
             _ => return Err(ProtocolError::Field("type")),
         };
-        let issuer_key: [u8; 32] = unhex(&m.string("issuer_key").map_err(malformed)?, "issuer_key")?;
+        let issuer_key: [u8; 32] =
+            unhex(&m.string("issuer_key").map_err(malformed)?, "issuer_key")?;
         let tag: [u8; 32] = unhex(&m.string("confirmation").map_err(malformed)?, "confirmation")?;
         let grant = Grant {
             serial_number: m.string("serial_number").map_err(malformed)?,
             institution_id: m.string("institution_id").map_err(malformed)?,
             institution_name: m.string("institution_name").map_err(malformed)?,
             params: OtpParams {
-                algorithm: m.string("algorithm").map_err(malformed)?.parse().map_err(|_| ProtocolError::Field("algorithm"))?,
+                algorithm: m
+                    .string("algorithm")
+                    .map_err(malformed)?
+                    .parse()
+                    .map_err(|_| ProtocolError::Field("algorithm"))?,
                 digits: m.uint("digits").map_err(malformed)?,
                 period: m.uint("period").map_err(malformed)?,
-                transaction_suite: transaction_suite(&m.string("transaction_suite").map_err(malformed)?)?,
+                transaction_suite: transaction_suite(
+                    &m.string("transaction_suite").map_err(malformed)?,
+                )?,
             },
             valid_until: m.uint("valid_until").map_err(malformed)?,
             issuer_time: m.uint("issuer_time").map_err(malformed)?,
@@ -745,7 +772,8 @@ pub fn accept(
 ) -> Result<(Vec<u8>, Zeroizing<[u8; 32]>), ProtocolError> {
     grant.check()?;
     let rng = SystemRandom::new();
-    let private_key = EphemeralPrivateKey::generate(&X25519, &rng).map_err(|_| ProtocolError::Crypto)?;
+    let private_key =
+        EphemeralPrivateKey::generate(&X25519, &rng).map_err(|_| ProtocolError::Crypto)?;
     let public = private_key.compute_public_key().map_err(|_| ProtocolError::Crypto)?;
     let mut issuer_key = [0u8; 32];
     issuer_key.copy_from_slice(public.as_ref());
@@ -806,7 +834,11 @@ mod tests {
     #[test]
     fn default_suite_is_valid() {
         assert!(transaction_suite(DEFAULT_TRANSACTION_SUITE).is_ok());
-        for bad in ["OCRA-1:HOTP-SHA256-8:QN08-T30S", "OCRA-1:HOTP-SHA256-8:QH64", "OCRA-1:HOTP-SHA256-8:C-QH64-T30S"] {
+        for bad in [
+            "OCRA-1:HOTP-SHA256-8:QN08-T30S",
+            "OCRA-1:HOTP-SHA256-8:QH64",
+            "OCRA-1:HOTP-SHA256-8:C-QH64-T30S",
+        ] {
             assert!(transaction_suite(bad).is_err(), "{bad}");
         }
     }
@@ -822,21 +854,34 @@ mod tests {
                 let mut t = digits.clone();
                 t[i] = b'0' + (t[i] - b'0' + 1) % 10;
                 let typo = String::from_utf8(t).unwrap();
-                assert_eq!(RegistrationCode::parse(&typo).unwrap_err(), ProtocolError::CodeCheckDigit);
+                assert_eq!(
+                    RegistrationCode::parse(&typo).unwrap_err(),
+                    ProtocolError::CodeCheckDigit
+                );
             }
             for i in 0..11 {
                 let mut t = digits.clone();
                 if t[i] != t[i + 1] {
                     t.swap(i, i + 1);
                     let typo = String::from_utf8(t).unwrap();
-                    assert_eq!(RegistrationCode::parse(&typo).unwrap_err(), ProtocolError::CodeCheckDigit);
+                    assert_eq!(
+                        RegistrationCode::parse(&typo).unwrap_err(),
+                        ProtocolError::CodeCheckDigit
+                    );
                 }
             }
         }
-        for bad in ["", "12345", "1234567890123", "12345678901a", "１２３４５６７８９０１２"] {
-            assert_eq!(RegistrationCode::parse(bad).unwrap_err(), ProtocolError::CodeFormat, "{bad}");
+        for bad in ["", "12345", "1234567890123", "12345678901a", "１２３４５６７８９０１２"]
+        {
+            assert_eq!(
+                RegistrationCode::parse(bad).unwrap_err(),
+                ProtocolError::CodeFormat,
+                "{bad}"
+            );
         }
-        assert!(!format!("{:?}", RegistrationCode::generate().unwrap()).chars().any(|c| c.is_ascii_digit()));
+        assert!(!format!("{:?}", RegistrationCode::generate().unwrap())
+            .chars()
+            .any(|c| c.is_ascii_digit()));
     }
 
     #[test]
@@ -870,7 +915,9 @@ mod tests {
         assert_eq!(*done.seed, *issuer_seed);
         assert_eq!(done.grant, grant());
         assert!(device().matches(&done.device_salt, &done.device_binding));
-        assert!(!Device::new("010-1234-5679", "device-1").unwrap().matches(&done.device_salt, &done.device_binding));
+        assert!(!Device::new("010-1234-5679", "device-1")
+            .unwrap()
+            .matches(&done.device_salt, &done.device_binding));
         // Nothing secret on the wire.
         let wire = String::from_utf8(response).unwrap() + &String::from_utf8(request).unwrap();
         assert!(!wire.contains(&hex(&*issuer_seed)));
@@ -901,7 +948,8 @@ mod tests {
     fn tampered_responses_are_refused() {
         let code = RegistrationCode::generate().unwrap();
         let (pending, request) = PendingRegistration::begin(code.clone(), &device()).unwrap();
-        let (response, _) = accept(&Request::parse(&request).unwrap(), &code.salt(), &grant()).unwrap();
+        let (response, _) =
+            accept(&Request::parse(&request).unwrap(), &code.salt(), &grant()).unwrap();
         let text = String::from_utf8(response.clone()).unwrap();
         let tampered = text.replace("\"digits\":6", "\"digits\":8");
         assert_ne!(tampered, text);
@@ -913,12 +961,22 @@ mod tests {
             (text.replace("Bank A", "Bank B").into_bytes(), |e| *e == ProtocolError::Confirmation),
             (response[..response.len() - 5].to_vec(), |e| matches!(e, ProtocolError::Malformed(_))),
             (b"not json".to_vec(), |e| matches!(e, ProtocolError::Malformed(_))),
-            (text.replace("\"version\":1", "\"version\":2").into_bytes(), |e| *e == ProtocolError::Version),
-            (text.replace("\"digits\":6", "\"digits\":6,\"extra\":1").into_bytes(), |e| matches!(e, ProtocolError::Malformed(_))),
-            (text.replace("\"digits\":6", "\"digits\":5").into_bytes(), |e| *e == ProtocolError::Field("digits")),
-            (text.replace("bank-a", "bank/a").into_bytes(), |e| *e == ProtocolError::Field("institution_id")),
+            (text.replace("\"version\":1", "\"version\":2").into_bytes(), |e| {
+                *e == ProtocolError::Version
+            }),
+            (text.replace("\"digits\":6", "\"digits\":6,\"extra\":1").into_bytes(), |e| {
+                matches!(e, ProtocolError::Malformed(_))
+            }),
+            (text.replace("\"digits\":6", "\"digits\":5").into_bytes(), |e| {
+                *e == ProtocolError::Field("digits")
+            }),
+            (text.replace("bank-a", "bank/a").into_bytes(), |e| {
+                *e == ProtocolError::Field("institution_id")
+            }),
             (vec![b' '; MAX_MESSAGE_BYTES + 1], |e| *e == ProtocolError::TooLarge),
-            (reject(RejectReason::ExpiredCode), |e| *e == ProtocolError::Rejected(RejectReason::ExpiredCode)),
+            (reject(RejectReason::ExpiredCode), |e| {
+                *e == ProtocolError::Rejected(RejectReason::ExpiredCode)
+            }),
         ];
         drop(pending);
         for (bytes, check) in cases {

@@ -155,7 +155,9 @@ pub enum DigitalOtpError {
     #[error("the OTP is locked after 5 wrong passwords; register again")]
     Locked,
     /// Registered on another phone number or device: register again on this one.
-    #[error("this OTP was registered on another phone number or device; register again on this one")]
+    #[error(
+        "this OTP was registered on another phone number or device; register again on this one"
+    )]
     DeviceMismatch,
     /// No OTP is registered for this institution.
     #[error("no OTP is registered for this institution")]
@@ -342,7 +344,9 @@ impl From<crate::issuer::Fault> for IssuerError {
             F::AlreadyHasDevice => Self::AlreadyHasDevice,
             F::NotRegisteredHere => Self::NotRegisteredHere,
             F::InvalidState(r) => Self::InvalidState { reason: r.into() },
-            F::WrongVerificationCode { remaining } => Self::WrongVerificationCode { attempts_remaining: remaining },
+            F::WrongVerificationCode { remaining } => {
+                Self::WrongVerificationCode { attempts_remaining: remaining }
+            }
             F::NoVerificationPending => Self::NoVerificationPending,
             F::PossessionNotProven => Self::PossessionNotProven,
             F::InvalidInput(_) | F::Transaction(_) => Self::InvalidInput { reason },
@@ -351,7 +355,9 @@ impl From<crate::issuer::Fault> for IssuerError {
                 _ => Self::InvalidInput { reason },
             },
             F::Sms(_) | F::NoSmsGateway => Self::SmsFailed { reason },
-            F::MasterKey(crate::issuer::master_key::MasterKeyError::Random) => Self::Internal { reason },
+            F::MasterKey(crate::issuer::master_key::MasterKeyError::Random) => {
+                Self::Internal { reason }
+            }
             F::MasterKey(_) => Self::MasterKey { reason },
             F::Store(_) => Self::StorageFailed { reason },
             F::Clock(_) => Self::Internal { reason },

@@ -91,10 +91,15 @@ impl Fields {
     }
 
     /// A non-negative integer that fits `T`, or nothing when absent or `null`.
-    pub(crate) fn opt_uint<T: TryFrom<u64>>(&mut self, key: &'static str) -> Result<Option<T>, JsonError> {
+    pub(crate) fn opt_uint<T: TryFrom<u64>>(
+        &mut self,
+        key: &'static str,
+    ) -> Result<Option<T>, JsonError> {
         match self.0.remove(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(Number::U64(n))) => T::try_from(n).map(Some).map_err(|_| JsonError::Type(key)),
+            Some(Value::Number(Number::U64(n))) => {
+                T::try_from(n).map(Some).map_err(|_| JsonError::Type(key))
+            }
             Some(_) => Err(JsonError::Type(key)),
         }
     }
@@ -109,7 +114,10 @@ impl Fields {
     }
 
     /// A required object whose values are all strings, as pairs sorted by key.
-    pub(crate) fn string_map(&mut self, key: &'static str) -> Result<Vec<(String, String)>, JsonError> {
+    pub(crate) fn string_map(
+        &mut self,
+        key: &'static str,
+    ) -> Result<Vec<(String, String)>, JsonError> {
         match self.take(key)? {
             Value::Object(object) => object
                 .into_iter()
@@ -182,7 +190,8 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let map = vec![("a".to_string(), "1".to_string()), ("k".to_string(), "v\"\n한".to_string())];
+        let map =
+            vec![("a".to_string(), "1".to_string()), ("k".to_string(), "v\"\n한".to_string())];
         let bytes = Writer::new()
             .string("s", "text \u{1} \\ \"")
             .opt_string("o", None)

@@ -107,9 +107,7 @@ impl FileStore {
 }
 
 fn io_error(what: &str, e: &std::io::Error) -> HostError {
-    HostError::Failed {
-        reason: format!("could not {what}: {}", e.kind()),
-    }
+    HostError::Failed { reason: format!("could not {what}: {}", e.kind()) }
 }
 
 impl SecureStore for FileStore {
@@ -290,14 +288,23 @@ impl Sealer {
         out.extend_from_slice(&nonce);
         let mut body = plain.to_vec();
         self.key
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad(kind, name)), &mut body)
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad(kind, name)),
+                &mut body,
+            )
             .map_err(|_| BlobError::Random)?;
         out.extend_from_slice(&body);
         Ok(out)
     }
 
     /// Opens a blob stored under `name`.
-    pub fn open(&self, kind: BlobKind, name: &str, blob: &[u8]) -> Result<Zeroizing<Vec<u8>>, BlobError> {
+    pub fn open(
+        &self,
+        kind: BlobKind,
+        name: &str,
+        blob: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, BlobError> {
         check_header(blob, kind)?;
         if blob.len() < HEADER + NONCE_LEN + aead::AES_256_GCM.tag_len() {
             return Err(BlobError::Tampered);
@@ -307,7 +314,11 @@ impl Sealer {
         let mut body = Zeroizing::new(blob[HEADER + NONCE_LEN..].to_vec());
         let plain_len = self
             .key
-            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad(kind, name)), &mut body)
+            .open_in_place(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad(kind, name)),
+                &mut body,
+            )
             .map_err(|_| BlobError::Tampered)?
             .len();
         body.truncate(plain_len);
@@ -335,7 +346,10 @@ mod tests {
         let mut newer = blob.clone();
         newer[4] = 2;
         assert_eq!(s.open(BlobKind::Credential, "a", &newer).unwrap_err(), BlobError::Version(2));
-        assert_eq!(Sealer::new(&[8u8; 32]).unwrap().open(BlobKind::Credential, "a", &blob).unwrap_err(), BlobError::Tampered);
+        assert_eq!(
+            Sealer::new(&[8u8; 32]).unwrap().open(BlobKind::Credential, "a", &blob).unwrap_err(),
+            BlobError::Tampered
+        );
     }
 
     #[test]

@@ -30,7 +30,9 @@ pub enum TransactionError {
     #[error("the currency must be a three-letter ISO 4217 code")]
     Currency,
     /// Account empty, too long, or with characters other than letters and digits.
-    #[error("the payee account must be 1 to 34 letters or digits (spaces and hyphens are ignored)")]
+    #[error(
+        "the payee account must be 1 to 34 letters or digits (spaces and hyphens are ignored)"
+    )]
     Account,
     /// Name empty, too long, or with control characters.
     #[error("the payee name must be 1 to 100 characters without control characters")]
@@ -89,25 +91,33 @@ impl Transaction {
         if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(TransactionError::Currency);
         }
-        let account: String = self.payee_account.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-        if account.is_empty() || account.len() > 34 || !account.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        let account: String =
+            self.payee_account.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        if account.is_empty()
+            || account.len() > 34
+            || !account.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
             return Err(TransactionError::Account);
         }
         let name = collapse(&self.payee_name);
-        if name.is_empty() || name.chars().count() > 100 || self.payee_name.chars().any(|c| c.is_control() && !c.is_whitespace()) {
+        if name.is_empty()
+            || name.chars().count() > 100
+            || self.payee_name.chars().any(|c| c.is_control() && !c.is_whitespace())
+        {
             return Err(TransactionError::Name);
         }
         let memo = self.memo.as_deref().map(collapse).unwrap_or_default();
-        if memo.chars().count() > 100 || self.memo.as_deref().unwrap_or("").chars().any(|c| c.is_control() && !c.is_whitespace()) {
+        if memo.chars().count() > 100
+            || self
+                .memo
+                .as_deref()
+                .unwrap_or("")
+                .chars()
+                .any(|c| c.is_control() && !c.is_whitespace())
+        {
             return Err(TransactionError::Memo);
         }
-        Ok(Canonical {
-            amount_minor: self.amount_minor,
-            currency,
-            account,
-            name,
-            memo,
-        })
+        Ok(Canonical { amount_minor: self.amount_minor, currency, account, name, memo })
     }
 }
 
@@ -134,7 +144,9 @@ fn group_thousands(n: u64) -> String {
 
 impl std::fmt::Debug for Canonical {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Canonical").field("amount_minor", &self.amount_minor).finish_non_exhaustive()
+        f.debug_struct("Canonical")
+            .field("amount_minor", &self.amount_minor)
+            .finish_non_exhaustive()
     }
 }
 
@@ -165,14 +177,24 @@ impl Canonical {
         if d == 0 {
             format!("{} {whole}", self.currency)
         } else {
-            format!("{} {whole}.{:0width$}", self.currency, self.amount_minor % unit, width = d as usize)
+            format!(
+                "{} {whole}.{:0width$}",
+                self.currency,
+                self.amount_minor % unit,
+                width = d as usize
+            )
         }
     }
 
     /// What the app must show before the customer confirms:
     /// `Transfer KRW 1,500,000 to 홍길동 (account 110123456789)`, plus `, memo: …`.
     pub fn summary(&self) -> String {
-        let mut s = format!("Transfer {} to {} (account {})", self.amount_display(), self.name, self.account);
+        let mut s = format!(
+            "Transfer {} to {} (account {})",
+            self.amount_display(),
+            self.name,
+            self.account
+        );
         if !self.memo.is_empty() {
             let _ = write!(s, ", memo: {}", self.memo);
         }
@@ -203,14 +225,27 @@ mod tests {
         );
         assert_eq!(c.question().len(), 64);
         assert_eq!(c.summary(), "Transfer KRW 1,500,000 to 홍길동 (account 110123456789)");
-        let usd = Transaction { amount_minor: 1250, currency: "USD".into(), memo: Some(" rent  june ".into()), ..tx() };
-        assert_eq!(usd.canonical().unwrap().summary(), "Transfer USD 12.50 to 홍길동 (account 110123456789), memo: rent june");
+        let usd = Transaction {
+            amount_minor: 1250,
+            currency: "USD".into(),
+            memo: Some(" rent  june ".into()),
+            ..tx()
+        };
+        assert_eq!(
+            usd.canonical().unwrap().summary(),
+            "Transfer USD 12.50 to 홍길동 (account 110123456789), memo: rent june"
+        );
     }
 
     #[test]
     fn equivalent_spellings_share_a_question_and_changes_do_not() {
         let base = tx().canonical().unwrap().question();
-        let same = Transaction { payee_account: "110 123 456789".into(), currency: "KRW".into(), payee_name: "홍길동".into(), ..tx() };
+        let same = Transaction {
+            payee_account: "110 123 456789".into(),
+            currency: "KRW".into(),
+            payee_name: "홍길동".into(),
+            ..tx()
+        };
         assert_eq!(same.canonical().unwrap().question(), base);
         for changed in [
             Transaction { amount_minor: 1_500_001, ..tx() },
@@ -225,17 +260,32 @@ mod tests {
 
     #[test]
     fn bad_fields() {
-        assert_eq!(Transaction { amount_minor: 0, ..tx() }.canonical().unwrap_err(), TransactionError::Amount);
+        assert_eq!(
+            Transaction { amount_minor: 0, ..tx() }.canonical().unwrap_err(),
+            TransactionError::Amount
+        );
         for c in ["", "KR", "KRWW", "K1W", "원화"] {
-            assert_eq!(Transaction { currency: c.into(), ..tx() }.canonical().unwrap_err(), TransactionError::Currency);
+            assert_eq!(
+                Transaction { currency: c.into(), ..tx() }.canonical().unwrap_err(),
+                TransactionError::Currency
+            );
         }
         for a in ["", "--", "12/34", &"1".repeat(35)] {
-            assert_eq!(Transaction { payee_account: a.into(), ..tx() }.canonical().unwrap_err(), TransactionError::Account);
+            assert_eq!(
+                Transaction { payee_account: a.into(), ..tx() }.canonical().unwrap_err(),
+                TransactionError::Account
+            );
         }
         for n in ["", "   ", "a\u{0}b", &"가".repeat(101)] {
-            assert_eq!(Transaction { payee_name: n.into(), ..tx() }.canonical().unwrap_err(), TransactionError::Name);
+            assert_eq!(
+                Transaction { payee_name: n.into(), ..tx() }.canonical().unwrap_err(),
+                TransactionError::Name
+            );
         }
-        assert_eq!(Transaction { memo: Some("m".repeat(101)), ..tx() }.canonical().unwrap_err(), TransactionError::Memo);
+        assert_eq!(
+            Transaction { memo: Some("m".repeat(101)), ..tx() }.canonical().unwrap_err(),
+            TransactionError::Memo
+        );
         assert!(!format!("{:?}", tx()).contains("홍길동"));
     }
 }

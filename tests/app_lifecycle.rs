@@ -98,7 +98,8 @@ fn world() -> World {
 impl World {
     fn register(&self, customer: &str) -> String {
         let code = self.bank.issue_registration_code(customer).unwrap();
-        let request = self.app.begin_registration(&code.display(), "010-1234-5678", "android-id-1").unwrap();
+        let request =
+            self.app.begin_registration(&code.display(), "010-1234-5678", "android-id-1").unwrap();
         let response = self.bank.handle_registration(&request);
         let info = self.app.complete_registration(&response, PASSWORD).unwrap();
         assert_eq!(info.status, Status::Pending);
@@ -140,14 +141,18 @@ fn whole_lifecycle() {
     assert!(w.bank.verify_login(&serial, &next.code).unwrap());
 
     // Transaction code: bound to amount and payee.
-    let (tx_code, summary) = w.app.generate_for_transaction("bank-a", PASSWORD, &w.phone, &transfer(1_500_000)).unwrap();
+    let (tx_code, summary) =
+        w.app.generate_for_transaction("bank-a", PASSWORD, &w.phone, &transfer(1_500_000)).unwrap();
     assert_eq!(summary, "Transfer KRW 1,500,000 to 홍길동 (account 110123456789)");
     assert_eq!(tx_code.code.len(), 8);
     assert!(!w.bank.verify_transaction(&serial, &tx_code.code, &transfer(1_500_001)).unwrap());
     let other_payee = Transaction { payee_account: "110-123-456788".into(), ..transfer(1_500_000) };
     assert!(!w.bank.verify_transaction(&serial, &tx_code.code, &other_payee).unwrap());
     assert!(w.bank.verify_transaction(&serial, &tx_code.code, &transfer(1_500_000)).unwrap());
-    assert!(!w.bank.verify_transaction(&serial, &tx_code.code, &transfer(1_500_000)).unwrap(), "replay");
+    assert!(
+        !w.bank.verify_transaction(&serial, &tx_code.code, &transfer(1_500_000)).unwrap(),
+        "replay"
+    );
 
     // Five wrong passwords lock it and destroy the seed.
     for remaining in (1..=4).rev() {
@@ -171,7 +176,11 @@ fn whole_lifecycle() {
     assert_eq!(w.bank.credential_state(&serial), Some(CredentialState::Revoked));
     let code = w.app.generate("bank-a", PASSWORD, &w.phone).unwrap();
     assert!(w.bank.verify_login(&new_serial, &code.code).unwrap());
-    assert_eq!(w.store.keys_with("digital-otp.v1.credential.").len(), 1, "the locked credential was replaced");
+    assert_eq!(
+        w.store.keys_with("digital-otp.v1.credential.").len(),
+        1,
+        "the locked credential was replaced"
+    );
 }
 
 #[test]
@@ -179,11 +188,17 @@ fn success_resets_the_failure_count() {
     let w = world();
     w.register("c");
     for _ in 0..4 {
-        assert!(matches!(w.app.generate("bank-a", "000001", &w.phone), Err(ClientError::WrongPassword { .. })));
+        assert!(matches!(
+            w.app.generate("bank-a", "000001", &w.phone),
+            Err(ClientError::WrongPassword { .. })
+        ));
     }
     w.app.generate("bank-a", PASSWORD, &w.phone).unwrap();
     assert_eq!(w.app.credentials(&w.phone).unwrap()[0].attempts_remaining, 5);
-    assert_eq!(w.app.generate("bank-a", "000001", &w.phone).unwrap_err(), ClientError::WrongPassword { remaining: 4 });
+    assert_eq!(
+        w.app.generate("bank-a", "000001", &w.phone).unwrap_err(),
+        ClientError::WrongPassword { remaining: 4 }
+    );
 }
 
 #[test]
@@ -217,7 +232,10 @@ fn concurrent_wrong_passwords_each_count() {
     errors.sort_by_key(|e| format!("{e:?}"));
     assert_eq!(
         errors,
-        vec![ClientError::WrongPassword { remaining: 3 }, ClientError::WrongPassword { remaining: 4 }]
+        vec![
+            ClientError::WrongPassword { remaining: 3 },
+            ClientError::WrongPassword { remaining: 4 }
+        ]
     );
     assert_eq!(w.app.credentials(&w.phone).unwrap()[0].attempts_remaining, 3);
     // And many threads generating with the right password all succeed.
@@ -237,8 +255,14 @@ fn concurrent_wrong_passwords_each_count() {
 fn device_binding() {
     let w = world();
     w.register("c");
-    for other in [Device::new("010-1234-5679", "android-id-1").unwrap(), Device::new("010-1234-5678", "android-id-2").unwrap()] {
-        assert_eq!(w.app.generate("bank-a", PASSWORD, &other).unwrap_err(), ClientError::DeviceMismatch);
+    for other in [
+        Device::new("010-1234-5679", "android-id-1").unwrap(),
+        Device::new("010-1234-5678", "android-id-2").unwrap(),
+    ] {
+        assert_eq!(
+            w.app.generate("bank-a", PASSWORD, &other).unwrap_err(),
+            ClientError::DeviceMismatch
+        );
         assert_eq!(w.app.credentials(&other).unwrap()[0].status, Status::DeviceMismatch);
     }
     // Formatting differences of the same number are the same device.
@@ -247,7 +271,10 @@ fn device_binding() {
     // A mismatch is not a password failure.
     assert_eq!(w.app.credentials(&w.phone).unwrap()[0].attempts_remaining, 5);
     let stored = format!("{:?}", w.store.snapshot());
-    assert!(!stored.contains("1234") && !stored.contains("android-id"), "only a salted hash is stored");
+    assert!(
+        !stored.contains("1234") && !stored.contains("android-id"),
+        "only a salted hash is stored"
+    );
 }
 
 #[test]
@@ -259,13 +286,24 @@ fn registration_codes_and_responses() {
     typo.swap(3, 4);
     if typo[3] != typo[4] {
         assert_eq!(
-            w.app.begin_registration(std::str::from_utf8(&typo).unwrap(), "010-1234-5678", "d").unwrap_err(),
+            w.app
+                .begin_registration(std::str::from_utf8(&typo).unwrap(), "010-1234-5678", "d")
+                .unwrap_err(),
             ClientError::Protocol(ProtocolError::CodeCheckDigit)
         );
     }
-    assert!(matches!(w.app.begin_registration("1234", "010-1234-5678", "d"), Err(ClientError::Protocol(ProtocolError::CodeFormat))));
-    assert!(matches!(w.app.begin_registration(code.as_str(), "12", "d"), Err(ClientError::Protocol(ProtocolError::PhoneNumber(_)))));
-    assert_eq!(w.app.complete_registration(b"{}", PASSWORD).unwrap_err(), ClientError::NoPendingRegistration);
+    assert!(matches!(
+        w.app.begin_registration("1234", "010-1234-5678", "d"),
+        Err(ClientError::Protocol(ProtocolError::CodeFormat))
+    ));
+    assert!(matches!(
+        w.app.begin_registration(code.as_str(), "12", "d"),
+        Err(ClientError::Protocol(ProtocolError::PhoneNumber(_)))
+    ));
+    assert_eq!(
+        w.app.complete_registration(b"{}", PASSWORD).unwrap_err(),
+        ClientError::NoPendingRegistration
+    );
 
     // An expired code.
     let request = w.app.begin_registration(code.as_str(), "010-1234-5678", "android-id-1").unwrap();
@@ -288,7 +326,10 @@ fn registration_codes_and_responses() {
     let code = w.bank.issue_registration_code("c").unwrap();
     let request = w.app.begin_registration(code.as_str(), "010-1234-5678", "android-id-1").unwrap();
     let response = w.bank.handle_registration(&request);
-    assert!(matches!(w.app.complete_registration(&response, "123456"), Err(ClientError::Policy(_))));
+    assert!(matches!(
+        w.app.complete_registration(&response, "123456"),
+        Err(ClientError::Policy(_))
+    ));
     assert!(w.store.snapshot().is_empty());
     // A tampered response is refused and ends the attempt.
     let tampered = String::from_utf8(response.clone()).unwrap().replace("Bank A", "Bank B");
@@ -297,11 +338,22 @@ fn registration_codes_and_responses() {
         ClientError::Protocol(ProtocolError::Confirmation)
     );
     assert!(w.store.snapshot().is_empty());
-    assert_eq!(w.app.complete_registration(&response, PASSWORD).unwrap_err(), ClientError::NoPendingRegistration);
-    for garbage in [&b""[..], b"null", b"{\"protocol\":\"digital-otp/registration\",\"version\":1}", &[0xff; 10]] {
+    assert_eq!(
+        w.app.complete_registration(&response, PASSWORD).unwrap_err(),
+        ClientError::NoPendingRegistration
+    );
+    for garbage in [
+        &b""[..],
+        b"null",
+        b"{\"protocol\":\"digital-otp/registration\",\"version\":1}",
+        &[0xff; 10],
+    ] {
         let code = w.bank.issue_registration_code("c").unwrap();
         w.app.begin_registration(code.as_str(), "010-1234-5678", "android-id-1").unwrap();
-        assert!(matches!(w.app.complete_registration(garbage, PASSWORD), Err(ClientError::Protocol(_))));
+        assert!(matches!(
+            w.app.complete_registration(garbage, PASSWORD),
+            Err(ClientError::Protocol(_))
+        ));
     }
     assert!(w.store.snapshot().is_empty());
 }
@@ -314,7 +366,8 @@ fn failing_or_forgetful_stores_never_half_write_or_lose_a_credential() {
     let before = w.store.snapshot();
     let register_b = || {
         let code = bank_b.issue_registration_code("c").unwrap();
-        let request = w.app.begin_registration(code.as_str(), "010-1234-5678", "android-id-1").unwrap();
+        let request =
+            w.app.begin_registration(code.as_str(), "010-1234-5678", "android-id-1").unwrap();
         let response = bank_b.handle_registration(&request);
         w.app.complete_registration(&response, PASSWORD)
     };
@@ -380,7 +433,10 @@ fn forgotten_password_reset_deletes_everything() {
     w.app.complete_registration(&bank_b.handle_registration(&request), PASSWORD).unwrap();
     w.app.reset_all().unwrap();
     assert!(w.store.snapshot().is_empty());
-    assert_eq!(w.app.generate("bank-a", PASSWORD, &w.phone).unwrap_err(), ClientError::NotRegistered);
+    assert_eq!(
+        w.app.generate("bank-a", PASSWORD, &w.phone).unwrap_err(),
+        ClientError::NotRegistered
+    );
 }
 
 #[test]
@@ -390,10 +446,17 @@ fn several_institutions_and_cancellation() {
     let serial_a = w.register("c");
     let code = bank_b.issue_registration_code("c").unwrap();
     let request = w.app.begin_registration(code.as_str(), "010-1234-5678", "android-id-1").unwrap();
-    let serial_b = w.app.complete_registration(&bank_b.handle_registration(&request), "730264").unwrap().serial_number;
+    let serial_b = w
+        .app
+        .complete_registration(&bank_b.handle_registration(&request), "730264")
+        .unwrap()
+        .serial_number;
 
     let list = w.app.credentials(&w.phone).unwrap();
-    assert_eq!(list.iter().map(|c| c.institution_id.as_str()).collect::<Vec<_>>(), ["bank-a", "bank-b"]);
+    assert_eq!(
+        list.iter().map(|c| c.institution_id.as_str()).collect::<Vec<_>>(),
+        ["bank-a", "bank-b"]
+    );
     assert_eq!(list[1].institution_name, "Bank B");
     let a = w.app.generate("bank-a", PASSWORD, &w.phone).unwrap();
     let b = w.app.generate("bank-b", "730264", &w.phone).unwrap();
@@ -402,7 +465,10 @@ fn several_institutions_and_cancellation() {
     assert!(!bank_b.verify_login(&serial_b, &a.code).unwrap_or(false) || a.code == b.code);
 
     w.app.cancel("bank-a").unwrap();
-    assert_eq!(w.app.generate("bank-a", PASSWORD, &w.phone).unwrap_err(), ClientError::NotRegistered);
+    assert_eq!(
+        w.app.generate("bank-a", PASSWORD, &w.phone).unwrap_err(),
+        ClientError::NotRegistered
+    );
     assert_eq!(w.app.cancel("bank-a").unwrap_err(), ClientError::NotRegistered);
     assert!(w.app.generate("bank-b", "730264", &w.phone).is_ok());
     assert_eq!(w.store.keys_with("digital-otp.v1.credential.").len(), 1);
@@ -412,13 +478,19 @@ fn several_institutions_and_cancellation() {
 fn change_password() {
     let w = world();
     w.register("c");
-    assert!(matches!(w.app.change_password("bank-a", PASSWORD, "111111", &w.phone), Err(ClientError::Policy(_))));
+    assert!(matches!(
+        w.app.change_password("bank-a", PASSWORD, "111111", &w.phone),
+        Err(ClientError::Policy(_))
+    ));
     assert_eq!(
         w.app.change_password("bank-a", "000001", "730264", &w.phone).unwrap_err(),
         ClientError::WrongPassword { remaining: 4 }
     );
     w.app.change_password("bank-a", PASSWORD, "730264", &w.phone).unwrap();
-    assert!(matches!(w.app.generate("bank-a", PASSWORD, &w.phone), Err(ClientError::WrongPassword { .. })));
+    assert!(matches!(
+        w.app.generate("bank-a", PASSWORD, &w.phone),
+        Err(ClientError::WrongPassword { .. })
+    ));
     assert!(w.app.generate("bank-a", "730264", &w.phone).is_ok());
 }
 
@@ -431,7 +503,10 @@ fn the_issuer_clock_offset_applies_to_every_code() {
     let bank = Issuer::new("bank-a", "Bank A", bank_clock.clone());
     let code = bank.issue_registration_code("c").unwrap();
     let request = app.begin_registration(code.as_str(), "010-1234-5678", "d").unwrap();
-    let serial = app.complete_registration(&bank.handle_registration(&request), PASSWORD).unwrap().serial_number;
+    let serial = app
+        .complete_registration(&bank.handle_registration(&request), PASSWORD)
+        .unwrap()
+        .serial_number;
     let dev = Device::new("010-1234-5678", "d").unwrap();
     for _ in 0..3 {
         let login = app.generate("bank-a", PASSWORD, &dev).unwrap();

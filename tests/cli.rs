@@ -20,7 +20,8 @@ fn code(args: &[&str]) -> String {
 /// oathtool, if installed. `DOTP_REQUIRE_OATHTOOL=1` (set by the test command, which
 /// installs it) turns its absence into a failure.
 fn oathtool() -> Option<&'static str> {
-    let found = Command::new("oathtool").arg("--version").output().is_ok_and(|o| o.status.success());
+    let found =
+        Command::new("oathtool").arg("--version").output().is_ok_and(|o| o.status.success());
     if !found && std::env::var("DOTP_REQUIRE_OATHTOOL").as_deref() == Ok("1") {
         panic!("oathtool is required (DOTP_REQUIRE_OATHTOOL=1) but not installed");
     }
@@ -36,11 +37,27 @@ fn oath(args: &[&str]) -> String {
 #[test]
 fn rfc_vectors_through_the_cli() {
     for v in common::totp() {
-        let (alg, digits, time, period, t0) =
-            (v.algorithm.to_lowercase(), v.digits.to_string(), v.time.to_string(), v.period.to_string(), v.t0.to_string());
+        let (alg, digits, time, period, t0) = (
+            v.algorithm.to_lowercase(),
+            v.digits.to_string(),
+            v.time.to_string(),
+            v.period.to_string(),
+            v.t0.to_string(),
+        );
         let got = code(&[
-            "totp", "--secret-hex", &v.key_hex, "--time", &time, "--digits", &digits, "--algorithm", &alg, "--period", &period,
-            "--t0", &t0,
+            "totp",
+            "--secret-hex",
+            &v.key_hex,
+            "--time",
+            &time,
+            "--digits",
+            &digits,
+            "--algorithm",
+            &alg,
+            "--period",
+            &period,
+            "--t0",
+            &t0,
         ]);
         assert_eq!(got, v.code, "{v:?}");
     }
@@ -49,7 +66,13 @@ fn rfc_vectors_through_the_cli() {
         assert_eq!(got, v.code, "{v:?}");
     }
     for v in common::ocra() {
-        let mut args = vec!["ocra".to_string(), "--suite".into(), v.suite.clone(), "--key-hex".into(), v.key_hex.clone()];
+        let mut args = vec![
+            "ocra".to_string(),
+            "--suite".into(),
+            v.suite.clone(),
+            "--key-hex".into(),
+            v.key_hex.clone(),
+        ];
         args.extend(["--question".into(), v.question.clone()]);
         if let Some(c) = v.counter {
             args.extend(["--counter".into(), c.to_string()]);
@@ -74,7 +97,9 @@ fn same_codes_as_oathtool() {
     let b32 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
     let hex32 = "3132333435363738393031323334353637383930313233343536373839303132";
     let mut compared = 0;
-    for (alg, key) in [("sha1", "3132333435363738393031323334353637383930"), ("sha256", hex32), ("sha512", hex32)] {
+    for (alg, key) in
+        [("sha1", "3132333435363738393031323334353637383930"), ("sha256", hex32), ("sha512", hex32)]
+    {
         for digits in ["6", "7", "8"] {
             for time in ["0", "59", "1111111109", "1234567890", "2000000000", "20000000000"] {
                 for (period, t0) in [("30", "0"), ("60", "0"), ("30", "100")] {
@@ -82,11 +107,31 @@ fn same_codes_as_oathtool() {
                         continue;
                     }
                     let ours = code(&[
-                        "totp", "--secret-hex", key, "--algorithm", alg, "--digits", digits, "--time", time, "--period", period,
-                        "--t0", t0,
+                        "totp",
+                        "--secret-hex",
+                        key,
+                        "--algorithm",
+                        alg,
+                        "--digits",
+                        digits,
+                        "--time",
+                        time,
+                        "--period",
+                        period,
+                        "--t0",
+                        t0,
                     ]);
                     let theirs = oath(&[
-                        &format!("--totp={alg}"), "-d", digits, "-s", period, "-S", &format!("@{t0}"), "-N", &format!("@{time}"), key,
+                        &format!("--totp={alg}"),
+                        "-d",
+                        digits,
+                        "-s",
+                        period,
+                        "-S",
+                        &format!("@{t0}"),
+                        "-N",
+                        &format!("@{time}"),
+                        key,
                     ]);
                     assert_eq!(ours, theirs, "totp {alg} {digits} {time} {period} {t0}");
                     compared += 1;
@@ -122,9 +167,33 @@ fn errors_are_one_line_on_stderr() {
         &["totp"],
         &["hotp", "--secret", "GEZDGNBVGY3TQOJQ"],
         &["hotp", "--secret", "GEZDGNBVGY3TQOJQ", "--counter", "18446744073709551616"],
-        &["ocra", "--suite", "OCRA-1:HOTP-SHA1-6:QX08", "--key-hex", "3132333435363738393031323334353637383930", "--question", "1"],
-        &["ocra", "--suite", "OCRA-1:HOTP-SHA1-6:C-QN08", "--key-hex", "3132333435363738393031323334353637383930", "--question", "1"],
-        &["ocra", "--suite", "OCRA-1:HOTP-SHA1-6:QN08", "--key-hex", "3132333435363738393031323334353637383930", "--question", "x"],
+        &[
+            "ocra",
+            "--suite",
+            "OCRA-1:HOTP-SHA1-6:QX08",
+            "--key-hex",
+            "3132333435363738393031323334353637383930",
+            "--question",
+            "1",
+        ],
+        &[
+            "ocra",
+            "--suite",
+            "OCRA-1:HOTP-SHA1-6:C-QN08",
+            "--key-hex",
+            "3132333435363738393031323334353637383930",
+            "--question",
+            "1",
+        ],
+        &[
+            "ocra",
+            "--suite",
+            "OCRA-1:HOTP-SHA1-6:QN08",
+            "--key-hex",
+            "3132333435363738393031323334353637383930",
+            "--question",
+            "x",
+        ],
         &["ocra", "--suite", "OCRA-1:HOTP-SHA1-6:QN08", "--key-hex", "zz", "--question", "1"],
         &["uri", "parse", "otpauth://totp/a?secret=GEZDGNBVGY3TQOJQ&digits=4"],
         &["uri", "parse", "http://example.com"],
@@ -144,7 +213,18 @@ fn errors_are_one_line_on_stderr() {
 
 #[test]
 fn uri_commands() {
-    let uri = code(&["uri", "new", "--issuer", "ACME Co", "--account", "kim@example.com", "--secret", "JBSWY3DPEHPK3PXP", "--digits", "8"]);
+    let uri = code(&[
+        "uri",
+        "new",
+        "--issuer",
+        "ACME Co",
+        "--account",
+        "kim@example.com",
+        "--secret",
+        "JBSWY3DPEHPK3PXP",
+        "--digits",
+        "8",
+    ]);
     assert_eq!(
         uri,
         "otpauth://totp/ACME%20Co:kim%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=ACME%20Co&algorithm=SHA1&digits=8&period=30"
@@ -155,8 +235,22 @@ fn uri_commands() {
         "type: totp\nissuer: ACME Co\naccount: kim@example.com\nalgorithm: SHA1\ndigits: 8\nperiod: 30\nsecret_bits: 80"
     );
     assert!(code(&["uri", "parse", &uri, "--show-secret"]).ends_with("secret: JBSWY3DPEHPK3PXP"));
-    let hotp = code(&["uri", "new", "--issuer", "B", "--account", "a", "--type", "hotp", "--counter", "5"]);
-    assert!(hotp.starts_with("otpauth://hotp/B:a?secret=") && hotp.ends_with("&counter=5"), "{hotp}");
+    let hotp = code(&[
+        "uri",
+        "new",
+        "--issuer",
+        "B",
+        "--account",
+        "a",
+        "--type",
+        "hotp",
+        "--counter",
+        "5",
+    ]);
+    assert!(
+        hotp.starts_with("otpauth://hotp/B:a?secret=") && hotp.ends_with("&counter=5"),
+        "{hotp}"
+    );
     let generated = code(&["uri", "parse", &hotp]);
     assert!(generated.contains("secret_bits: 160"));
 }

@@ -20,7 +20,8 @@ fn dotp(dir: &Path, password: Option<&str>, args: &[&str]) -> Output {
 fn ok(dir: &Path, password: Option<&str>, args: &[&str]) -> Value {
     let out = dotp(dir, password, args);
     assert!(out.status.success(), "dotp {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("dotp {args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("dotp {args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 fn fails(dir: &Path, password: Option<&str>, args: &[&str]) -> String {
@@ -53,26 +54,54 @@ fn the_demo_step_by_step_across_invocations() {
     let kim = ["--institution", "demo-bank", "--customer", "kim"];
 
     ok(d, None, &["issuer", "add-institution", "demo-bank", "Demo Bank"]);
-    ok(d, None, &[&["issuer", "add-customer"][..], &kim, &["--name", "홍길동", "--phone", "010-1234-5678"]].concat());
+    ok(
+        d,
+        None,
+        &[&["issuer", "add-customer"][..], &kim, &["--name", "홍길동", "--phone", "010-1234-5678"]]
+            .concat(),
+    );
     // The master key sits beside the database, never inside it, readable by the owner only.
     assert!(d.join("issuer.key").exists() && d.join("issuer.db").exists());
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(d.join("issuer.key")).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(d.join("issuer.key")).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     let key = std::fs::read_to_string(d.join("issuer.key")).unwrap();
-    assert!(!String::from_utf8_lossy(&std::fs::read(d.join("issuer.db")).unwrap()).contains(key.trim()));
+    assert!(
+        !String::from_utf8_lossy(&std::fs::read(d.join("issuer.db")).unwrap()).contains(key.trim())
+    );
 
-    let code = ok(d, None, &[&["issuer", "issue-code"][..], &kim, &["--reference", "kyc-1"]].concat());
+    let code =
+        ok(d, None, &[&["issuer", "issue-code"][..], &kim, &["--reference", "kyc-1"]].concat());
     let code = code["registration_code"].as_str().unwrap().to_string();
-    let reg = ok(d, Some("482915"), &["app", "register", "--code", &code, "--phone", "010-1234-5678", "--device-id", "cli-phone"]);
+    let reg = ok(
+        d,
+        Some("482915"),
+        &[
+            "app",
+            "register",
+            "--code",
+            &code,
+            "--phone",
+            "010-1234-5678",
+            "--device-id",
+            "cli-phone",
+        ],
+    );
     assert_eq!(reg["status"], "pending");
     let serial = reg["serial"].as_str().unwrap().to_string();
 
     let login = ok(d, Some("482915"), &[&["app", "code"][..], &bank, &["--no-wait"]].concat());
     let login = login["code"].as_str().unwrap().to_string();
-    assert_eq!(ok(d, None, &[&["issuer", "verify-login"][..], &kim, &["--code", &login]].concat())["verdict"], "accepted");
+    assert_eq!(
+        ok(d, None, &[&["issuer", "verify-login"][..], &kim, &["--code", &login]].concat())
+            ["verdict"],
+        "accepted"
+    );
     ok(d, None, &[&["app", "activate"][..], &bank].concat());
     assert_eq!(ok(d, None, &["app", "list"])["credentials"][0]["status"], "active");
 
@@ -80,41 +109,99 @@ fn the_demo_step_by_step_across_invocations() {
     let t = ok(d, Some("482915"), &[&["app", "transaction"][..], &bank, &tx, &["--yes"]].concat());
     assert_eq!(t["summary"], "Transfer KRW 1,500,000 to 홍길동 (account 110123456789)");
     let tx_code = t["code"].as_str().unwrap().to_string();
-    let other = ["--amount", "1500001", "--payee-account", "110-123-456789", "--payee-name", "홍길동"];
-    assert_eq!(ok(d, None, &[&["issuer", "verify-transaction"][..], &kim, &["--code", &tx_code], &other].concat())["verdict"], "rejected");
-    assert_eq!(ok(d, None, &[&["issuer", "verify-transaction"][..], &kim, &["--code", &tx_code], &tx].concat())["verdict"], "accepted");
-    assert_eq!(ok(d, None, &[&["issuer", "verify-login"][..], &kim, &["--code", &login]].concat())["verdict"], "rejected", "replay");
+    let other =
+        ["--amount", "1500001", "--payee-account", "110-123-456789", "--payee-name", "홍길동"];
+    assert_eq!(
+        ok(
+            d,
+            None,
+            &[&["issuer", "verify-transaction"][..], &kim, &["--code", &tx_code], &other].concat()
+        )["verdict"],
+        "rejected"
+    );
+    assert_eq!(
+        ok(
+            d,
+            None,
+            &[&["issuer", "verify-transaction"][..], &kim, &["--code", &tx_code], &tx].concat()
+        )["verdict"],
+        "accepted"
+    );
+    assert_eq!(
+        ok(d, None, &[&["issuer", "verify-login"][..], &kim, &["--code", &login]].concat())
+            ["verdict"],
+        "rejected",
+        "replay"
+    );
 
     for remaining in (1..=4).rev() {
         let err = fails(d, Some("000001"), &[&["app", "code"][..], &bank, &["--no-wait"]].concat());
         assert!(err.contains(&format!("{remaining} attempts remain")), "{err}");
     }
-    assert!(fails(d, Some("000001"), &[&["app", "code"][..], &bank, &["--no-wait"]].concat()).contains("locked"));
+    assert!(fails(d, Some("000001"), &[&["app", "code"][..], &bank, &["--no-wait"]].concat())
+        .contains("locked"));
     assert_eq!(ok(d, None, &["app", "list"])["credentials"][0]["status"], "locked");
 
-    let code = ok(d, None, &[&["issuer", "issue-code"][..], &kim, &["--reference", "kyc-2"]].concat());
-    let reg = ok(d, Some("482915"), &["app", "register", "--code", code["registration_code"].as_str().unwrap()]);
+    let code =
+        ok(d, None, &[&["issuer", "issue-code"][..], &kim, &["--reference", "kyc-2"]].concat());
+    let reg = ok(
+        d,
+        Some("482915"),
+        &["app", "register", "--code", code["registration_code"].as_str().unwrap()],
+    );
     let login = ok(d, Some("482915"), &[&["app", "code"][..], &bank, &["--no-wait"]].concat());
-    assert_eq!(ok(d, None, &[&["issuer", "verify-login"][..], &kim, &["--code", login["code"].as_str().unwrap()]].concat())["verdict"], "accepted");
+    assert_eq!(
+        ok(
+            d,
+            None,
+            &[&["issuer", "verify-login"][..], &kim, &["--code", login["code"].as_str().unwrap()]]
+                .concat()
+        )["verdict"],
+        "accepted"
+    );
 
-    let old = ok(d, None, &[&["issuer", "device"][..], &bank, &["--vendor", "DOTP", "--serial", &serial]].concat());
+    let old = ok(
+        d,
+        None,
+        &[&["issuer", "device"][..], &bank, &["--vendor", "DOTP", "--serial", &serial]].concat(),
+    );
     assert_eq!(old["registrations"][0]["state"], "revoked");
     assert_ne!(reg["serial"], serial.as_str());
     let audit = ok(d, None, &["issuer", "audit", "--limit", "500"]);
     let entries = audit["entries"].as_array().unwrap();
-    assert!(entries.iter().any(|e| e["actor"] == "test-teller" && e["action"] == "issue_registration_code"));
+    assert!(entries
+        .iter()
+        .any(|e| e["actor"] == "test-teller" && e["action"] == "issue_registration_code"));
     assert!(!audit.to_string().contains(&tx_code));
 
     // Face to face: the SMS code lands in sms.log.
     ok(d, None, &[&["issuer", "send-sms"][..], &kim].concat());
     let log = std::fs::read_to_string(d.join("sms.log")).unwrap();
     let sms = log.split(|c: char| !c.is_ascii_digit()).rfind(|w| w.len() == 5).unwrap().to_string();
-    let confirmed = ok(d, None, &[&["issuer", "confirm-sms"][..], &kim, &["--sms-code", &sms]].concat());
+    let confirmed =
+        ok(d, None, &[&["issuer", "confirm-sms"][..], &kim, &["--sms-code", &sms]].concat());
     assert_eq!(confirmed["registration_code"].as_str().unwrap().len(), 14);
 
     // Bad input is one line.
     fails(d, None, &["issuer", "verify-login", "--institution", "demo-bank", "--customer", "kim"]);
-    fails(d, None, &[&["issuer", "add-customer"][..], &["--institution", "nowhere", "--customer", "x", "--name", "x", "--phone", "010-1111-2222"]].concat());
+    fails(
+        d,
+        None,
+        &[
+            &["issuer", "add-customer"][..],
+            &[
+                "--institution",
+                "nowhere",
+                "--customer",
+                "x",
+                "--name",
+                "x",
+                "--phone",
+                "010-1111-2222",
+            ],
+        ]
+        .concat(),
+    );
     fails(d, Some("482915"), &["app", "register", "--code", "1234-5678-9999"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }

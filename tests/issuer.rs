@@ -40,7 +40,11 @@ impl Sms {
     fn last_code(&self) -> String {
         let sent = self.sent.lock().unwrap();
         let msg = &sent.last().unwrap().1;
-        msg.split_whitespace().find(|w| w.trim_end_matches('.').len() == 5 && w.trim_end_matches('.').chars().all(|c| c.is_ascii_digit()))
+        msg.split_whitespace()
+            .find(|w| {
+                w.trim_end_matches('.').len() == 5
+                    && w.trim_end_matches('.').chars().all(|c| c.is_ascii_digit())
+            })
             .unwrap()
             .trim_end_matches('.')
             .to_string()
@@ -55,13 +59,23 @@ struct Bank {
 }
 
 fn stores() -> Vec<(&'static str, Arc<dyn IssuerStore>)> {
-    vec![("memory", Arc::new(MemoryStore::new())), ("sqlite", Arc::new(SqliteStore::open_in_memory().unwrap()))]
+    vec![
+        ("memory", Arc::new(MemoryStore::new())),
+        ("sqlite", Arc::new(SqliteStore::open_in_memory().unwrap())),
+    ]
 }
 
 fn bank(store: Arc<dyn IssuerStore>) -> Bank {
     let clock = Arc::new(FixedClock::new(T0));
     let sms = Arc::new(Sms::default());
-    let issuer = Issuer::open(store.clone(), MasterKey::from_hex(KEY).unwrap(), clock.clone(), Some(sms.clone()), IssuerConfig::default()).unwrap();
+    let issuer = Issuer::open(
+        store.clone(),
+        MasterKey::from_hex(KEY).unwrap(),
+        clock.clone(),
+        Some(sms.clone()),
+        IssuerConfig::default(),
+    )
+    .unwrap();
     issuer.add_institution("admin", "bank-a", "Bank A").unwrap();
     issuer.add_institution("admin", "bank-b", "Bank B").unwrap();
     for (inst, id, kind, residency) in [
@@ -71,14 +85,17 @@ fn bank(store: Arc<dyn IssuerStore>) -> Bank {
         ("bank-a", "smith", CustomerKind::Individual, Residency::Foreign),
     ] {
         issuer
-            .register_customer(STAFF, &NewCustomer {
-                institution_id: inst.into(),
-                customer_id: id.into(),
-                name: "홍길동".into(),
-                kind,
-                residency,
-                phone_number: "010-1234-5678".into(),
-            })
+            .register_customer(
+                STAFF,
+                &NewCustomer {
+                    institution_id: inst.into(),
+                    customer_id: id.into(),
+                    name: "홍길동".into(),
+                    kind,
+                    residency,
+                    phone_number: "010-1234-5678".into(),
+                },
+            )
             .unwrap();
     }
     Bank { issuer, clock, sms, store }
@@ -109,21 +126,39 @@ fn eligibility() {
     for (name, store) in stores() {
         let b = bank(store);
         for who in ["acme", "smith"] {
-            assert!(matches!(b.issuer.issue_non_face_to_face("web", "bank-a", who, "kyc"), Err(Fault::NotEligible(_))), "{name}");
-            assert!(matches!(b.issuer.start_face_to_face(STAFF, "bank-a", who), Err(Fault::NotEligible(_))), "{name}");
+            assert!(
+                matches!(
+                    b.issuer.issue_non_face_to_face("web", "bank-a", who, "kyc"),
+                    Err(Fault::NotEligible(_))
+                ),
+                "{name}"
+            );
+            assert!(
+                matches!(
+                    b.issuer.start_face_to_face(STAFF, "bank-a", who),
+                    Err(Fault::NotEligible(_))
+                ),
+                "{name}"
+            );
         }
-        assert_eq!(b.issuer.issue_non_face_to_face("web", "bank-a", "nobody", "kyc").unwrap_err(), Fault::UnknownCustomer);
+        assert_eq!(
+            b.issuer.issue_non_face_to_face("web", "bank-a", "nobody", "kyc").unwrap_err(),
+            Fault::UnknownCustomer
+        );
         assert!(b.issuer.issue_non_face_to_face("web", "bank-a", "kim", "kyc").is_ok());
         assert_eq!(
             b.issuer
-                .register_customer(STAFF, &NewCustomer {
-                    institution_id: "bank-x".into(),
-                    customer_id: "a".into(),
-                    name: "a".into(),
-                    kind: CustomerKind::Individual,
-                    residency: Residency::Domestic,
-                    phone_number: "010-1111-2222".into()
-                })
+                .register_customer(
+                    STAFF,
+                    &NewCustomer {
+                        institution_id: "bank-x".into(),
+                        customer_id: "a".into(),
+                        name: "a".into(),
+                        kind: CustomerKind::Individual,
+                        residency: Residency::Domestic,
+                        phone_number: "010-1111-2222".into()
+                    }
+                )
                 .unwrap_err(),
             Fault::UnknownInstitution
         );
@@ -144,10 +179,15 @@ fn face_to_face_issuance() {
         );
         let code = b.issuer.confirm_face_to_face(STAFF, "bank-a", "kim", &shown).unwrap();
         // Single use: the SMS challenge is gone.
-        assert_eq!(b.issuer.confirm_face_to_face(STAFF, "bank-a", "kim", &shown).unwrap_err(), Fault::NoVerificationPending);
+        assert_eq!(
+            b.issuer.confirm_face_to_face(STAFF, "bank-a", "kim", &shown).unwrap_err(),
+            Fault::NoVerificationPending
+        );
         let a = app(b.clock.clone());
         let request = a.begin_registration(&code.display(), "010-1234-5678", "android-1").unwrap();
-        assert!(a.complete_registration(&b.issuer.handle_registration("app", &request), PASSWORD).is_ok());
+        assert!(a
+            .complete_registration(&b.issuer.handle_registration("app", &request), PASSWORD)
+            .is_ok());
 
         // Five wrong codes void the challenge; an expired one is refused.
         b.issuer.start_face_to_face(STAFF, "bank-a", "kim").unwrap();
@@ -159,11 +199,17 @@ fn face_to_face_issuance() {
                 Fault::WrongVerificationCode { remaining }
             );
         }
-        assert_eq!(b.issuer.confirm_face_to_face(STAFF, "bank-a", "kim", &shown).unwrap_err(), Fault::NoVerificationPending);
+        assert_eq!(
+            b.issuer.confirm_face_to_face(STAFF, "bank-a", "kim", &shown).unwrap_err(),
+            Fault::NoVerificationPending
+        );
         b.issuer.start_face_to_face(STAFF, "bank-a", "kim").unwrap();
         let shown = b.sms.last_code();
         b.clock.advance(301);
-        assert_eq!(b.issuer.confirm_face_to_face(STAFF, "bank-a", "kim", &shown).unwrap_err(), Fault::NoVerificationPending);
+        assert_eq!(
+            b.issuer.confirm_face_to_face(STAFF, "bank-a", "kim", &shown).unwrap_err(),
+            Fault::NoVerificationPending
+        );
         // The SMS code never reaches the audit log.
         let log = format!("{:?}", b.issuer.audit(&AuditQuery::default()).unwrap());
         assert!(!log.contains(&shown));
@@ -181,39 +227,54 @@ fn registration_codes_are_single_use_expire_and_void_after_five_wrong_attempts()
         // Used.
         let again = a.begin_registration(code.as_str(), "010-1234-5678", "android-1").unwrap();
         assert_eq!(
-            a.complete_registration(&b.issuer.handle_registration("app", &again), PASSWORD).unwrap_err(),
-            digital_otp::client::ClientError::Protocol(ProtocolError::Rejected(RejectReason::InvalidCode))
+            a.complete_registration(&b.issuer.handle_registration("app", &again), PASSWORD)
+                .unwrap_err(),
+            digital_otp::client::ClientError::Protocol(ProtocolError::Rejected(
+                RejectReason::InvalidCode
+            ))
         );
         // Expired.
         let code = b.issuer.issue_non_face_to_face("web", "bank-a", "kim", "kyc").unwrap();
         b.clock.advance(600);
         let request = a.begin_registration(code.as_str(), "010-1234-5678", "android-1").unwrap();
         assert_eq!(
-            a.complete_registration(&b.issuer.handle_registration("app", &request), PASSWORD).unwrap_err(),
-            digital_otp::client::ClientError::Protocol(ProtocolError::Rejected(RejectReason::ExpiredCode))
+            a.complete_registration(&b.issuer.handle_registration("app", &request), PASSWORD)
+                .unwrap_err(),
+            digital_otp::client::ClientError::Protocol(ProtocolError::Rejected(
+                RejectReason::ExpiredCode
+            ))
         );
         // Five wrong codes from the customer's phone void the outstanding one.
         let code = b.issuer.issue_non_face_to_face("web", "bank-a", "kim", "kyc").unwrap();
         for _ in 0..5 {
             let wrong = digital_otp::enrollment::RegistrationCode::generate().unwrap();
-            let request = a.begin_registration(wrong.as_str(), "010-1234-5678", "android-1").unwrap();
-            let _ = a.complete_registration(&b.issuer.handle_registration("app", &request), PASSWORD);
+            let request =
+                a.begin_registration(wrong.as_str(), "010-1234-5678", "android-1").unwrap();
+            let _ =
+                a.complete_registration(&b.issuer.handle_registration("app", &request), PASSWORD);
         }
         let request = a.begin_registration(code.as_str(), "010-1234-5678", "android-1").unwrap();
         assert_eq!(
-            a.complete_registration(&b.issuer.handle_registration("app", &request), PASSWORD).unwrap_err(),
-            digital_otp::client::ClientError::Protocol(ProtocolError::Rejected(RejectReason::InvalidCode))
+            a.complete_registration(&b.issuer.handle_registration("app", &request), PASSWORD)
+                .unwrap_err(),
+            digital_otp::client::ClientError::Protocol(ProtocolError::Rejected(
+                RejectReason::InvalidCode
+            ))
         );
         // Another phone number than the one on record is refused.
         let code = b.issuer.issue_non_face_to_face("web", "bank-a", "kim", "kyc").unwrap();
         let request = a.begin_registration(code.as_str(), "010-9999-8888", "android-1").unwrap();
         assert_eq!(
-            a.complete_registration(&b.issuer.handle_registration("app", &request), PASSWORD).unwrap_err(),
-            digital_otp::client::ClientError::Protocol(ProtocolError::Rejected(RejectReason::Refused))
+            a.complete_registration(&b.issuer.handle_registration("app", &request), PASSWORD)
+                .unwrap_err(),
+            digital_otp::client::ClientError::Protocol(ProtocolError::Rejected(
+                RejectReason::Refused
+            ))
         );
         // Malformed requests.
         for garbage in [&b"{}"[..], b"", b"\xff\xfe", &[b'x'; 10_000]] {
-            let answer: serde_json::Value = serde_json::from_slice(&b.issuer.handle_registration("app", garbage)).unwrap();
+            let answer: serde_json::Value =
+                serde_json::from_slice(&b.issuer.handle_registration("app", garbage)).unwrap();
             assert_eq!(answer["protocol"], "digital-otp/registration");
             assert_eq!(answer["type"], "error");
             assert_eq!(answer["error"], "malformed_request");
@@ -230,21 +291,43 @@ fn login_verification_replay_counter_lock_and_reset() {
         let report = b.issuer.customer_inquiry(STAFF, "bank-a", "kim").unwrap();
         assert_eq!(report.devices[0].links[0].state, LinkState::Pending);
         let code = login(&a, "bank-a");
-        assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap(), Verdict::Accepted, "{name}");
-        assert_eq!(b.issuer.customer_inquiry(STAFF, "bank-a", "kim").unwrap().devices[0].links[0].state, LinkState::Active);
+        assert_eq!(
+            b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap(),
+            Verdict::Accepted,
+            "{name}"
+        );
+        assert_eq!(
+            b.issuer.customer_inquiry(STAFF, "bank-a", "kim").unwrap().devices[0].links[0].state,
+            LinkState::Active
+        );
         // Replay: refused, not counted.
-        assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap(), Verdict::Rejected);
+        assert_eq!(
+            b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap(),
+            Verdict::Rejected
+        );
         let d = b.issuer.device_inquiry(STAFF, "bank-a", MOBILE_VENDOR, &serial).unwrap();
         assert_eq!(d.error_count, 0);
         assert!(d.history.iter().any(|e| e.detail == "code already used"));
         // Nine wrong codes, then a success resets the count.
         for _ in 0..9 {
-            assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", "000000").unwrap(), Verdict::Rejected);
+            assert_eq!(
+                b.issuer.verify_login("web", "bank-a", "kim", "000000").unwrap(),
+                Verdict::Rejected
+            );
         }
-        assert_eq!(b.issuer.device_inquiry(STAFF, "bank-a", MOBILE_VENDOR, &serial).unwrap().error_count, 9);
+        assert_eq!(
+            b.issuer.device_inquiry(STAFF, "bank-a", MOBILE_VENDOR, &serial).unwrap().error_count,
+            9
+        );
         b.clock.advance(30);
-        assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", &login(&a, "bank-a")).unwrap(), Verdict::Accepted);
-        assert_eq!(b.issuer.device_inquiry(STAFF, "bank-a", MOBILE_VENDOR, &serial).unwrap().error_count, 0);
+        assert_eq!(
+            b.issuer.verify_login("web", "bank-a", "kim", &login(&a, "bank-a")).unwrap(),
+            Verdict::Accepted
+        );
+        assert_eq!(
+            b.issuer.device_inquiry(STAFF, "bank-a", MOBILE_VENDOR, &serial).unwrap().error_count,
+            0
+        );
         // Ten wrong codes lock; then even a right code is rejected; a branch reset restores.
         for _ in 0..10 {
             b.issuer.verify_login("web", "bank-a", "kim", "12345x").unwrap();
@@ -253,16 +336,37 @@ fn login_verification_replay_counter_lock_and_reset() {
         assert_eq!((d.state, d.error_count), (DeviceState::Locked, 10));
         b.clock.advance(30);
         let code = login(&a, "bank-a");
-        assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap(), Verdict::Rejected);
+        assert_eq!(
+            b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap(),
+            Verdict::Rejected
+        );
         b.issuer.reset_error_count(STAFF, "bank-a", MOBILE_VENDOR, &serial).unwrap();
-        assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap(), Verdict::Accepted);
+        assert_eq!(
+            b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap(),
+            Verdict::Accepted
+        );
         // Transactions: bound to the transfer.
-        let tx = Transaction { amount_minor: 50_000, currency: "KRW".into(), payee_account: "1002-333".into(), payee_name: "이순신".into(), memo: None };
+        let tx = Transaction {
+            amount_minor: 50_000,
+            currency: "KRW".into(),
+            payee_account: "1002-333".into(),
+            payee_name: "이순신".into(),
+            memo: None,
+        };
         let (tx_code, _) = a.generate_for_transaction("bank-a", PASSWORD, &phone(), &tx).unwrap();
         let other = Transaction { amount_minor: 50_001, ..tx.clone() };
-        assert_eq!(b.issuer.verify_transaction("web", "bank-a", "kim", &tx_code.code, &other).unwrap(), Verdict::Rejected);
-        assert_eq!(b.issuer.verify_transaction("web", "bank-a", "kim", &tx_code.code, &tx).unwrap(), Verdict::Accepted);
-        assert_eq!(b.issuer.verify_transaction("web", "bank-a", "kim", &tx_code.code, &tx).unwrap(), Verdict::Rejected);
+        assert_eq!(
+            b.issuer.verify_transaction("web", "bank-a", "kim", &tx_code.code, &other).unwrap(),
+            Verdict::Rejected
+        );
+        assert_eq!(
+            b.issuer.verify_transaction("web", "bank-a", "kim", &tx_code.code, &tx).unwrap(),
+            Verdict::Accepted
+        );
+        assert_eq!(
+            b.issuer.verify_transaction("web", "bank-a", "kim", &tx_code.code, &tx).unwrap(),
+            Verdict::Rejected
+        );
         // No code ever reaches the audit log.
         let log = format!("{:?}", b.issuer.audit(&AuditQuery::default()).unwrap());
         assert!(!log.contains(&code) && !log.contains(&tx_code.code));
@@ -282,23 +386,32 @@ fn re_registration_revokes_the_previous_device_with_its_reason() {
         assert_eq!(d.state, DeviceState::Cancelled);
         assert_eq!(d.links[0].state, LinkState::Revoked);
         assert_eq!(d.links[0].ended.as_ref().unwrap().1, "re-registered on a new device");
-        assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", &login(&old_phone, "bank-a")).unwrap(), Verdict::Rejected);
-        assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", &login(&new_phone, "bank-a")).unwrap(), Verdict::Accepted);
+        assert_eq!(
+            b.issuer.verify_login("web", "bank-a", "kim", &login(&old_phone, "bank-a")).unwrap(),
+            Verdict::Rejected
+        );
+        assert_eq!(
+            b.issuer.verify_login("web", "bank-a", "kim", &login(&new_phone, "bank-a")).unwrap(),
+            Verdict::Accepted
+        );
     }
 }
 
 fn import_token(b: &Bank, serial: &str, moving: Moving) -> Secret {
     let secret = Secret::from_bytes(&[serial.len() as u8; 20]).unwrap();
     b.issuer
-        .import_device("ops", &ImportDevice {
-            vendor_code: "VASCO".into(),
-            serial_number: serial.into(),
-            secret: secret.clone(),
-            algorithm: Algorithm::Sha1,
-            digits: 6,
-            moving,
-            valid_until: T0 + 3 * 365 * 86_400,
-        })
+        .import_device(
+            "ops",
+            &ImportDevice {
+                vendor_code: "VASCO".into(),
+                serial_number: serial.into(),
+                secret: secret.clone(),
+                algorithm: Algorithm::Sha1,
+                digits: 6,
+                moving,
+                valid_until: T0 + 3 * 365 * 86_400,
+            },
+        )
         .unwrap();
     secret
 }
@@ -309,21 +422,47 @@ fn other_institution_devices_shared_counter_accidents_and_recovery() {
         let b = bank(store);
         let secret = import_token(&b, "SN0001", Moving::Totp { period: 30 });
         let totp = Totp::new(&secret, Algorithm::Sha1, 6, 30, 0).unwrap();
-        assert_eq!(b.issuer.import_device("ops", &ImportDevice {
-            vendor_code: "VASCO".into(), serial_number: "SN0001".into(), secret: secret.clone(),
-            algorithm: Algorithm::Sha1, digits: 6, moving: Moving::Hotp, valid_until: T0 + 10,
-        }).unwrap_err(), Fault::DeviceExists);
+        assert_eq!(
+            b.issuer
+                .import_device(
+                    "ops",
+                    &ImportDevice {
+                        vendor_code: "VASCO".into(),
+                        serial_number: "SN0001".into(),
+                        secret: secret.clone(),
+                        algorithm: Algorithm::Sha1,
+                        digits: 6,
+                        moving: Moving::Hotp,
+                        valid_until: T0 + 10,
+                    }
+                )
+                .unwrap_err(),
+            Fault::DeviceExists
+        );
         // Issued at bank-a; registered at bank-b by vendor code + serial, with a possession proof.
         b.issuer.register_device(STAFF, "bank-a", "kim", "VASCO", "SN0001", None).unwrap();
         assert_eq!(
-            b.issuer.register_device(STAFF, "bank-b", "kim", "VASCO", "SN0001", Some("000000")).unwrap_err(),
+            b.issuer
+                .register_device(STAFF, "bank-b", "kim", "VASCO", "SN0001", Some("000000"))
+                .unwrap_err(),
             Fault::PossessionNotProven
         );
         let now_code = totp.generate_at(b.clock.now_unix_seconds().unwrap()).unwrap().to_string();
-        b.issuer.register_device(STAFF, "bank-b", "kim", "VASCO", "SN0001", Some(&now_code)).unwrap();
-        assert_eq!(b.issuer.register_device(STAFF, "bank-b", "kim", "VASCO", "SN0001", None).unwrap_err(), Fault::AlreadyHasDevice);
-        assert_eq!(b.issuer.register_device(STAFF, "bank-b", "kim", "WRONG", "SN0001", None).unwrap_err(), Fault::UnknownDevice);
-        assert_eq!(b.issuer.register_device(STAFF, "bank-b", "kim", "VASCO", "SN9999", None).unwrap_err(), Fault::UnknownDevice);
+        b.issuer
+            .register_device(STAFF, "bank-b", "kim", "VASCO", "SN0001", Some(&now_code))
+            .unwrap();
+        assert_eq!(
+            b.issuer.register_device(STAFF, "bank-b", "kim", "VASCO", "SN0001", None).unwrap_err(),
+            Fault::AlreadyHasDevice
+        );
+        assert_eq!(
+            b.issuer.register_device(STAFF, "bank-b", "kim", "WRONG", "SN0001", None).unwrap_err(),
+            Fault::UnknownDevice
+        );
+        assert_eq!(
+            b.issuer.register_device(STAFF, "bank-b", "kim", "VASCO", "SN9999", None).unwrap_err(),
+            Fault::UnknownDevice
+        );
 
         // The error counter is the device's: ten wrong codes at bank-a lock it at bank-b.
         for _ in 0..10 {
@@ -331,35 +470,75 @@ fn other_institution_devices_shared_counter_accidents_and_recovery() {
         }
         b.clock.advance(30);
         let code = totp.generate_at(b.clock.now_unix_seconds().unwrap()).unwrap().to_string();
-        assert_eq!(b.issuer.verify_login("web", "bank-b", "kim", &code).unwrap(), Verdict::Rejected);
+        assert_eq!(
+            b.issuer.verify_login("web", "bank-b", "kim", &code).unwrap(),
+            Verdict::Rejected
+        );
         // Reset at bank-b unlocks it everywhere.
         b.issuer.reset_error_count(STAFF, "bank-b", "VASCO", "SN0001").unwrap();
-        assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap(), Verdict::Accepted);
+        assert_eq!(
+            b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap(),
+            Verdict::Accepted
+        );
 
         // Loss reported at bank-a: refused at bank-b; recovery at bank-b: accepted at bank-a.
         b.issuer.report_accident(STAFF, "bank-a", "VASCO", "SN0001", Accident::Lost).unwrap();
         b.clock.advance(30);
         let code = totp.generate_at(b.clock.now_unix_seconds().unwrap()).unwrap().to_string();
-        assert_eq!(b.issuer.verify_login("web", "bank-b", "kim", &code).unwrap(), Verdict::Rejected);
-        assert_eq!(b.issuer.device_inquiry(STAFF, "bank-b", "VASCO", "SN0001").unwrap().state, DeviceState::Lost);
-        assert!(matches!(b.issuer.reset_error_count(STAFF, "bank-x", "VASCO", "SN0001"), Err(Fault::NotRegisteredHere)));
+        assert_eq!(
+            b.issuer.verify_login("web", "bank-b", "kim", &code).unwrap(),
+            Verdict::Rejected
+        );
+        assert_eq!(
+            b.issuer.device_inquiry(STAFF, "bank-b", "VASCO", "SN0001").unwrap().state,
+            DeviceState::Lost
+        );
+        assert!(matches!(
+            b.issuer.reset_error_count(STAFF, "bank-x", "VASCO", "SN0001"),
+            Err(Fault::NotRegisteredHere)
+        ));
         b.issuer.recover(STAFF, "bank-b", "VASCO", "SN0001").unwrap();
-        assert!(matches!(b.issuer.recover(STAFF, "bank-b", "VASCO", "SN0001"), Err(Fault::InvalidState(_))));
-        assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap(), Verdict::Accepted);
-        assert!(matches!(b.issuer.register_device(STAFF, "bank-a", "acme", "VASCO", "SN0001", None), Err(Fault::InvalidState(_))));
+        assert!(matches!(
+            b.issuer.recover(STAFF, "bank-b", "VASCO", "SN0001"),
+            Err(Fault::InvalidState(_))
+        ));
+        assert_eq!(
+            b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap(),
+            Verdict::Accepted
+        );
+        assert!(matches!(
+            b.issuer.register_device(STAFF, "bank-a", "acme", "VASCO", "SN0001", None),
+            Err(Fault::InvalidState(_))
+        ));
 
         // Inquiry by device lists both institutions and the history.
         let d = b.issuer.device_inquiry(STAFF, "bank-a", "VASCO", "SN0001").unwrap();
-        assert_eq!(d.links.iter().map(|l| l.institution_id.as_str()).collect::<Vec<_>>(), ["bank-a", "bank-b"]);
-        for action in ["import_device", "register_device", "report_accident", "recover_accident", "reset_error_count", "verify_login"] {
+        assert_eq!(
+            d.links.iter().map(|l| l.institution_id.as_str()).collect::<Vec<_>>(),
+            ["bank-a", "bank-b"]
+        );
+        for action in [
+            "import_device",
+            "register_device",
+            "report_accident",
+            "recover_accident",
+            "reset_error_count",
+            "verify_login",
+        ] {
             assert!(d.history.iter().any(|e| e.action == action), "{action}");
         }
         // Cancellation at bank-a leaves bank-b.
         b.issuer.cancel(STAFF, "bank-a", "kim").unwrap();
         b.clock.advance(30);
         let code = totp.generate_at(b.clock.now_unix_seconds().unwrap()).unwrap().to_string();
-        assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap(), Verdict::Rejected);
-        assert_eq!(b.issuer.verify_login("web", "bank-b", "kim", &code).unwrap(), Verdict::Accepted);
+        assert_eq!(
+            b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap(),
+            Verdict::Rejected
+        );
+        assert_eq!(
+            b.issuer.verify_login("web", "bank-b", "kim", &code).unwrap(),
+            Verdict::Accepted
+        );
     }
 }
 
@@ -370,9 +549,18 @@ fn hotp_tokens_and_clock_drift() {
         let secret = import_token(&b, "HOTP01", Moving::Hotp);
         b.issuer.register_device(STAFF, "bank-a", "kim", "VASCO", "HOTP01", None).unwrap();
         let hotp = Hotp::new(&secret, Algorithm::Sha1, 6).unwrap();
-        assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", &hotp.generate(3).to_string()).unwrap(), Verdict::Accepted);
-        assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", &hotp.generate(2).to_string()).unwrap(), Verdict::Rejected);
-        assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", &hotp.generate(4).to_string()).unwrap(), Verdict::Accepted);
+        assert_eq!(
+            b.issuer.verify_login("web", "bank-a", "kim", &hotp.generate(3).to_string()).unwrap(),
+            Verdict::Accepted
+        );
+        assert_eq!(
+            b.issuer.verify_login("web", "bank-a", "kim", &hotp.generate(2).to_string()).unwrap(),
+            Verdict::Rejected
+        );
+        assert_eq!(
+            b.issuer.verify_login("web", "bank-a", "kim", &hotp.generate(4).to_string()).unwrap(),
+            Verdict::Accepted
+        );
 
         // A TOTP token whose clock runs ahead: accepted one step ahead, then the learned
         // drift follows it, bounded to 4 steps.
@@ -385,9 +573,16 @@ fn hotp_tokens_and_clock_drift() {
             drift += 1;
             let now = b.clock.now_unix_seconds().unwrap();
             let step = token.step_at(now).unwrap() + drift;
-            let verdict = b.issuer.verify_login("web", "bank-b", "kim", &token.generate_step(step).to_string()).unwrap();
+            let verdict = b
+                .issuer
+                .verify_login("web", "bank-b", "kim", &token.generate_step(step).to_string())
+                .unwrap();
             // Drift up to the bound (4) plus the window (1) is followed; beyond, refused.
-            assert_eq!(verdict, if drift <= 5 { Verdict::Accepted } else { Verdict::Rejected }, "drift {drift}");
+            assert_eq!(
+                verdict,
+                if drift <= 5 { Verdict::Accepted } else { Verdict::Rejected },
+                "drift {drift}"
+            );
         }
     }
 }
@@ -400,7 +595,10 @@ fn expiry_is_refused_and_shown() {
         let serial = enroll(&b, &a, "bank-a");
         let code = login(&a, "bank-a");
         b.clock.advance(3 * 365 * 86_400 + 86_400);
-        assert_eq!(b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap(), Verdict::Rejected);
+        assert_eq!(
+            b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap(),
+            Verdict::Rejected
+        );
         assert!(b.issuer.device_inquiry(STAFF, "bank-a", MOBILE_VENDOR, &serial).unwrap().expired);
     }
 }
@@ -414,14 +612,32 @@ fn audit_log_records_queries_and_retention() {
         b.issuer.verify_login("web", "bank-a", "kim", "000000").unwrap();
         let all = b.issuer.audit(&AuditQuery::default()).unwrap();
         assert!(all.windows(2).all(|w| w[0].id > w[1].id), "newest first");
-        let verifications = b.issuer.audit(&AuditQuery { action: Some("verify_login".into()), ..Default::default() }).unwrap();
+        let verifications = b
+            .issuer
+            .audit(&AuditQuery { action: Some("verify_login".into()), ..Default::default() })
+            .unwrap();
         assert_eq!(verifications.len(), 1);
-        assert_eq!((verifications[0].actor.as_str(), verifications[0].outcome.as_str()), ("web", "rejected"));
+        assert_eq!(
+            (verifications[0].actor.as_str(), verifications[0].outcome.as_str()),
+            ("web", "rejected")
+        );
         let refused = b.issuer.issue_non_face_to_face("web", "bank-a", "acme", "kyc");
         assert!(refused.is_err());
-        assert!(b.issuer.audit(&AuditQuery { subject: Some("customer:acme".into()), ..Default::default() }).unwrap().iter().any(|e| e.outcome == "refused"));
-        assert_eq!(b.issuer.audit(&AuditQuery { limit: 2, ..Default::default() }).unwrap().len(), 2);
-        assert!(b.issuer.audit(&AuditQuery { from: Some(T0 + 1), ..Default::default() }).unwrap().is_empty());
+        assert!(b
+            .issuer
+            .audit(&AuditQuery { subject: Some("customer:acme".into()), ..Default::default() })
+            .unwrap()
+            .iter()
+            .any(|e| e.outcome == "refused"));
+        assert_eq!(
+            b.issuer.audit(&AuditQuery { limit: 2, ..Default::default() }).unwrap().len(),
+            2
+        );
+        assert!(b
+            .issuer
+            .audit(&AuditQuery { from: Some(T0 + 1), ..Default::default() })
+            .unwrap()
+            .is_empty());
         // Retention: ten years.
         assert_eq!(b.issuer.purge_expired_audit().unwrap(), 0, "{name}");
         b.clock.advance(IssuerConfig::default().audit_retention + 1);
@@ -449,10 +665,24 @@ fn sqlite_audit_is_append_only_and_the_master_key_must_match() {
     let store: Arc<dyn IssuerStore> = Arc::new(SqliteStore::open(&path).unwrap());
     let wrong = MasterKey::from_hex(&KEY.replace('0', "f")).unwrap();
     assert_eq!(
-        Issuer::open(store.clone(), wrong, Arc::new(FixedClock::new(T0)), None, IssuerConfig::default()).unwrap_err(),
+        Issuer::open(
+            store.clone(),
+            wrong,
+            Arc::new(FixedClock::new(T0)),
+            None,
+            IssuerConfig::default()
+        )
+        .unwrap_err(),
         Fault::MasterKey(MasterKeyError::Mismatch)
     );
-    let right = Issuer::open(store, MasterKey::from_hex(KEY).unwrap(), Arc::new(FixedClock::new(T0)), None, IssuerConfig::default()).unwrap();
+    let right = Issuer::open(
+        store,
+        MasterKey::from_hex(KEY).unwrap(),
+        Arc::new(FixedClock::new(T0)),
+        None,
+        IssuerConfig::default(),
+    )
+    .unwrap();
     assert_eq!(right.customer_inquiry(STAFF, "bank-a", "kim").unwrap().devices.len(), 1);
     // The seed is not in the database in plaintext: the file holds no 32-byte run of the seed,
     // and no column is called seed.
@@ -478,11 +708,14 @@ fn concurrent_verifications_of_one_code_accept_exactly_once_and_wrong_codes_coun
     let b = Arc::new(bank(Arc::new(SqliteStore::open(dir.join("i.db")).unwrap())));
     let secret = import_token(&b, "CONC01", Moving::Totp { period: 30 });
     b.issuer.register_device(STAFF, "bank-a", "kim", "VASCO", "CONC01", None).unwrap();
-    let code = Totp::new(&secret, Algorithm::Sha1, 6, 30, 0).unwrap().generate_at(T0).unwrap().to_string();
+    let code =
+        Totp::new(&secret, Algorithm::Sha1, 6, 30, 0).unwrap().generate_at(T0).unwrap().to_string();
     let threads: Vec<_> = (0..8)
         .map(|_| {
             let (b, code) = (b.clone(), code.clone());
-            std::thread::spawn(move || b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap())
+            std::thread::spawn(move || {
+                b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap()
+            })
         })
         .collect();
     let verdicts: Vec<Verdict> = threads.into_iter().map(|t| t.join().unwrap()).collect();
@@ -490,7 +723,9 @@ fn concurrent_verifications_of_one_code_accept_exactly_once_and_wrong_codes_coun
     let threads: Vec<_> = (0..6)
         .map(|_| {
             let b = b.clone();
-            std::thread::spawn(move || b.issuer.verify_login("web", "bank-a", "kim", "000000").unwrap())
+            std::thread::spawn(move || {
+                b.issuer.verify_login("web", "bank-a", "kim", "000000").unwrap()
+            })
         })
         .collect();
     threads.into_iter().for_each(|t| assert_eq!(t.join().unwrap(), Verdict::Rejected));
@@ -498,7 +733,9 @@ fn concurrent_verifications_of_one_code_accept_exactly_once_and_wrong_codes_coun
     let threads: Vec<_> = (0..8)
         .map(|_| {
             let b = b.clone();
-            std::thread::spawn(move || b.issuer.verify_login("web", "bank-a", "kim", "000000").unwrap())
+            std::thread::spawn(move || {
+                b.issuer.verify_login("web", "bank-a", "kim", "000000").unwrap()
+            })
         })
         .collect();
     threads.into_iter().for_each(|t| assert_eq!(t.join().unwrap(), Verdict::Rejected));

@@ -24,7 +24,14 @@ fn token() -> Secret {
 }
 
 fn open(db: &str, clock: Arc<FixedClock>) -> Issuer {
-    Issuer::open(Arc::new(SqliteStore::open(db).unwrap()), MasterKey::from_hex(KEY).unwrap(), clock, None, IssuerConfig::default()).unwrap()
+    Issuer::open(
+        Arc::new(SqliteStore::open(db).unwrap()),
+        MasterKey::from_hex(KEY).unwrap(),
+        clock,
+        None,
+        IssuerConfig::default(),
+    )
+    .unwrap()
 }
 
 /// The child: verifies one code per time step, forever, printing each accepted step
@@ -60,25 +67,31 @@ fn sigkill_during_a_burst_loses_no_accepted_step() {
         let issuer = open(&db, Arc::new(FixedClock::new(T0)));
         issuer.add_institution("setup", "bank-a", "Bank A").unwrap();
         issuer
-            .register_customer("setup", &NewCustomer {
-                institution_id: "bank-a".into(),
-                customer_id: "kim".into(),
-                name: "Kim".into(),
-                kind: CustomerKind::Individual,
-                residency: Residency::Domestic,
-                phone_number: "010-1234-5678".into(),
-            })
+            .register_customer(
+                "setup",
+                &NewCustomer {
+                    institution_id: "bank-a".into(),
+                    customer_id: "kim".into(),
+                    name: "Kim".into(),
+                    kind: CustomerKind::Individual,
+                    residency: Residency::Domestic,
+                    phone_number: "010-1234-5678".into(),
+                },
+            )
             .unwrap();
         issuer
-            .import_device("setup", &ImportDevice {
-                vendor_code: "VASCO".into(),
-                serial_number: "CRASH1".into(),
-                secret: token(),
-                algorithm: Algorithm::Sha1,
-                digits: 6,
-                moving: Moving::Totp { period: 30 },
-                valid_until: T0 + 10 * 365 * 86_400,
-            })
+            .import_device(
+                "setup",
+                &ImportDevice {
+                    vendor_code: "VASCO".into(),
+                    serial_number: "CRASH1".into(),
+                    secret: token(),
+                    algorithm: Algorithm::Sha1,
+                    digits: 6,
+                    moving: Moving::Totp { period: 30 },
+                    valid_until: T0 + 10 * 365 * 86_400,
+                },
+            )
             .unwrap();
         issuer.register_device("setup", "bank-a", "kim", "VASCO", "CRASH1", None).unwrap();
     }
@@ -105,23 +118,50 @@ fn sigkill_during_a_burst_loses_no_accepted_step() {
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    assert!(accepted.len() >= 300, "the child accepted only {} codes before the deadline", accepted.len());
+    assert!(
+        accepted.len() >= 300,
+        "the child accepted only {} codes before the deadline",
+        accepted.len()
+    );
 
     let store = SqliteStore::open(&db).unwrap();
     store.integrity_check().unwrap();
     let last = *accepted.last().unwrap();
     let clock = Arc::new(FixedClock::new(last * 30));
-    let issuer = Issuer::open(Arc::new(store), MasterKey::from_hex(KEY).unwrap(), clock.clone(), None, IssuerConfig::default()).unwrap();
+    let issuer = Issuer::open(
+        Arc::new(store),
+        MasterKey::from_hex(KEY).unwrap(),
+        clock.clone(),
+        None,
+        IssuerConfig::default(),
+    )
+    .unwrap();
     // Every reported step is persisted: the last one (and so all before it) is a replay now.
     let totp = Totp::new(&token(), Algorithm::Sha1, 6, 30, 0).unwrap();
-    assert_eq!(issuer.verify_login("check", "bank-a", "kim", &totp.generate_step(last).to_string()).unwrap(), Verdict::Rejected);
-    let oks = issuer.audit(&AuditQuery { action: Some("verify_login".into()), limit: 100_000, ..Default::default() }).unwrap();
+    assert_eq!(
+        issuer
+            .verify_login("check", "bank-a", "kim", &totp.generate_step(last).to_string())
+            .unwrap(),
+        Verdict::Rejected
+    );
+    let oks = issuer
+        .audit(&AuditQuery {
+            action: Some("verify_login".into()),
+            limit: 100_000,
+            ..Default::default()
+        })
+        .unwrap();
     assert!(oks.iter().filter(|e| e.outcome == "ok").count() >= accepted.len());
     let d = issuer.device_inquiry("check", "bank-a", "VASCO", "CRASH1").unwrap();
     assert_eq!(d.state, DeviceState::Active);
     assert!(d.error_count <= 1, "error count {}", d.error_count);
     // And the device keeps working after the crash.
     clock.set((last + 1) * 30);
-    assert_eq!(issuer.verify_login("check", "bank-a", "kim", &totp.generate_step(last + 1).to_string()).unwrap(), Verdict::Accepted);
+    assert_eq!(
+        issuer
+            .verify_login("check", "bank-a", "kim", &totp.generate_step(last + 1).to_string())
+            .unwrap(),
+        Verdict::Accepted
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

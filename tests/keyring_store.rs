@@ -15,7 +15,8 @@ use digital_otp::storage::SecureStore;
 
 #[test]
 fn raw_operations() {
-    let store = KeyringStore::platform(&format!("org.digitalotp.test.raw.{}", std::process::id())).unwrap();
+    let store =
+        KeyringStore::platform(&format!("org.digitalotp.test.raw.{}", std::process::id())).unwrap();
     assert_eq!(store.read("a".into()).unwrap(), None);
     store.write("a".into(), vec![0, 1, 2, 255]).unwrap();
     store.write("a".into(), vec![9; 300]).unwrap();
@@ -27,16 +28,25 @@ fn raw_operations() {
 
 #[test]
 fn a_credential_lives_in_the_keyring() {
-    let store = Arc::new(KeyringStore::platform(&format!("org.digitalotp.test.app.{}", std::process::id())).unwrap());
+    let store = Arc::new(
+        KeyringStore::platform(&format!("org.digitalotp.test.app.{}", std::process::id())).unwrap(),
+    );
     let clock = Arc::new(FixedClock::new(1_800_000_000));
     let app = Client::with_iterations(store.clone(), clock.clone(), MIN_PBKDF2_ITERATIONS);
     let bank = Issuer::new("bank-a", "Bank A", clock);
     let code = bank.issue_registration_code("c").unwrap();
     let request = app.begin_registration(code.as_str(), "010-1234-5678", "d").unwrap();
-    let serial = app.complete_registration(&bank.handle_registration(&request), "482915").unwrap().serial_number;
+    let serial = app
+        .complete_registration(&bank.handle_registration(&request), "482915")
+        .unwrap()
+        .serial_number;
     let device = Device::new("010-1234-5678", "d").unwrap();
     // A second client over the same keyring sees the credential.
-    let reopened = Client::with_iterations(store, Arc::new(FixedClock::new(1_800_000_000)), MIN_PBKDF2_ITERATIONS);
+    let reopened = Client::with_iterations(
+        store,
+        Arc::new(FixedClock::new(1_800_000_000)),
+        MIN_PBKDF2_ITERATIONS,
+    );
     let login = reopened.generate("bank-a", "482915", &device).unwrap();
     assert!(bank.verify_login(&serial, &login.code).unwrap());
     reopened.reset_all().unwrap();

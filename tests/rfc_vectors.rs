@@ -31,7 +31,8 @@ fn hotp_rfc4226_appendix_d() {
 fn totp_rfc6238_appendix_b() {
     for v in common::totp() {
         let secret = Secret::from_hex(&v.key_hex).unwrap();
-        let totp = Totp::new(&secret, v.algorithm.parse().unwrap(), v.digits, v.period, v.t0).unwrap();
+        let totp =
+            Totp::new(&secret, v.algorithm.parse().unwrap(), v.digits, v.period, v.t0).unwrap();
         assert_eq!(totp.generate_at(v.time).unwrap().to_string(), v.code, "{v:?}");
         let step = totp.step_at(v.time).unwrap();
         assert_eq!(totp.verify(&v.code, v.time, Window::new(1, 1).unwrap()).unwrap(), Some(step));
@@ -66,8 +67,15 @@ fn ocra_rfc6287_appendix_c() {
         };
         assert_eq!(ocra.generate(&input).unwrap().to_string(), v.response, "{v:?}");
 
-        let ffi = ffi::Ocra::new(v.suite.clone(), ffi::OtpSecret::from_hex(v.key_hex.clone()).unwrap()).unwrap();
-        let input = ffi::OcraInput { question: v.question.clone(), counter: v.counter, session: None, time_steps: v.time_steps };
+        let ffi =
+            ffi::Ocra::new(v.suite.clone(), ffi::OtpSecret::from_hex(v.key_hex.clone()).unwrap())
+                .unwrap();
+        let input = ffi::OcraInput {
+            question: v.question.clone(),
+            counter: v.counter,
+            session: None,
+            time_steps: v.time_steps,
+        };
         let pin = v.pin.clone().map(ffi::OcraPin::plain);
         assert_eq!(ffi.generate(input.clone(), pin.clone()).unwrap(), v.response);
         let matched = ffi.verify(v.response.clone(), input, 1, 1, pin).unwrap();
@@ -79,11 +87,13 @@ fn ocra_rfc6287_appendix_c() {
 fn otpauth_uri_drives_the_same_codes() {
     // RFC 6238's SHA1 seed, in base32.
     let uri = ffi::OtpAuthUri::parse(
-        "otpauth://totp/Bank:kim?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&digits=8&issuer=Bank".into(),
+        "otpauth://totp/Bank:kim?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&digits=8&issuer=Bank"
+            .into(),
     )
     .unwrap();
     assert_eq!(uri.totp().unwrap().code_at(59).unwrap().code, "94287082");
     assert!(uri.hotp().is_err());
-    let same: Arc<ffi::OtpSecret> = ffi::OtpSecret::from_bytes(b"12345678901234567890".to_vec()).unwrap();
+    let same: Arc<ffi::OtpSecret> =
+        ffi::OtpSecret::from_bytes(b"12345678901234567890".to_vec()).unwrap();
     assert!(*uri.secret() == *same);
 }

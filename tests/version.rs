@@ -27,8 +27,12 @@ fn the_python_package_has_the_crate_version() {
 #[test]
 fn the_kotlin_test_module_has_the_crate_version() {
     let pom = read("bindings/kotlin/pom.xml");
-    let after_artifact = pom.split("<artifactId>digital-otp-kotlin-tests</artifactId>").nth(1).expect("the artifact");
-    let version = after_artifact.split("<version>").nth(1).and_then(|v| v.split("</version>").next());
+    let after_artifact = pom
+        .split("<artifactId>digital-otp-kotlin-tests</artifactId>")
+        .nth(1)
+        .expect("the artifact");
+    let version =
+        after_artifact.split("<version>").nth(1).and_then(|v| v.split("</version>").next());
     assert_eq!(version, Some(VERSION));
 }
 
@@ -36,7 +40,10 @@ fn the_kotlin_test_module_has_the_crate_version() {
 fn the_android_library_reads_the_version_from_cargo_toml() {
     let gradle = read("bindings/android/build.gradle.kts");
     assert!(gradle.contains("Cargo.toml"), "the AAR's version must come from Cargo.toml");
-    assert!(!gradle.contains(&format!("\"{VERSION}\"")), "the AAR must not repeat the version literally");
+    assert!(
+        !gradle.contains(&format!("\"{VERSION}\"")),
+        "the AAR must not repeat the version literally"
+    );
 }
 
 #[test]

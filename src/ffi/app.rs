@@ -40,9 +40,7 @@ impl DeviceInfo {
     /// `+821012345678`), the device id to 1–256 characters without control characters.
     #[uniffi::constructor]
     pub fn new(phone_number: String, device_id: String) -> Result<Arc<Self>, DigitalOtpError> {
-        Ok(Arc::new(Self {
-            inner: Device::new(&phone_number, &device_id)?,
-        }))
+        Ok(Arc::new(Self { inner: Device::new(&phone_number, &device_id)? }))
     }
 
     /// The phone number in E.164 form.
@@ -125,7 +123,9 @@ pub struct LoginCode {
 
 impl fmt::Debug for LoginCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LoginCode").field("serial_number", &self.serial_number).finish_non_exhaustive()
+        f.debug_struct("LoginCode")
+            .field("serial_number", &self.serial_number)
+            .finish_non_exhaustive()
     }
 }
 
@@ -177,7 +177,9 @@ pub struct TransactionCode {
 
 impl fmt::Debug for TransactionCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TransactionCode").field("serial_number", &self.serial_number).finish_non_exhaustive()
+        f.debug_struct("TransactionCode")
+            .field("serial_number", &self.serial_number)
+            .finish_non_exhaustive()
     }
 }
 
@@ -186,7 +188,8 @@ impl fmt::Debug for TransactionCode {
 #[uniffi::export]
 pub fn check_password_policy(password: String) -> Result<(), DigitalOtpError> {
     let password = Zeroizing::new(password);
-    client::check_password_policy(&password).map_err(|e| DigitalOtpError::WeakPassword { reason: e.to_string() })
+    client::check_password_policy(&password)
+        .map_err(|e| DigitalOtpError::WeakPassword { reason: e.to_string() })
 }
 
 /// Checks a typed registration code (12 digits, check digit) without any network call.
@@ -202,7 +205,8 @@ pub fn check_registration_code(code: String) -> Result<(), DigitalOtpError> {
 #[uniffi::export]
 pub fn transaction_summary(transaction: Transaction) -> Result<String, DigitalOtpError> {
     let t: transaction::Transaction = transaction.into();
-    let c = t.canonical().map_err(|e| DigitalOtpError::InvalidTransaction { reason: e.to_string() })?;
+    let c =
+        t.canonical().map_err(|e| DigitalOtpError::InvalidTransaction { reason: e.to_string() })?;
     Ok(c.summary())
 }
 
@@ -231,14 +235,16 @@ impl DigitalOtp {
     /// A digital OTP over the app's store and a clock (for tests).
     #[uniffi::constructor]
     pub fn with_clock(store: Arc<dyn SecureStore>, clock: Arc<dyn Clock>) -> Arc<Self> {
-        Arc::new(Self {
-            inner: Client::new(store, clock),
-        })
+        Arc::new(Self { inner: Client::new(store, clock) })
     }
 
     /// Starts registering with a bank: checks the typed registration code (a typo is
     /// refused here) and returns the request to send to the bank. Writes nothing.
-    pub fn begin_registration(&self, registration_code: String, device: Arc<DeviceInfo>) -> Result<Vec<u8>, DigitalOtpError> {
+    pub fn begin_registration(
+        &self,
+        registration_code: String,
+        device: Arc<DeviceInfo>,
+    ) -> Result<Vec<u8>, DigitalOtpError> {
         let code = Zeroizing::new(registration_code);
         // The device was checked when `DeviceInfo` was built; `begin_registration` takes raw text.
         let request = self.inner.begin_registration_with(&code, device.inner.clone())?;
@@ -248,7 +254,11 @@ impl DigitalOtp {
     /// Finishes the registration with the bank's response and sets the app password.
     /// Persists the new credential (replacing this bank's previous one) all-or-nothing;
     /// on failure nothing is written and other credentials are untouched.
-    pub fn complete_registration(&self, response: Vec<u8>, password: String) -> Result<CredentialInfo, DigitalOtpError> {
+    pub fn complete_registration(
+        &self,
+        response: Vec<u8>,
+        password: String,
+    ) -> Result<CredentialInfo, DigitalOtpError> {
         let password = Zeroizing::new(password);
         Ok(self.inner.complete_registration(&response, &password)?.into())
     }
@@ -261,7 +271,12 @@ impl DigitalOtp {
 
     /// A login code for the bank `institution_id`. Checks the password (persisting the
     /// failure count first; the fifth consecutive wrong password locks the credential).
-    pub fn generate(&self, institution_id: String, password: String, device: Arc<DeviceInfo>) -> Result<LoginCode, DigitalOtpError> {
+    pub fn generate(
+        &self,
+        institution_id: String,
+        password: String,
+        device: Arc<DeviceInfo>,
+    ) -> Result<LoginCode, DigitalOtpError> {
         let password = Zeroizing::new(password);
         let c = self.inner.generate(&institution_id, &password, &device.inner)?;
         Ok(LoginCode {
@@ -283,7 +298,12 @@ impl DigitalOtp {
         transaction: Transaction,
     ) -> Result<TransactionCode, DigitalOtpError> {
         let password = Zeroizing::new(password);
-        let (c, summary) = self.inner.generate_for_transaction(&institution_id, &password, &device.inner, &transaction.into())?;
+        let (c, summary) = self.inner.generate_for_transaction(
+            &institution_id,
+            &password,
+            &device.inner,
+            &transaction.into(),
+        )?;
         Ok(TransactionCode {
             code: c.code,
             summary,
@@ -308,7 +328,10 @@ impl DigitalOtp {
     }
 
     /// Every credential in the app, with its status on `device`.
-    pub fn credentials(&self, device: Arc<DeviceInfo>) -> Result<Vec<CredentialInfo>, DigitalOtpError> {
+    pub fn credentials(
+        &self,
+        device: Arc<DeviceInfo>,
+    ) -> Result<Vec<CredentialInfo>, DigitalOtpError> {
         Ok(self.inner.credentials(&device.inner)?.into_iter().map(Into::into).collect())
     }
 

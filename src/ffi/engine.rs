@@ -244,7 +244,11 @@ pub struct Hotp {
 impl Hotp {
     /// An HOTP for `secret` with the given hash and 6–10 digits (default 6).
     #[uniffi::constructor(default(digits = 6))]
-    pub fn new(secret: Arc<OtpSecret>, algorithm: HashAlgorithm, digits: u8) -> Result<Arc<Self>, OtpError> {
+    pub fn new(
+        secret: Arc<OtpSecret>,
+        algorithm: HashAlgorithm,
+        digits: u8,
+    ) -> Result<Arc<Self>, OtpError> {
         let inner = otp::Hotp::new(&secret.inner, algorithm.into(), digits)?;
         Ok(Arc::new(Self { inner }))
     }
@@ -257,7 +261,13 @@ impl Hotp {
     /// Checks `code` against `counter` and up to `behind`/`ahead` (each at most 100)
     /// counters around it. Returns the counter that matched, or null; the next
     /// expected counter is the matched one plus one.
-    pub fn verify(&self, code: String, counter: u64, behind: u32, ahead: u32) -> Result<Option<u64>, OtpError> {
+    pub fn verify(
+        &self,
+        code: String,
+        counter: u64,
+        behind: u32,
+        ahead: u32,
+    ) -> Result<Option<u64>, OtpError> {
         let window = otp::Window::new(behind, ahead)?;
         Ok(self.inner.verify(&code, counter, window)?)
     }
@@ -426,9 +436,7 @@ impl Ocra {
     #[uniffi::constructor]
     pub fn new(suite: String, key: Arc<OtpSecret>) -> Result<Arc<Self>, OtpError> {
         let suite: ocra::OcraSuite = suite.parse()?;
-        Ok(Arc::new(Self {
-            inner: ocra::Ocra::new(suite, &key.inner),
-        }))
+        Ok(Arc::new(Self { inner: ocra::Ocra::new(suite, &key.inner) }))
     }
 
     /// The parsed suite.
@@ -444,7 +452,11 @@ impl Ocra {
 
     /// Computes the response. `pin` is required exactly when the suite has `P`.
     #[uniffi::method(default(pin = None))]
-    pub fn generate(&self, input: OcraInput, pin: Option<Arc<OcraPin>>) -> Result<String, OtpError> {
+    pub fn generate(
+        &self,
+        input: OcraInput,
+        pin: Option<Arc<OcraPin>>,
+    ) -> Result<String, OtpError> {
         Ok(self.inner.generate(&input.engine(&pin))?.to_string())
     }
 
@@ -510,9 +522,7 @@ impl OtpAuthUri {
     #[uniffi::constructor]
     pub fn parse(uri: String) -> Result<Arc<Self>, OtpError> {
         let uri = Zeroizing::new(uri);
-        Ok(Arc::new(Self {
-            inner: uri::KeyUri::parse(&uri)?,
-        }))
+        Ok(Arc::new(Self { inner: uri::KeyUri::parse(&uri)? }))
     }
 
     /// A TOTP URI (digits default 6, period 30 seconds). Bad fields are `InvalidParameter`.
@@ -547,8 +557,15 @@ impl OtpAuthUri {
         digits: u8,
         counter: u64,
     ) -> Result<Arc<Self>, OtpError> {
-        let inner = uri::KeyUri::hotp(issuer, account, secret.inner.clone(), algorithm.into(), digits, counter)
-            .map_err(parameter_error)?;
+        let inner = uri::KeyUri::hotp(
+            issuer,
+            account,
+            secret.inner.clone(),
+            algorithm.into(),
+            digits,
+            counter,
+        )
+        .map_err(parameter_error)?;
         Ok(Arc::new(Self { inner }))
     }
 
@@ -587,9 +604,9 @@ impl OtpAuthUri {
             uri::UriKind::Totp { period } => Ok(Arc::new(Totp {
                 inner: otp::Totp::new(&u.secret, u.algorithm, u.digits, period, 0)?,
             })),
-            uri::UriKind::Hotp { .. } => Err(OtpError::InvalidParameter {
-                reason: "this is an hotp URI; use hotp()".into(),
-            }),
+            uri::UriKind::Hotp { .. } => {
+                Err(OtpError::InvalidParameter { reason: "this is an hotp URI; use hotp()".into() })
+            }
         }
     }
 
@@ -597,12 +614,12 @@ impl OtpAuthUri {
     pub fn hotp(&self) -> Result<Arc<Hotp>, OtpError> {
         let u = &self.inner;
         match u.kind {
-            uri::UriKind::Hotp { .. } => Ok(Arc::new(Hotp {
-                inner: otp::Hotp::new(&u.secret, u.algorithm, u.digits)?,
-            })),
-            uri::UriKind::Totp { .. } => Err(OtpError::InvalidParameter {
-                reason: "this is a totp URI; use totp()".into(),
-            }),
+            uri::UriKind::Hotp { .. } => {
+                Ok(Arc::new(Hotp { inner: otp::Hotp::new(&u.secret, u.algorithm, u.digits)? }))
+            }
+            uri::UriKind::Totp { .. } => {
+                Err(OtpError::InvalidParameter { reason: "this is a totp URI; use totp()".into() })
+            }
         }
     }
 }

@@ -362,12 +362,21 @@ impl Issuer {
     }
 
     /// Adds (or renames) an institution. Persisted and audited.
-    pub fn add_institution(&self, actor: String, institution_id: String, name: String) -> Result<(), IssuerError> {
+    pub fn add_institution(
+        &self,
+        actor: String,
+        institution_id: String,
+        name: String,
+    ) -> Result<(), IssuerError> {
         Ok(self.inner.add_institution(&actor, &institution_id, &name)?)
     }
 
     /// Registers a customer of an institution. Persisted and audited.
-    pub fn register_customer(&self, actor: String, customer: NewCustomer) -> Result<(), IssuerError> {
+    pub fn register_customer(
+        &self,
+        actor: String,
+        customer: NewCustomer,
+    ) -> Result<(), IssuerError> {
         Ok(self.inner.register_customer(
             &actor,
             &issuer::NewCustomer {
@@ -382,7 +391,12 @@ impl Issuer {
     }
 
     /// Face to face, step 1: sends a 5-digit verification code to the customer's phone.
-    pub fn start_face_to_face(&self, actor: String, institution_id: String, customer_id: String) -> Result<(), IssuerError> {
+    pub fn start_face_to_face(
+        &self,
+        actor: String,
+        institution_id: String,
+        customer_id: String,
+    ) -> Result<(), IssuerError> {
         Ok(self.inner.start_face_to_face(&actor, &institution_id, &customer_id)?)
     }
 
@@ -395,7 +409,10 @@ impl Issuer {
         customer_id: String,
         shown_code: String,
     ) -> Result<String, IssuerError> {
-        Ok(self.inner.confirm_face_to_face(&actor, &institution_id, &customer_id, &shown_code)?.display())
+        Ok(self
+            .inner
+            .confirm_face_to_face(&actor, &institution_id, &customer_id, &shown_code)?
+            .display())
     }
 
     /// Non-face-to-face: after the bank's own identity verification (its reference is
@@ -407,7 +424,10 @@ impl Issuer {
         customer_id: String,
         verification_reference: String,
     ) -> Result<String, IssuerError> {
-        Ok(self.inner.issue_non_face_to_face(&actor, &institution_id, &customer_id, &verification_reference)?.display())
+        Ok(self
+            .inner
+            .issue_non_face_to_face(&actor, &institution_id, &customer_id, &verification_reference)?
+            .display())
     }
 
     /// Answers an app's registration request with the bytes to send back (a response,
@@ -417,7 +437,13 @@ impl Issuer {
     }
 
     /// Verifies a login code of the customer's OTP device at this institution.
-    pub fn verify_login(&self, actor: String, institution_id: String, customer_id: String, code: String) -> Result<Verification, IssuerError> {
+    pub fn verify_login(
+        &self,
+        actor: String,
+        institution_id: String,
+        customer_id: String,
+        code: String,
+    ) -> Result<Verification, IssuerError> {
         Ok(verification(self.inner.verify_login(&actor, &institution_id, &customer_id, &code)?))
     }
 
@@ -430,7 +456,13 @@ impl Issuer {
         code: String,
         transaction: Transaction,
     ) -> Result<Verification, IssuerError> {
-        Ok(verification(self.inner.verify_transaction(&actor, &institution_id, &customer_id, &code, &transaction.into())?))
+        Ok(verification(self.inner.verify_transaction(
+            &actor,
+            &institution_id,
+            &customer_id,
+            &code,
+            &transaction.into(),
+        )?))
     }
 
     /// Imports a physical OTP device with its secret. Persisted (sealed) and audited.
@@ -464,11 +496,23 @@ impl Issuer {
         serial_number: String,
         possession_code: Option<String>,
     ) -> Result<(), IssuerError> {
-        Ok(self.inner.register_device(&actor, &institution_id, &customer_id, &vendor_code, &serial_number, possession_code.as_deref())?)
+        Ok(self.inner.register_device(
+            &actor,
+            &institution_id,
+            &customer_id,
+            &vendor_code,
+            &serial_number,
+            possession_code.as_deref(),
+        )?)
     }
 
     /// Cancels the customer's OTP device at this institution.
-    pub fn cancel(&self, actor: String, institution_id: String, customer_id: String) -> Result<(), IssuerError> {
+    pub fn cancel(
+        &self,
+        actor: String,
+        institution_id: String,
+        customer_id: String,
+    ) -> Result<(), IssuerError> {
         Ok(self.inner.cancel(&actor, &institution_id, &customer_id)?)
     }
 
@@ -485,21 +529,44 @@ impl Issuer {
             AccidentKind::Lost => issuer::Accident::Lost,
             AccidentKind::Stolen => issuer::Accident::Stolen,
         };
-        Ok(self.inner.report_accident(&actor, &institution_id, &vendor_code, &serial_number, accident)?)
+        Ok(self.inner.report_accident(
+            &actor,
+            &institution_id,
+            &vendor_code,
+            &serial_number,
+            accident,
+        )?)
     }
 
     /// Recovers a device reported lost or stolen: accepted again everywhere.
-    pub fn recover(&self, actor: String, institution_id: String, vendor_code: String, serial_number: String) -> Result<(), IssuerError> {
+    pub fn recover(
+        &self,
+        actor: String,
+        institution_id: String,
+        vendor_code: String,
+        serial_number: String,
+    ) -> Result<(), IssuerError> {
         Ok(self.inner.recover(&actor, &institution_id, &vendor_code, &serial_number)?)
     }
 
     /// Resets the device's error count at every institution and unlocks it.
-    pub fn reset_error_count(&self, actor: String, institution_id: String, vendor_code: String, serial_number: String) -> Result<(), IssuerError> {
+    pub fn reset_error_count(
+        &self,
+        actor: String,
+        institution_id: String,
+        vendor_code: String,
+        serial_number: String,
+    ) -> Result<(), IssuerError> {
         Ok(self.inner.reset_error_count(&actor, &institution_id, &vendor_code, &serial_number)?)
     }
 
     /// Staff inquiry by customer. Audited.
-    pub fn customer_inquiry(&self, actor: String, institution_id: String, customer_id: String) -> Result<CustomerReport, IssuerError> {
+    pub fn customer_inquiry(
+        &self,
+        actor: String,
+        institution_id: String,
+        customer_id: String,
+    ) -> Result<CustomerReport, IssuerError> {
         let r = self.inner.customer_inquiry(&actor, &institution_id, &customer_id)?;
         Ok(CustomerReport {
             institution_id: r.customer.institution_id,
@@ -518,8 +585,19 @@ impl Issuer {
     }
 
     /// Staff inquiry by device. Audited.
-    pub fn device_inquiry(&self, actor: String, institution_id: String, vendor_code: String, serial_number: String) -> Result<DeviceReport, IssuerError> {
-        Ok(device_report(self.inner.device_inquiry(&actor, &institution_id, &vendor_code, &serial_number)?))
+    pub fn device_inquiry(
+        &self,
+        actor: String,
+        institution_id: String,
+        vendor_code: String,
+        serial_number: String,
+    ) -> Result<DeviceReport, IssuerError> {
+        Ok(device_report(self.inner.device_inquiry(
+            &actor,
+            &institution_id,
+            &vendor_code,
+            &serial_number,
+        )?))
     }
 
     /// The audit log, newest first.

@@ -48,18 +48,19 @@ impl MasterKey {
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, MasterKeyError> {
         let mut k = Zeroizing::new([0u8; 32]);
         enrollment::hkdf(b"digital-otp/v1/master", bytes, &[b"seal"], &mut *k);
-        let aead = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &*k).map_err(|_| MasterKeyError::Format)?);
-        let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, bytes), b"digital-otp/v1/master-check");
-        Ok(Self {
-            aead,
-            check: base16ct::lower::encode_string(&tag.as_ref()[..16]),
-        })
+        let aead = LessSafeKey::new(
+            UnboundKey::new(&AES_256_GCM, &*k).map_err(|_| MasterKeyError::Format)?,
+        );
+        let tag =
+            hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, bytes), b"digital-otp/v1/master-check");
+        Ok(Self { aead, check: base16ct::lower::encode_string(&tag.as_ref()[..16]) })
     }
 
     /// From 64 hex digits (surrounding whitespace ignored).
     pub fn from_hex(text: &str) -> Result<Self, MasterKeyError> {
         let mut bytes = Zeroizing::new([0u8; 32]);
-        let decoded = base16ct::mixed::decode(text.trim(), &mut *bytes).map_err(|_| MasterKeyError::Format)?;
+        let decoded = base16ct::mixed::decode(text.trim(), &mut *bytes)
+            .map_err(|_| MasterKeyError::Format)?;
         if decoded.len() != 32 {
             return Err(MasterKeyError::Format);
         }
@@ -69,16 +70,18 @@ impl MasterKey {
     /// From a key file holding 64 hex digits.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, MasterKeyError> {
         let text = Zeroizing::new(
-            std::fs::read_to_string(path.as_ref()).map_err(|e| MasterKeyError::Unreadable(e.kind().to_string()))?,
+            std::fs::read_to_string(path.as_ref())
+                .map_err(|e| MasterKeyError::Unreadable(e.kind().to_string()))?,
         );
         Self::from_hex(&text)
     }
 
     /// From an environment variable holding 64 hex digits.
     pub fn from_env(variable: &str) -> Result<Self, MasterKeyError> {
-        let text = Zeroizing::new(
-            std::env::var(variable).map_err(|_| MasterKeyError::Unreadable(format!("variable {variable} is not set")))?,
-        );
+        let text =
+            Zeroizing::new(std::env::var(variable).map_err(|_| {
+                MasterKeyError::Unreadable(format!("variable {variable} is not set"))
+            })?);
         Self::from_hex(&text)
     }
 
@@ -100,14 +103,20 @@ impl MasterKey {
         enrollment::random(&mut nonce).map_err(|_| MasterKeyError::Random)?;
         let mut body = Zeroizing::new(plain.to_vec());
         self.aead
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad.as_bytes()), &mut *body)
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad.as_bytes()),
+                &mut *body,
+            )
             .map_err(|_| MasterKeyError::Random)?;
         Ok(base16ct::lower::encode_string(&[nonce.as_slice(), &body].concat()))
     }
 
     /// Opens what [`Self::seal`] produced for the same `aad`.
     pub fn open(&self, aad: &str, sealed: &str) -> Result<Zeroizing<Vec<u8>>, MasterKeyError> {
-        let raw = Zeroizing::new(base16ct::mixed::decode_vec(sealed).map_err(|_| MasterKeyError::Tampered)?);
+        let raw = Zeroizing::new(
+            base16ct::mixed::decode_vec(sealed).map_err(|_| MasterKeyError::Tampered)?,
+        );
         if raw.len() < NONCE_LEN + AES_256_GCM.tag_len() {
             return Err(MasterKeyError::Tampered);
         }
@@ -116,7 +125,11 @@ impl MasterKey {
         let mut body = Zeroizing::new(raw[NONCE_LEN..].to_vec());
         let n = self
             .aead
-            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad.as_bytes()), &mut body)
+            .open_in_place(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad.as_bytes()),
+                &mut body,
+            )
             .map_err(|_| MasterKeyError::Tampered)?
             .len();
         body.truncate(n);

@@ -22,7 +22,10 @@ use std::sync::Arc;
 use zeroize::Zeroizing;
 
 use crate::clock::Clock;
-use crate::enrollment::{self, phone_hint, normalize_phone, Grant, OtpParams, ProtocolError, RegistrationCode, RejectReason, Request};
+use crate::enrollment::{
+    self, normalize_phone, phone_hint, Grant, OtpParams, ProtocolError, RegistrationCode,
+    RejectReason, Request,
+};
 use crate::error::HostError;
 use crate::otp::ocra::{Ocra, OcraInput};
 use crate::otp::{Algorithm, Hotp, Secret, Totp, Window};
@@ -254,7 +257,9 @@ fn device_id(vendor: &str, serial: &str) -> String {
 
 fn hex32(text: &str) -> Result<[u8; 32], Fault> {
     let mut out = [0u8; 32];
-    let n = base16ct::mixed::decode(text, &mut out).map_err(|_| StoreFault::Corrupt("hex".into()))?.len();
+    let n = base16ct::mixed::decode(text, &mut out)
+        .map_err(|_| StoreFault::Corrupt("hex".into()))?
+        .len();
     if n != 32 {
         return Err(StoreFault::Corrupt("hex length".into()).into());
     }
@@ -359,16 +364,32 @@ impl Issuer {
     // -------------------------------------------------------------- set-up
 
     /// Adds (or renames) an institution served by this issuer.
-    pub fn add_institution(&self, actor: &str, institution_id: &str, name: &str) -> Result<(), Fault> {
+    pub fn add_institution(
+        &self,
+        actor: &str,
+        institution_id: &str,
+        name: &str,
+    ) -> Result<(), Fault> {
         check_id(institution_id, "the institution id")?;
-        if name.trim().is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-            return Err(Fault::InvalidInput("the institution name must be 1 to 100 characters".into()));
+        if name.trim().is_empty()
+            || name.chars().count() > 100
+            || name.chars().any(char::is_control)
+        {
+            return Err(Fault::InvalidInput(
+                "the institution name must be 1 to 100 characters".into(),
+            ));
         }
         let inst = Institution { institution_id: institution_id.into(), name: name.trim().into() };
-        self.audited(actor, institution_id, "add_institution", &format!("institution:{institution_id}"), |tx, _| {
-            tx.put_institution(&inst)?;
-            Ok(((), "ok".into(), String::new()))
-        })
+        self.audited(
+            actor,
+            institution_id,
+            "add_institution",
+            &format!("institution:{institution_id}"),
+            |tx, _| {
+                tx.put_institution(&inst)?;
+                Ok(((), "ok".into(), String::new()))
+            },
+        )
     }
 
     /// Registers a customer of an institution.
@@ -397,13 +418,21 @@ impl Issuer {
         })
     }
 
-    fn eligible(tx: &mut dyn IssuerTx, institution_id: &str, customer_id: &str) -> Result<Customer, Fault> {
+    fn eligible(
+        tx: &mut dyn IssuerTx,
+        institution_id: &str,
+        customer_id: &str,
+    ) -> Result<Customer, Fault> {
         let c = tx.customer(institution_id, customer_id)?.ok_or(Fault::UnknownCustomer)?;
         if c.kind == CustomerKind::Corporation {
-            return Err(Fault::NotEligible("mobile OTP is for individual customers; corporations use a physical OTP"));
+            return Err(Fault::NotEligible(
+                "mobile OTP is for individual customers; corporations use a physical OTP",
+            ));
         }
         if c.residency == Residency::Foreign {
-            return Err(Fault::NotEligible("mobile OTP is for domestic customers; foreign customers use a physical OTP"));
+            return Err(Fault::NotEligible(
+                "mobile OTP is for domestic customers; foreign customers use a physical OTP",
+            ));
         }
         Ok(c)
     }
@@ -412,7 +441,12 @@ impl Issuer {
 
     /// Face to face, step 1: sends a 5-digit verification code to the customer's phone
     /// through the SMS gateway.
-    pub fn start_face_to_face(&self, actor: &str, institution_id: &str, customer_id: &str) -> Result<(), Fault> {
+    pub fn start_face_to_face(
+        &self,
+        actor: &str,
+        institution_id: &str,
+        customer_id: &str,
+    ) -> Result<(), Fault> {
         let gateway = self.sms.clone().ok_or(Fault::NoSmsGateway)?;
         let subject = format!("customer:{customer_id}");
         let mut digits = Zeroizing::new([0u8; 16]);
@@ -422,19 +456,21 @@ impl Issuer {
         enrollment::random(&mut salt)?;
         let hash = sms_hash(&salt, &code);
         let ttl = self.config.sms_ttl;
-        let phone = self.audited(actor, institution_id, "start_face_to_face", &subject, |tx, now| {
-            let c = Self::eligible(tx, institution_id, customer_id)?;
-            tx.put_sms(&SmsChallenge {
-                institution_id: institution_id.into(),
-                customer_id: customer_id.into(),
-                code_hash: base16ct::lower::encode_string(&hash),
-                salt: base16ct::lower::encode_string(&salt),
-                expires_at: now.saturating_add(ttl),
-                failed_attempts: 0,
+        let phone =
+            self.audited(actor, institution_id, "start_face_to_face", &subject, |tx, now| {
+                let c = Self::eligible(tx, institution_id, customer_id)?;
+                tx.put_sms(&SmsChallenge {
+                    institution_id: institution_id.into(),
+                    customer_id: customer_id.into(),
+                    code_hash: base16ct::lower::encode_string(&hash),
+                    salt: base16ct::lower::encode_string(&salt),
+                    expires_at: now.saturating_add(ttl),
+                    failed_attempts: 0,
+                })?;
+                Ok((c.phone_e164, "ok".into(), "verification code sent".into()))
             })?;
-            Ok((c.phone_e164, "ok".into(), "verification code sent".into()))
-        })?;
-        let message = format!("[digital OTP] Verification code {}. Show it to the bank employee.", &*code);
+        let message =
+            format!("[digital OTP] Verification code {}. Show it to the bank employee.", &*code);
         gateway.send(phone, message).map_err(Fault::Sms)
     }
 
@@ -450,32 +486,42 @@ impl Issuer {
         let subject = format!("customer:{customer_id}");
         let max = self.config.max_code_attempts;
         // A wrong code is counted (and committed) before it is reported.
-        let matched = self.audited(actor, institution_id, "confirm_face_to_face", &subject, |tx, now| {
-            Self::eligible(tx, institution_id, customer_id)?;
-            let mut sms = tx.sms(institution_id, customer_id)?.ok_or(Fault::NoVerificationPending)?;
-            if now >= sms.expires_at || sms.failed_attempts >= max {
-                tx.delete_sms(institution_id, customer_id)?;
-                return Ok((Err(Fault::NoVerificationPending), "refused".into(), "expired or void".into()));
-            }
-            let salt: [u8; 16] = hex32_16(&sms.salt)?;
-            let ok = bool::from(subtle::ConstantTimeEq::ct_eq(
-                sms_hash(&salt, shown_code).as_slice(),
-                hex32(&sms.code_hash)?.as_slice(),
-            ));
-            if ok {
-                tx.delete_sms(institution_id, customer_id)?;
-                Ok((Ok(()), "ok".into(), "identity verified".into()))
-            } else {
-                sms.failed_attempts += 1;
-                let remaining = max.saturating_sub(sms.failed_attempts);
-                if remaining == 0 {
+        let matched =
+            self.audited(actor, institution_id, "confirm_face_to_face", &subject, |tx, now| {
+                Self::eligible(tx, institution_id, customer_id)?;
+                let mut sms =
+                    tx.sms(institution_id, customer_id)?.ok_or(Fault::NoVerificationPending)?;
+                if now >= sms.expires_at || sms.failed_attempts >= max {
                     tx.delete_sms(institution_id, customer_id)?;
-                } else {
-                    tx.put_sms(&sms)?;
+                    return Ok((
+                        Err(Fault::NoVerificationPending),
+                        "refused".into(),
+                        "expired or void".into(),
+                    ));
                 }
-                Ok((Err(Fault::WrongVerificationCode { remaining }), "rejected".into(), "wrong verification code".into()))
-            }
-        })?;
+                let salt: [u8; 16] = hex32_16(&sms.salt)?;
+                let ok = bool::from(subtle::ConstantTimeEq::ct_eq(
+                    sms_hash(&salt, shown_code).as_slice(),
+                    hex32(&sms.code_hash)?.as_slice(),
+                ));
+                if ok {
+                    tx.delete_sms(institution_id, customer_id)?;
+                    Ok((Ok(()), "ok".into(), "identity verified".into()))
+                } else {
+                    sms.failed_attempts += 1;
+                    let remaining = max.saturating_sub(sms.failed_attempts);
+                    if remaining == 0 {
+                        tx.delete_sms(institution_id, customer_id)?;
+                    } else {
+                        tx.put_sms(&sms)?;
+                    }
+                    Ok((
+                        Err(Fault::WrongVerificationCode { remaining }),
+                        "rejected".into(),
+                        "wrong verification code".into(),
+                    ))
+                }
+            })?;
         matched?;
         self.issue_code(actor, institution_id, customer_id, Channel::FaceToFace)
     }
@@ -490,7 +536,9 @@ impl Issuer {
         verification_reference: &str,
     ) -> Result<RegistrationCode, Fault> {
         if verification_reference.trim().is_empty() || verification_reference.len() > 128 {
-            return Err(Fault::InvalidInput("the verification reference must be 1 to 128 characters".into()));
+            return Err(Fault::InvalidInput(
+                "the verification reference must be 1 to 128 characters".into(),
+            ));
         }
         self.issue_code(
             actor,
@@ -500,13 +548,21 @@ impl Issuer {
         )
     }
 
-    fn issue_code(&self, actor: &str, institution_id: &str, customer_id: &str, channel: Channel) -> Result<RegistrationCode, Fault> {
+    fn issue_code(
+        &self,
+        actor: &str,
+        institution_id: &str,
+        customer_id: &str,
+        channel: Channel,
+    ) -> Result<RegistrationCode, Fault> {
         let code = RegistrationCode::generate()?;
         let ttl = self.config.code_ttl;
         let subject = format!("customer:{customer_id}");
         let how = match &channel {
             Channel::FaceToFace => "face to face".to_string(),
-            Channel::NonFaceToFace { reference } => format!("non-face-to-face, verification {reference}"),
+            Channel::NonFaceToFace { reference } => {
+                format!("non-face-to-face, verification {reference}")
+            }
         };
         self.audited(actor, institution_id, "issue_registration_code", &subject, |tx, now| {
             let customer = Self::eligible(tx, institution_id, customer_id)?;
@@ -582,37 +638,53 @@ impl Issuer {
                         c.state = CodeState::Void;
                     }
                     tx.put_code(&c)?;
-                    audit_note = Some((c.institution_id.clone(), format!("customer:{}", c.customer_id), "wrong registration code"));
+                    audit_note = Some((
+                        c.institution_id.clone(),
+                        format!("customer:{}", c.customer_id),
+                        "wrong registration code",
+                    ));
                 }
                 return Ok(Err(RejectReason::InvalidCode));
             };
             let subject = format!("customer:{}", code.customer_id);
             if code.state != CodeState::Issued {
-                audit_note = Some((code.institution_id.clone(), subject, "used or void registration code"));
+                audit_note =
+                    Some((code.institution_id.clone(), subject, "used or void registration code"));
                 return Ok(Err(RejectReason::InvalidCode));
             }
             if now >= code.expires_at {
                 code.state = CodeState::Void;
                 tx.put_code(&code)?;
-                audit_note = Some((code.institution_id.clone(), subject, "expired registration code"));
+                audit_note =
+                    Some((code.institution_id.clone(), subject, "expired registration code"));
                 return Ok(Err(RejectReason::ExpiredCode));
             }
             let customer = match Self::eligible(tx, &code.institution_id, &code.customer_id) {
                 Ok(c) => c,
                 Err(_) => {
-                    audit_note = Some((code.institution_id.clone(), subject, "customer not eligible"));
+                    audit_note =
+                        Some((code.institution_id.clone(), subject, "customer not eligible"));
                     return Ok(Err(RejectReason::Refused));
                 }
             };
             if phone_hint(&customer.phone_e164) != request.phone_hint {
                 code.failed_attempts += 1;
                 tx.put_code(&code)?;
-                audit_note = Some((code.institution_id.clone(), subject, "phone number differs from the one on record"));
+                audit_note = Some((
+                    code.institution_id.clone(),
+                    subject,
+                    "phone number differs from the one on record",
+                ));
                 return Ok(Err(RejectReason::Refused));
             }
-            let institution = tx.institution(&code.institution_id)?.ok_or(Fault::UnknownInstitution)?;
+            let institution =
+                tx.institution(&code.institution_id)?.ok_or(Fault::UnknownInstitution)?;
             let serial = format!("{:010}", tx.next_serial(&code.institution_id)?);
-            let serial_number = format!("{}{}", institution.institution_id.to_ascii_uppercase().replace(['-', '_', '.'], ""), serial);
+            let serial_number = format!(
+                "{}{}",
+                institution.institution_id.to_ascii_uppercase().replace(['-', '_', '.'], ""),
+                serial
+            );
             let params = OtpParams::standard()?;
             let grant = Grant {
                 serial_number: serial_number.clone(),
@@ -636,7 +708,11 @@ impl Issuer {
                             link.ended = Some((now, "re-registered on a new device".into()));
                             tx.put_link(&link)?;
                         } else {
-                            audit_note = Some((code.institution_id.clone(), subject, "already has a physical OTP"));
+                            audit_note = Some((
+                                code.institution_id.clone(),
+                                subject,
+                                "already has a physical OTP",
+                            ));
                             return Ok(Err(RejectReason::Refused));
                         }
                     }
@@ -695,10 +771,16 @@ impl Issuer {
 
     // -------------------------------------------------------------- verification
 
-    fn current_device(tx: &mut dyn IssuerTx, institution_id: &str, customer_id: &str) -> Result<Option<(Link, OtpDevice)>, Fault> {
+    fn current_device(
+        tx: &mut dyn IssuerTx,
+        institution_id: &str,
+        customer_id: &str,
+    ) -> Result<Option<(Link, OtpDevice)>, Fault> {
         for link in tx.links_of_customer(institution_id, customer_id)?.into_iter().rev() {
             if link.is_current() {
-                let device = tx.device(&link.device_id)?.ok_or(StoreFault::Corrupt("link to a missing device".into()))?;
+                let device = tx
+                    .device(&link.device_id)?
+                    .ok_or(StoreFault::Corrupt("link to a missing device".into()))?;
                 return Ok(Some((link, device)));
             }
         }
@@ -711,20 +793,27 @@ impl Issuer {
 
     fn login_check(&self, d: &OtpDevice, code: &str, now: u64) -> Result<Check, Fault> {
         let secret = self.device_secret(d)?;
-        let algorithm: Algorithm = d.algorithm.parse().map_err(|_| StoreFault::Corrupt("algorithm".into()))?;
+        let algorithm: Algorithm =
+            d.algorithm.parse().map_err(|_| StoreFault::Corrupt("algorithm".into()))?;
         let key = match d.kind {
             DeviceKind::Mobile => {
-                let seed: [u8; 32] = secret.as_slice().try_into().map_err(|_| StoreFault::Corrupt("seed".into()))?;
+                let seed: [u8; 32] =
+                    secret.as_slice().try_into().map_err(|_| StoreFault::Corrupt("seed".into()))?;
                 let params = device_params(d)?;
                 enrollment::derive_keys(&seed, &params)?.login
             }
-            DeviceKind::Hardware => Secret::from_bytes(&secret).map_err(|_| StoreFault::Corrupt("secret".into()))?,
+            DeviceKind::Hardware => {
+                Secret::from_bytes(&secret).map_err(|_| StoreFault::Corrupt("secret".into()))?
+            }
         };
         let w = self.config.window_steps;
         let matched = match d.moving {
             Moving::Totp { period } => {
-                let totp = Totp::new(&key, algorithm, d.digits, period, 0).map_err(|e| StoreFault::Corrupt(e.to_string()))?;
-                let center = (i128::from(totp.step_at(now).unwrap_or(0)) + i128::from(d.drift_steps)).max(0) as u64;
+                let totp = Totp::new(&key, algorithm, d.digits, period, 0)
+                    .map_err(|e| StoreFault::Corrupt(e.to_string()))?;
+                let center = (i128::from(totp.step_at(now).unwrap_or(0))
+                    + i128::from(d.drift_steps))
+                .max(0) as u64;
                 Hotp::new(&key, algorithm, d.digits)
                     .map_err(|e| StoreFault::Corrupt(e.to_string()))?
                     .verify(code, center, Window::new(w, w).unwrap_or(Window::EXACT))
@@ -770,7 +859,8 @@ impl Issuer {
                 outcome: "rejected".into(),
                 detail: String::new(),
             };
-            let Some((mut link, mut d)) = Self::current_device(tx, institution_id, customer_id)? else {
+            let Some((mut link, mut d)) = Self::current_device(tx, institution_id, customer_id)?
+            else {
                 audit.detail = "no OTP device".into();
                 tx.append_audit(&audit)?;
                 return Ok(Verdict::Rejected);
@@ -821,7 +911,8 @@ impl Issuer {
                     d.error_count += 1;
                     if d.error_count >= max_errors {
                         d.state = DeviceState::Locked;
-                        audit.detail = format!("wrong code; error count {}: device locked", d.error_count);
+                        audit.detail =
+                            format!("wrong code; error count {}: device locked", d.error_count);
                     } else {
                         audit.detail = format!("wrong code; error count {}", d.error_count);
                     }
@@ -838,8 +929,21 @@ impl Issuer {
 
     /// Verifies a login code of the customer's OTP device at this institution. The answer
     /// never says why a code was refused; the staff inquiry does.
-    pub fn verify_login(&self, actor: &str, institution_id: &str, customer_id: &str, code: &str) -> Result<Verdict, Fault> {
-        self.verify_with(actor, institution_id, customer_id, "verify_login", &|d, now| self.login_check(d, code, now), false)
+    pub fn verify_login(
+        &self,
+        actor: &str,
+        institution_id: &str,
+        customer_id: &str,
+        code: &str,
+    ) -> Result<Verdict, Fault> {
+        self.verify_with(
+            actor,
+            institution_id,
+            customer_id,
+            "verify_login",
+            &|d, now| self.login_check(d, code, now),
+            false,
+        )
     }
 
     /// Verifies a transaction code for exactly `transaction` (mobile OTPs).
@@ -858,14 +962,18 @@ impl Issuer {
                 return Ok(Check::Wrong);
             };
             let params = device_params(d)?;
-            let seed: [u8; 32] =
-                self.device_secret(d)?.as_slice().try_into().map_err(|_| StoreFault::Corrupt("seed".into()))?;
+            let seed: [u8; 32] = self
+                .device_secret(d)?
+                .as_slice()
+                .try_into()
+                .map_err(|_| StoreFault::Corrupt("seed".into()))?;
             let keys = enrollment::derive_keys(&seed, &params)?;
             let suite = enrollment::transaction_suite(suite_text)?;
             let Some(steps) = suite.time_steps_at(now) else {
                 return Ok(Check::Wrong);
             };
-            let input = OcraInput { question: &question, time_steps: Some(steps), ..Default::default() };
+            let input =
+                OcraInput { question: &question, time_steps: Some(steps), ..Default::default() };
             let matched = Ocra::new(suite, &keys.transaction)
                 .verify(code, &input, Window::new(window, window).unwrap_or(Window::EXACT))
                 .unwrap_or(None);
@@ -885,7 +993,9 @@ impl Issuer {
         check_id(&d.vendor_code, "the vendor code")?;
         check_id(&d.serial_number, "the serial number")?;
         if d.vendor_code == MOBILE_VENDOR {
-            return Err(Fault::InvalidInput(format!("the vendor code {MOBILE_VENDOR} is reserved for mobile OTPs")));
+            return Err(Fault::InvalidInput(format!(
+                "the vendor code {MOBILE_VENDOR} is reserved for mobile OTPs"
+            )));
         }
         if !(crate::otp::MIN_DIGITS..=crate::otp::MAX_DIGITS).contains(&d.digits) {
             return Err(Fault::InvalidInput("digits must be 6 to 10".into()));
@@ -944,76 +1054,123 @@ impl Issuer {
                 Some(self.login_check(&d, code, self.now()?)?)
             }
         };
-        self.audited(actor, institution_id, "register_device", &format!("device:{id}"), |tx, now| {
-            tx.customer(institution_id, customer_id)?.ok_or(Fault::UnknownCustomer)?;
-            let mut d = tx.device(&id)?.ok_or(Fault::UnknownDevice)?;
-            if d.kind == DeviceKind::Mobile {
-                return Err(Fault::InvalidState("a mobile OTP is registered through the app"));
-            }
-            match d.state {
-                DeviceState::Active if now < d.valid_until => {}
-                DeviceState::Active => return Err(Fault::InvalidState("the device has expired")),
-                DeviceState::Locked => return Err(Fault::InvalidState("the device is locked; reset its error count first")),
-                DeviceState::Lost | DeviceState::Stolen => return Err(Fault::InvalidState("the device is reported lost or stolen")),
-                DeviceState::Cancelled => return Err(Fault::InvalidState("the device is cancelled")),
-            }
-            if Self::current_device(tx, institution_id, customer_id)?.is_some() {
-                return Err(Fault::AlreadyHasDevice);
-            }
-            if tx.links_of_device(&id)?.iter().any(|l| l.is_current() && l.customer_id != customer_id) {
-                return Err(Fault::InvalidState("the device belongs to another customer"));
-            }
-            let mut detail = format!("customer {customer_id}");
-            if let Some(check) = possession {
-                match check {
-                    Check::Accepted(step) => {
-                        d.last_login_step = Some(step);
-                        d.error_count = 0;
-                        tx.put_device(&d)?;
-                        detail.push_str(", possession proven");
-                    }
-                    _ => return Err(Fault::PossessionNotProven),
+        self.audited(
+            actor,
+            institution_id,
+            "register_device",
+            &format!("device:{id}"),
+            |tx, now| {
+                tx.customer(institution_id, customer_id)?.ok_or(Fault::UnknownCustomer)?;
+                let mut d = tx.device(&id)?.ok_or(Fault::UnknownDevice)?;
+                if d.kind == DeviceKind::Mobile {
+                    return Err(Fault::InvalidState("a mobile OTP is registered through the app"));
                 }
-            }
-            tx.put_link(&Link {
-                link_id: 0,
-                institution_id: institution_id.into(),
-                customer_id: customer_id.into(),
-                device_id: id.clone(),
-                state: LinkState::Active,
-                since: now,
-                ended: None,
-            })?;
-            Ok(((), "ok".into(), detail.clone()))
-        })
+                match d.state {
+                    DeviceState::Active if now < d.valid_until => {}
+                    DeviceState::Active => {
+                        return Err(Fault::InvalidState("the device has expired"))
+                    }
+                    DeviceState::Locked => {
+                        return Err(Fault::InvalidState(
+                            "the device is locked; reset its error count first",
+                        ))
+                    }
+                    DeviceState::Lost | DeviceState::Stolen => {
+                        return Err(Fault::InvalidState("the device is reported lost or stolen"))
+                    }
+                    DeviceState::Cancelled => {
+                        return Err(Fault::InvalidState("the device is cancelled"))
+                    }
+                }
+                if Self::current_device(tx, institution_id, customer_id)?.is_some() {
+                    return Err(Fault::AlreadyHasDevice);
+                }
+                if tx
+                    .links_of_device(&id)?
+                    .iter()
+                    .any(|l| l.is_current() && l.customer_id != customer_id)
+                {
+                    return Err(Fault::InvalidState("the device belongs to another customer"));
+                }
+                let mut detail = format!("customer {customer_id}");
+                if let Some(check) = possession {
+                    match check {
+                        Check::Accepted(step) => {
+                            d.last_login_step = Some(step);
+                            d.error_count = 0;
+                            tx.put_device(&d)?;
+                            detail.push_str(", possession proven");
+                        }
+                        _ => return Err(Fault::PossessionNotProven),
+                    }
+                }
+                tx.put_link(&Link {
+                    link_id: 0,
+                    institution_id: institution_id.into(),
+                    customer_id: customer_id.into(),
+                    device_id: id.clone(),
+                    state: LinkState::Active,
+                    since: now,
+                    ended: None,
+                })?;
+                Ok(((), "ok".into(), detail.clone()))
+            },
+        )
     }
 
     /// Cancels the customer's OTP device at this institution (a mobile OTP is cancelled
     /// for good; a physical one stays usable at other institutions).
-    pub fn cancel(&self, actor: &str, institution_id: &str, customer_id: &str) -> Result<(), Fault> {
-        self.audited(actor, institution_id, "cancel", &format!("customer:{customer_id}"), |tx, now| {
-            let (mut link, mut d) = Self::current_device(tx, institution_id, customer_id)?.ok_or(Fault::NoDevice)?;
-            link.state = LinkState::Cancelled;
-            link.ended = Some((now, "cancelled at the customer's request".into()));
-            tx.put_link(&link)?;
-            if d.kind == DeviceKind::Mobile {
-                d.state = DeviceState::Cancelled;
-                tx.put_device(&d)?;
-            }
-            Ok(((), "ok".into(), format!("device {}", d.device_id)))
-        })
+    pub fn cancel(
+        &self,
+        actor: &str,
+        institution_id: &str,
+        customer_id: &str,
+    ) -> Result<(), Fault> {
+        self.audited(
+            actor,
+            institution_id,
+            "cancel",
+            &format!("customer:{customer_id}"),
+            |tx, now| {
+                let (mut link, mut d) = Self::current_device(tx, institution_id, customer_id)?
+                    .ok_or(Fault::NoDevice)?;
+                link.state = LinkState::Cancelled;
+                link.ended = Some((now, "cancelled at the customer's request".into()));
+                tx.put_link(&link)?;
+                if d.kind == DeviceKind::Mobile {
+                    d.state = DeviceState::Cancelled;
+                    tx.put_device(&d)?;
+                }
+                Ok(((), "ok".into(), format!("device {}", d.device_id)))
+            },
+        )
     }
 
-    fn device_here(tx: &mut dyn IssuerTx, institution_id: &str, id: &str) -> Result<OtpDevice, Fault> {
+    fn device_here(
+        tx: &mut dyn IssuerTx,
+        institution_id: &str,
+        id: &str,
+    ) -> Result<OtpDevice, Fault> {
         let d = tx.device(id)?.ok_or(Fault::UnknownDevice)?;
-        if !tx.links_of_device(id)?.iter().any(|l| l.institution_id == institution_id && l.is_current()) {
+        if !tx
+            .links_of_device(id)?
+            .iter()
+            .any(|l| l.institution_id == institution_id && l.is_current())
+        {
             return Err(Fault::NotRegisteredHere);
         }
         Ok(d)
     }
 
     /// Records a loss or theft: the device is refused at every institution.
-    pub fn report_accident(&self, actor: &str, institution_id: &str, vendor_code: &str, serial_number: &str, accident: Accident) -> Result<(), Fault> {
+    pub fn report_accident(
+        &self,
+        actor: &str,
+        institution_id: &str,
+        vendor_code: &str,
+        serial_number: &str,
+        accident: Accident,
+    ) -> Result<(), Fault> {
         let id = device_id(vendor_code, serial_number);
         self.audited(actor, institution_id, "report_accident", &format!("device:{id}"), |tx, _| {
             let mut d = Self::device_here(tx, institution_id, &id)?;
@@ -1031,32 +1188,54 @@ impl Issuer {
 
     /// Recovers a device reported lost or stolen (at a branch, the customer present):
     /// every institution that uses it accepts it again.
-    pub fn recover(&self, actor: &str, institution_id: &str, vendor_code: &str, serial_number: &str) -> Result<(), Fault> {
+    pub fn recover(
+        &self,
+        actor: &str,
+        institution_id: &str,
+        vendor_code: &str,
+        serial_number: &str,
+    ) -> Result<(), Fault> {
         let id = device_id(vendor_code, serial_number);
         self.audited(actor, institution_id, "recover_accident", &format!("device:{id}"), |tx, _| {
             let mut d = Self::device_here(tx, institution_id, &id)?;
             if !matches!(d.state, DeviceState::Lost | DeviceState::Stolen) {
                 return Err(Fault::InvalidState("the device is not reported lost or stolen"));
             }
-            d.state = if d.error_count >= self.config.max_errors { DeviceState::Locked } else { DeviceState::Active };
+            d.state = if d.error_count >= self.config.max_errors {
+                DeviceState::Locked
+            } else {
+                DeviceState::Active
+            };
             tx.put_device(&d)?;
             Ok(((), "ok".into(), String::new()))
         })
     }
 
     /// Resets the device's error count (at every institution) and unlocks it.
-    pub fn reset_error_count(&self, actor: &str, institution_id: &str, vendor_code: &str, serial_number: &str) -> Result<(), Fault> {
+    pub fn reset_error_count(
+        &self,
+        actor: &str,
+        institution_id: &str,
+        vendor_code: &str,
+        serial_number: &str,
+    ) -> Result<(), Fault> {
         let id = device_id(vendor_code, serial_number);
-        self.audited(actor, institution_id, "reset_error_count", &format!("device:{id}"), |tx, _| {
-            let mut d = Self::device_here(tx, institution_id, &id)?;
-            let before = d.error_count;
-            d.error_count = 0;
-            if d.state == DeviceState::Locked {
-                d.state = DeviceState::Active;
-            }
-            tx.put_device(&d)?;
-            Ok(((), "ok".into(), format!("error count {before} -> 0")))
-        })
+        self.audited(
+            actor,
+            institution_id,
+            "reset_error_count",
+            &format!("device:{id}"),
+            |tx, _| {
+                let mut d = Self::device_here(tx, institution_id, &id)?;
+                let before = d.error_count;
+                d.error_count = 0;
+                if d.state == DeviceState::Locked {
+                    d.state = DeviceState::Active;
+                }
+                tx.put_device(&d)?;
+                Ok(((), "ok".into(), format!("error count {before} -> 0")))
+            },
+        )
     }
 
     // -------------------------------------------------------------- inquiry and audit
@@ -1083,38 +1262,67 @@ impl Issuer {
     }
 
     /// Staff inquiry by device: state, error count, institutions (current and past) and history.
-    pub fn device_inquiry(&self, actor: &str, institution_id: &str, vendor_code: &str, serial_number: &str) -> Result<DeviceReport, Fault> {
+    pub fn device_inquiry(
+        &self,
+        actor: &str,
+        institution_id: &str,
+        vendor_code: &str,
+        serial_number: &str,
+    ) -> Result<DeviceReport, Fault> {
         let id = device_id(vendor_code, serial_number);
         let now = self.now()?;
-        let (d, links) = self.audited(actor, institution_id, "device_inquiry", &format!("device:{id}"), |tx, _| {
-            let d = tx.device(&id)?.ok_or(Fault::UnknownDevice)?;
-            let links = tx.links_of_device(&id)?;
-            Ok(((d, links), "ok".into(), String::new()))
-        })?;
+        let (d, links) = self.audited(
+            actor,
+            institution_id,
+            "device_inquiry",
+            &format!("device:{id}"),
+            |tx, _| {
+                let d = tx.device(&id)?.ok_or(Fault::UnknownDevice)?;
+                let links = tx.links_of_device(&id)?;
+                Ok(((d, links), "ok".into(), String::new()))
+            },
+        )?;
         self.report(d, links, now)
     }
 
     /// Staff inquiry by customer: the customer and their devices at this institution
     /// (current first).
-    pub fn customer_inquiry(&self, actor: &str, institution_id: &str, customer_id: &str) -> Result<CustomerReport, Fault> {
+    pub fn customer_inquiry(
+        &self,
+        actor: &str,
+        institution_id: &str,
+        customer_id: &str,
+    ) -> Result<CustomerReport, Fault> {
         let now = self.now()?;
-        let (customer, devices) = self.audited(actor, institution_id, "customer_inquiry", &format!("customer:{customer_id}"), |tx, _| {
-            let customer = tx.customer(institution_id, customer_id)?.ok_or(Fault::UnknownCustomer)?;
-            let mut links = tx.links_of_customer(institution_id, customer_id)?;
-            links.sort_by_key(|l| (!l.is_current(), std::cmp::Reverse(l.since), std::cmp::Reverse(l.link_id)));
-            let mut devices = Vec::new();
-            let mut seen = std::collections::HashSet::new();
-            for l in links {
-                if seen.insert(l.device_id.clone()) {
-                    if let Some(d) = tx.device(&l.device_id)? {
-                        let device_links = tx.links_of_device(&d.device_id)?;
-                        devices.push((d, device_links));
+        let (customer, devices) = self.audited(
+            actor,
+            institution_id,
+            "customer_inquiry",
+            &format!("customer:{customer_id}"),
+            |tx, _| {
+                let customer =
+                    tx.customer(institution_id, customer_id)?.ok_or(Fault::UnknownCustomer)?;
+                let mut links = tx.links_of_customer(institution_id, customer_id)?;
+                links.sort_by_key(|l| {
+                    (!l.is_current(), std::cmp::Reverse(l.since), std::cmp::Reverse(l.link_id))
+                });
+                let mut devices = Vec::new();
+                let mut seen = std::collections::HashSet::new();
+                for l in links {
+                    if seen.insert(l.device_id.clone()) {
+                        if let Some(d) = tx.device(&l.device_id)? {
+                            let device_links = tx.links_of_device(&d.device_id)?;
+                            devices.push((d, device_links));
+                        }
                     }
                 }
-            }
-            Ok(((customer, devices), "ok".into(), String::new()))
-        })?;
-        let devices = devices.into_iter().map(|(d, links)| self.report(d, links, now)).collect::<Result<_, _>>()?;
+                Ok(((customer, devices), "ok".into(), String::new()))
+            },
+        )?;
+        let devices = devices
+            .into_iter()
+            .map(|(d, links)| self.report(d, links, now))
+            .collect::<Result<_, _>>()?;
         Ok(CustomerReport { customer, devices })
     }
 
@@ -1139,7 +1347,9 @@ fn device_params(d: &OtpDevice) -> Result<OtpParams, Fault> {
         algorithm: d.algorithm.parse().map_err(|_| StoreFault::Corrupt("algorithm".into()))?,
         digits: d.digits,
         period,
-        transaction_suite: enrollment::transaction_suite(d.transaction_suite.as_deref().unwrap_or(enrollment::DEFAULT_TRANSACTION_SUITE))?,
+        transaction_suite: enrollment::transaction_suite(
+            d.transaction_suite.as_deref().unwrap_or(enrollment::DEFAULT_TRANSACTION_SUITE),
+        )?,
     })
 }
 
@@ -1155,7 +1365,9 @@ fn sms_hash(salt: &[u8; 16], code: &str) -> [u8; 32] {
 
 fn hex32_16(text: &str) -> Result<[u8; 16], Fault> {
     let mut out = [0u8; 16];
-    let n = base16ct::mixed::decode(text, &mut out).map_err(|_| StoreFault::Corrupt("hex".into()))?.len();
+    let n = base16ct::mixed::decode(text, &mut out)
+        .map_err(|_| StoreFault::Corrupt("hex".into()))?
+        .len();
     if n != 16 {
         return Err(StoreFault::Corrupt("hex length".into()).into());
     }

@@ -12,7 +12,9 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::model::{AuditEntry, AuditQuery, CodeRecord, Customer, Institution, Link, OtpDevice, SmsChallenge};
+use super::model::{
+    AuditEntry, AuditQuery, CodeRecord, Customer, Institution, Link, OtpDevice, SmsChallenge,
+};
 use super::store::{IssuerStore, IssuerTx, StoreFault};
 use super::Fault;
 
@@ -63,7 +65,8 @@ fn to_json<T: Serialize>(value: &T) -> Result<String, StoreFault> {
 }
 
 fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, StoreFault> {
-    serde_json::from_str(text).map_err(|e| StoreFault::Corrupt(format!("{} at column {}", e.classify_name(), e.column())))
+    serde_json::from_str(text)
+        .map_err(|e| StoreFault::Corrupt(format!("{} at column {}", e.classify_name(), e.column())))
 }
 
 trait ClassifyName {
@@ -114,7 +117,8 @@ impl SqliteStore {
         // Checkpoint less often: hot pages (device rows, the audit tail) are then copied
         // to the database once per checkpoint rather than once per 1000 commits.
         conn.pragma_update(None, "wal_autocheckpoint", 8000).map_err(db)?;
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(db)?;
+        let version: i64 =
+            conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(db)?;
         if version > MIGRATIONS.len() as i64 {
             return Err(StoreFault::SchemaTooNew(version));
         }
@@ -136,7 +140,8 @@ impl SqliteStore {
     /// Runs SQLite's integrity check; `Ok(())` if the database is consistent.
     pub fn integrity_check(&self) -> Result<(), StoreFault> {
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let result: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(db)?;
+        let result: String =
+            conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(db)?;
         if result == "ok" {
             Ok(())
         } else {
@@ -150,12 +155,26 @@ struct SqlTx<'a> {
 }
 
 impl SqlTx<'_> {
-    fn one<T: DeserializeOwned>(&self, sql: &str, args: impl rusqlite::Params) -> Result<Option<T>, StoreFault> {
-        let text: Option<String> = self.tx.prepare_cached(sql).map_err(db)?.query_row(args, |r| r.get(0)).optional().map_err(db)?;
+    fn one<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Option<T>, StoreFault> {
+        let text: Option<String> = self
+            .tx
+            .prepare_cached(sql)
+            .map_err(db)?
+            .query_row(args, |r| r.get(0))
+            .optional()
+            .map_err(db)?;
         text.map(|t| from_json(&t)).transpose()
     }
 
-    fn many<T: DeserializeOwned>(&self, sql: &str, args: impl rusqlite::Params) -> Result<Vec<T>, StoreFault> {
+    fn many<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<T>, StoreFault> {
         let mut stmt = self.tx.prepare_cached(sql).map_err(db)?;
         let rows = stmt.query_map(args, |r| r.get::<_, String>(0)).map_err(db)?;
         rows.map(|r| from_json(&r.map_err(db)?)).collect()
@@ -168,7 +187,9 @@ impl SqlTx<'_> {
 
     fn links(&self, sql: &str, args: impl rusqlite::Params) -> Result<Vec<Link>, StoreFault> {
         let mut stmt = self.tx.prepare_cached(sql).map_err(db)?;
-        let rows = stmt.query_map(args, |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).map_err(db)?;
+        let rows = stmt
+            .query_map(args, |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .map_err(db)?;
         rows.map(|r| {
             let (id, data) = r.map_err(db)?;
             let link: Link = from_json(&data)?;
@@ -190,7 +211,10 @@ impl IssuerTx for SqlTx<'_> {
         self.exec("INSERT INTO institutions (institution_id, data) VALUES (?1, ?2) ON CONFLICT (institution_id) DO UPDATE SET data = excluded.data", params![i.institution_id, to_json(i)?])
     }
     fn customer(&mut self, i: &str, c: &str) -> Result<Option<Customer>, StoreFault> {
-        self.one("SELECT data FROM customers WHERE institution_id = ?1 AND customer_id = ?2", params![i, c])
+        self.one(
+            "SELECT data FROM customers WHERE institution_id = ?1 AND customer_id = ?2",
+            params![i, c],
+        )
     }
     fn put_customer(&mut self, c: &Customer) -> Result<(), StoreFault> {
         self.exec(
@@ -211,7 +235,10 @@ impl IssuerTx for SqlTx<'_> {
         self.links("SELECT link_id, data FROM links WHERE institution_id = ?1 AND customer_id = ?2 ORDER BY link_id", params![i, c])
     }
     fn links_of_device(&mut self, d: &str) -> Result<Vec<Link>, StoreFault> {
-        self.links("SELECT link_id, data FROM links WHERE device_id = ?1 ORDER BY link_id", params![d])
+        self.links(
+            "SELECT link_id, data FROM links WHERE device_id = ?1 ORDER BY link_id",
+            params![d],
+        )
     }
     fn put_link(&mut self, l: &Link) -> Result<u64, StoreFault> {
         let data = to_json(&Link { link_id: 0, ..l.clone() })?;
@@ -222,7 +249,10 @@ impl IssuerTx for SqlTx<'_> {
             )?;
             Ok(self.tx.last_insert_rowid() as u64)
         } else {
-            self.exec("UPDATE links SET data = ?2 WHERE link_id = ?1", params![l.link_id as i64, data])?;
+            self.exec(
+                "UPDATE links SET data = ?2 WHERE link_id = ?1",
+                params![l.link_id as i64, data],
+            )?;
             Ok(l.link_id)
         }
     }
@@ -230,7 +260,10 @@ impl IssuerTx for SqlTx<'_> {
         self.one("SELECT data FROM codes WHERE code_id = ?1", params![id])
     }
     fn codes_of_customer(&mut self, i: &str, c: &str) -> Result<Vec<CodeRecord>, StoreFault> {
-        self.many("SELECT data FROM codes WHERE institution_id = ?1 AND customer_id = ?2", params![i, c])
+        self.many(
+            "SELECT data FROM codes WHERE institution_id = ?1 AND customer_id = ?2",
+            params![i, c],
+        )
     }
     fn put_code(&mut self, r: &CodeRecord) -> Result<(), StoreFault> {
         self.exec(
@@ -239,10 +272,16 @@ impl IssuerTx for SqlTx<'_> {
         )
     }
     fn open_codes_by_phone_hint(&mut self, hint: &str) -> Result<Vec<CodeRecord>, StoreFault> {
-        self.many("SELECT data FROM codes WHERE phone_hint = ?1 AND state = 'issued'", params![hint])
+        self.many(
+            "SELECT data FROM codes WHERE phone_hint = ?1 AND state = 'issued'",
+            params![hint],
+        )
     }
     fn sms(&mut self, i: &str, c: &str) -> Result<Option<SmsChallenge>, StoreFault> {
-        self.one("SELECT data FROM sms WHERE institution_id = ?1 AND customer_id = ?2", params![i, c])
+        self.one(
+            "SELECT data FROM sms WHERE institution_id = ?1 AND customer_id = ?2",
+            params![i, c],
+        )
     }
     fn put_sms(&mut self, s: &SmsChallenge) -> Result<(), StoreFault> {
         self.exec(
@@ -286,7 +325,10 @@ impl IssuerTx for SqlTx<'_> {
 }
 
 impl IssuerStore for SqliteStore {
-    fn transaction(&self, f: &mut dyn FnMut(&mut dyn IssuerTx) -> Result<(), Fault>) -> Result<(), Fault> {
+    fn transaction(
+        &self,
+        f: &mut dyn FnMut(&mut dyn IssuerTx) -> Result<(), Fault>,
+    ) -> Result<(), Fault> {
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
         f(&mut SqlTx { tx: &tx })?;
@@ -339,9 +381,13 @@ impl IssuerStore for SqliteStore {
     fn purge_audit(&self, before: u64) -> Result<u64, StoreFault> {
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
-        tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_purge_before', ?1)", params![before.to_string()])
-            .map_err(db)?;
-        let n = tx.execute("DELETE FROM audit WHERE at < ?1", params![before as i64]).map_err(db)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_purge_before', ?1)",
+            params![before.to_string()],
+        )
+        .map_err(db)?;
+        let n =
+            tx.execute("DELETE FROM audit WHERE at < ?1", params![before as i64]).map_err(db)?;
         tx.execute("DELETE FROM meta WHERE key = 'audit_purge_before'", []).map_err(db)?;
         tx.commit().map_err(db)?;
         Ok(n as u64)

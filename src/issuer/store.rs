@@ -14,7 +14,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
-use super::model::{AuditEntry, AuditQuery, CodeRecord, Customer, Institution, Link, OtpDevice, SmsChallenge};
+use super::model::{
+    AuditEntry, AuditQuery, CodeRecord, Customer, Institution, Link, OtpDevice, SmsChallenge,
+};
 use super::Fault;
 
 /// A storage failure.
@@ -38,7 +40,11 @@ pub trait IssuerTx {
     /// Creates or replaces an institution.
     fn put_institution(&mut self, institution: &Institution) -> Result<(), StoreFault>;
     /// A customer.
-    fn customer(&mut self, institution_id: &str, customer_id: &str) -> Result<Option<Customer>, StoreFault>;
+    fn customer(
+        &mut self,
+        institution_id: &str,
+        customer_id: &str,
+    ) -> Result<Option<Customer>, StoreFault>;
     /// Creates or replaces a customer.
     fn put_customer(&mut self, customer: &Customer) -> Result<(), StoreFault>;
     /// A device by id (`VENDOR:SERIAL`).
@@ -46,7 +52,11 @@ pub trait IssuerTx {
     /// Creates or replaces a device.
     fn put_device(&mut self, device: &OtpDevice) -> Result<(), StoreFault>;
     /// Every link (current and past) of a customer at an institution, oldest first.
-    fn links_of_customer(&mut self, institution_id: &str, customer_id: &str) -> Result<Vec<Link>, StoreFault>;
+    fn links_of_customer(
+        &mut self,
+        institution_id: &str,
+        customer_id: &str,
+    ) -> Result<Vec<Link>, StoreFault>;
     /// Every link (current and past) of a device, oldest first.
     fn links_of_device(&mut self, device_id: &str) -> Result<Vec<Link>, StoreFault>;
     /// Creates (when `link_id` is 0) or replaces a link; returns its id.
@@ -54,13 +64,22 @@ pub trait IssuerTx {
     /// A registration code by its id (hex).
     fn code(&mut self, code_id: &str) -> Result<Option<CodeRecord>, StoreFault>;
     /// A customer's registration codes.
-    fn codes_of_customer(&mut self, institution_id: &str, customer_id: &str) -> Result<Vec<CodeRecord>, StoreFault>;
+    fn codes_of_customer(
+        &mut self,
+        institution_id: &str,
+        customer_id: &str,
+    ) -> Result<Vec<CodeRecord>, StoreFault>;
     /// Creates or replaces a registration code.
     fn put_code(&mut self, code: &CodeRecord) -> Result<(), StoreFault>;
     /// Outstanding (issued) codes of the customer whose phone hint is `phone_hint` (hex).
-    fn open_codes_by_phone_hint(&mut self, phone_hint: &str) -> Result<Vec<CodeRecord>, StoreFault>;
+    fn open_codes_by_phone_hint(&mut self, phone_hint: &str)
+        -> Result<Vec<CodeRecord>, StoreFault>;
     /// A customer's SMS challenge.
-    fn sms(&mut self, institution_id: &str, customer_id: &str) -> Result<Option<SmsChallenge>, StoreFault>;
+    fn sms(
+        &mut self,
+        institution_id: &str,
+        customer_id: &str,
+    ) -> Result<Option<SmsChallenge>, StoreFault>;
     /// Creates or replaces an SMS challenge.
     fn put_sms(&mut self, sms: &SmsChallenge) -> Result<(), StoreFault>;
     /// Removes an SMS challenge.
@@ -78,7 +97,10 @@ pub trait IssuerTx {
 /// The issuer's storage.
 pub trait IssuerStore: Send + Sync {
     /// Runs `f` in one transaction; commits if it returns `Ok`, rolls back otherwise.
-    fn transaction(&self, f: &mut dyn FnMut(&mut dyn IssuerTx) -> Result<(), Fault>) -> Result<(), Fault>;
+    fn transaction(
+        &self,
+        f: &mut dyn FnMut(&mut dyn IssuerTx) -> Result<(), Fault>,
+    ) -> Result<(), Fault>;
     /// Audit entries matching `query`, newest first.
     fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreFault>;
     /// Deletes audit entries older than `before` (retention); returns how many.
@@ -145,13 +167,22 @@ impl IssuerTx for State {
         Ok(())
     }
     fn links_of_customer(&mut self, i: &str, c: &str) -> Result<Vec<Link>, StoreFault> {
-        Ok(self.links.values().filter(|l| l.institution_id == i && l.customer_id == c).cloned().collect())
+        Ok(self
+            .links
+            .values()
+            .filter(|l| l.institution_id == i && l.customer_id == c)
+            .cloned()
+            .collect())
     }
     fn links_of_device(&mut self, d: &str) -> Result<Vec<Link>, StoreFault> {
         Ok(self.links.values().filter(|l| l.device_id == d).cloned().collect())
     }
     fn put_link(&mut self, l: &Link) -> Result<u64, StoreFault> {
-        let id = if l.link_id == 0 { self.links.keys().next_back().map_or(1, |k| k + 1) } else { l.link_id };
+        let id = if l.link_id == 0 {
+            self.links.keys().next_back().map_or(1, |k| k + 1)
+        } else {
+            l.link_id
+        };
         self.links.insert(id, Link { link_id: id, ..l.clone() });
         Ok(id)
     }
@@ -159,7 +190,12 @@ impl IssuerTx for State {
         Ok(self.codes.get(id).cloned())
     }
     fn codes_of_customer(&mut self, i: &str, c: &str) -> Result<Vec<CodeRecord>, StoreFault> {
-        Ok(self.codes.values().filter(|r| r.institution_id == i && r.customer_id == c).cloned().collect())
+        Ok(self
+            .codes
+            .values()
+            .filter(|r| r.institution_id == i && r.customer_id == c)
+            .cloned()
+            .collect())
     }
     fn put_code(&mut self, r: &CodeRecord) -> Result<(), StoreFault> {
         self.codes.insert(r.code_id.clone(), r.clone());
@@ -167,7 +203,12 @@ impl IssuerTx for State {
     }
     fn open_codes_by_phone_hint(&mut self, hint: &str) -> Result<Vec<CodeRecord>, StoreFault> {
         use super::model::CodeState;
-        Ok(self.codes.values().filter(|r| r.phone_hint == hint && r.state == CodeState::Issued).cloned().collect())
+        Ok(self
+            .codes
+            .values()
+            .filter(|r| r.phone_hint == hint && r.state == CodeState::Issued)
+            .cloned()
+            .collect())
     }
     fn sms(&mut self, i: &str, c: &str) -> Result<Option<SmsChallenge>, StoreFault> {
         Ok(self.sms.get(&key(i, c)).cloned())
@@ -200,7 +241,10 @@ impl IssuerTx for State {
 }
 
 impl IssuerStore for MemoryStore {
-    fn transaction(&self, f: &mut dyn FnMut(&mut dyn IssuerTx) -> Result<(), Fault>) -> Result<(), Fault> {
+    fn transaction(
+        &self,
+        f: &mut dyn FnMut(&mut dyn IssuerTx) -> Result<(), Fault>,
+    ) -> Result<(), Fault> {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let mut copy = state.clone();
         f(&mut copy)?;
@@ -210,7 +254,14 @@ impl IssuerStore for MemoryStore {
 
     fn audit(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreFault> {
         let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(state.audit.iter().rev().filter(|e| q.matches(e)).take(q.effective_limit()).cloned().collect())
+        Ok(state
+            .audit
+            .iter()
+            .rev()
+            .filter(|e| q.matches(e))
+            .take(q.effective_limit())
+            .cloned()
+            .collect())
     }
 
     fn purge_audit(&self, before: u64) -> Result<u64, StoreFault> {

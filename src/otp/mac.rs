@@ -114,7 +114,8 @@ impl BlockFunction for Sha256Fn {
     const LENGTH_LEN: usize = 8;
     const OUT_LEN: usize = 32;
     const IV: [u32; 8] = [
-        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
+        0x5be0cd19,
     ];
     const ZERO_BLOCK: [u8; 64] = [0; 64];
     #[inline(always)]
@@ -169,10 +170,7 @@ struct Pads<F: BlockFunction> {
 
 impl<F: BlockFunction> Clone for Pads<F> {
     fn clone(&self) -> Self {
-        Self {
-            inner: self.inner,
-            outer: self.outer,
-        }
+        Self { inner: self.inner, outer: self.outer }
     }
 }
 
@@ -243,7 +241,8 @@ impl<F: BlockFunction> Pads<F> {
         } else {
             block.as_mut()[pos + 1..length_at].fill(0);
         }
-        block.as_mut()[length_at..].copy_from_slice(&(total * 8).to_be_bytes()[16 - F::LENGTH_LEN..]);
+        block.as_mut()[length_at..]
+            .copy_from_slice(&(total * 8).to_be_bytes()[16 - F::LENGTH_LEN..]);
         F::compress(&mut state, &block);
 
         // Outer hash: H((key ⊕ opad) ‖ inner digest), one block for these hashes. Its
@@ -254,8 +253,9 @@ impl<F: BlockFunction> Pads<F> {
         state.zeroize();
         block.as_mut()[F::OUT_LEN] = 0x80;
         block.as_mut()[F::OUT_LEN + 1..length_at].fill(0);
-        block.as_mut()[length_at..]
-            .copy_from_slice(&(((block_len + F::OUT_LEN) as u128) * 8).to_be_bytes()[16 - F::LENGTH_LEN..]);
+        block.as_mut()[length_at..].copy_from_slice(
+            &(((block_len + F::OUT_LEN) as u128) * 8).to_be_bytes()[16 - F::LENGTH_LEN..],
+        );
         let mut state = self.outer;
         F::compress(&mut state, &block);
         block.as_mut()[..F::OUT_LEN].zeroize();
@@ -357,9 +357,7 @@ mod tests {
     }
 
     fn bytes(len: usize, seed: u8) -> Vec<u8> {
-        (0..len)
-            .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
-            .collect()
+        (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
     }
 
     /// RFC 2202 §3 and RFC 4231 §4.2, test case 1.

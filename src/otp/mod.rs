@@ -58,7 +58,8 @@ impl FromStr for Algorithm {
     type Err = ParamError;
     /// Accepts `SHA1`, `SHA256`, `SHA512`, in any case, with or without a hyphen (`sha-256`).
     fn from_str(s: &str) -> Result<Self, ParamError> {
-        let upper: String = s.chars().filter(|c| *c != '-').collect::<String>().to_ascii_uppercase();
+        let upper: String =
+            s.chars().filter(|c| *c != '-').collect::<String>().to_ascii_uppercase();
         match upper.as_str() {
             "SHA1" => Ok(Self::Sha1),
             "SHA256" => Ok(Self::Sha256),
@@ -121,11 +122,7 @@ pub enum ParamError {
 /// Checks a digit count against `min..=MAX_DIGITS`.
 pub(crate) fn check_digits(digits: u64, min: u8) -> Result<u8, ParamError> {
     if digits < u64::from(min) || digits > u64::from(MAX_DIGITS) {
-        return Err(ParamError::Digits {
-            got: digits,
-            min,
-            max: MAX_DIGITS,
-        });
+        return Err(ParamError::Digits { got: digits, min, max: MAX_DIGITS });
     }
     Ok(digits as u8)
 }
@@ -233,12 +230,13 @@ impl Window {
     /// skipping values outside `u64`.
     pub(crate) fn candidates(self, center: u64) -> impl Iterator<Item = u64> {
         let span = self.behind.max(self.ahead);
-        std::iter::once(Some(center)).chain((1..=u64::from(span)).flat_map(move |d| {
-            let back = (d <= u64::from(self.behind)).then(|| center.checked_sub(d)).flatten();
-            let fwd = (d <= u64::from(self.ahead)).then(|| center.checked_add(d)).flatten();
-            [back, fwd]
-        }))
-        .flatten()
+        std::iter::once(Some(center))
+            .chain((1..=u64::from(span)).flat_map(move |d| {
+                let back = (d <= u64::from(self.behind)).then(|| center.checked_sub(d)).flatten();
+                let fwd = (d <= u64::from(self.ahead)).then(|| center.checked_add(d)).flatten();
+                [back, fwd]
+            }))
+            .flatten()
     }
 }
 
@@ -277,9 +275,7 @@ fn parse_code(code: &str) -> Option<u64> {
     if code.is_empty() || code.len() > usize::from(MAX_DIGITS) {
         return None;
     }
-    code.bytes().try_fold(0u64, |acc, b| {
-        b.is_ascii_digit().then(|| acc * 10 + u64::from(b - b'0'))
-    })
+    code.bytes().try_fold(0u64, |acc, b| b.is_ascii_digit().then(|| acc * 10 + u64::from(b - b'0')))
 }
 
 /// HOTP (RFC 4226): an HMAC of a counter, truncated to 6–10 digits.
@@ -303,11 +299,7 @@ impl Hotp {
     /// A generator for `secret` with the given hash and 6–10 digits.
     pub fn new(secret: &Secret, algorithm: Algorithm, digits: u8) -> Result<Self, ParamError> {
         let digits = check_digits(digits.into(), MIN_DIGITS)?;
-        Ok(Self {
-            mac: KeyedMac::new(algorithm, secret.expose()),
-            algorithm,
-            digits,
-        })
+        Ok(Self { mac: KeyedMac::new(algorithm, secret.expose()), algorithm, digits })
     }
 
     /// The hash function.
@@ -328,7 +320,12 @@ impl Hotp {
     /// Checks `code` against `counter` and the counters in `window` around it.
     /// Returns the counter that matched (store it, and accept only later ones, to refuse replays),
     /// or `None`. Every candidate is computed and compared in constant time.
-    pub fn verify(&self, code: &str, counter: u64, window: Window) -> Result<Option<u64>, ParamError> {
+    pub fn verify(
+        &self,
+        code: &str,
+        counter: u64,
+        window: Window,
+    ) -> Result<Option<u64>, ParamError> {
         check_code_shape(code, self.digits)?;
         find_match(code, counter, window, |c| Ok(self.generate(c)))
     }
@@ -370,11 +367,7 @@ impl Totp {
         if period == 0 || period > MAX_PERIOD {
             return Err(ParamError::Period(period));
         }
-        Ok(Self {
-            hotp: Hotp::new(secret, algorithm, digits)?,
-            period,
-            t0,
-        })
+        Ok(Self { hotp: Hotp::new(secret, algorithm, digits)?, period, t0 })
     }
 
     /// The hash function.
@@ -399,10 +392,9 @@ impl Totp {
 
     /// The time step for a Unix time.
     pub fn step_at(&self, unix_time: u64) -> Result<u64, ParamError> {
-        let since = unix_time.checked_sub(self.t0).ok_or(ParamError::BeforeT0 {
-            time: unix_time,
-            t0: self.t0,
-        })?;
+        let since = unix_time
+            .checked_sub(self.t0)
+            .ok_or(ParamError::BeforeT0 { time: unix_time, t0: self.t0 })?;
         Ok(since / self.period)
     }
 
@@ -411,12 +403,7 @@ impl Totp {
         let step = self.step_at(unix_time)?;
         let valid_from = self.step_start(step)?;
         let valid_until = valid_from.checked_add(self.period).ok_or(ParamError::Overflow)?;
-        Ok(StepWindow {
-            step,
-            valid_from,
-            valid_until,
-            seconds_remaining: valid_until - unix_time,
-        })
+        Ok(StepWindow { step, valid_from, valid_until, seconds_remaining: valid_until - unix_time })
     }
 
     /// The first second (Unix time) of `step`.
@@ -439,7 +426,12 @@ impl Totp {
     /// Checks `code` at `unix_time`, also accepting the steps in `window` around it.
     /// Returns the step that matched (store it and refuse any step at or below it to
     /// stop replays), or `None`. Every candidate is compared in constant time.
-    pub fn verify(&self, code: &str, unix_time: u64, window: Window) -> Result<Option<u64>, ParamError> {
+    pub fn verify(
+        &self,
+        code: &str,
+        unix_time: u64,
+        window: Window,
+    ) -> Result<Option<u64>, ParamError> {
         let step = self.step_at(unix_time)?;
         self.hotp.verify(code, step, window)
     }
@@ -471,7 +463,10 @@ mod tests {
             ));
         }
         for d in 6..=10 {
-            assert_eq!(Hotp::new(&s, Algorithm::Sha1, d).unwrap().generate(0).to_string().len(), usize::from(d));
+            assert_eq!(
+                Hotp::new(&s, Algorithm::Sha1, d).unwrap().generate(0).to_string().len(),
+                usize::from(d)
+            );
         }
     }
 
@@ -479,13 +474,19 @@ mod tests {
     fn period_range_and_t0() {
         let s = rfc_secret();
         assert_eq!(Totp::new(&s, Algorithm::Sha1, 6, 0, 0).unwrap_err(), ParamError::Period(0));
-        assert_eq!(Totp::new(&s, Algorithm::Sha1, 6, 3601, 0).unwrap_err(), ParamError::Period(3601));
+        assert_eq!(
+            Totp::new(&s, Algorithm::Sha1, 6, 3601, 0).unwrap_err(),
+            ParamError::Period(3601)
+        );
         let t = Totp::new(&s, Algorithm::Sha1, 6, 30, 100).unwrap();
         assert_eq!(t.step_at(99).unwrap_err(), ParamError::BeforeT0 { time: 99, t0: 100 });
         assert_eq!(t.step_at(100).unwrap(), 0);
         assert_eq!(t.step_at(130).unwrap(), 1);
         let w = t.window_at(145).unwrap();
-        assert_eq!(w, StepWindow { step: 1, valid_from: 130, valid_until: 160, seconds_remaining: 15 });
+        assert_eq!(
+            w,
+            StepWindow { step: 1, valid_from: 130, valid_until: 160, seconds_remaining: 15 }
+        );
         let max = Totp::new(&s, Algorithm::Sha1, 6, 1, 0).unwrap();
         assert_eq!(max.window_at(u64::MAX).unwrap_err(), ParamError::Overflow);
     }
@@ -525,8 +526,14 @@ mod tests {
         let h = Hotp::new(&rfc_secret(), Algorithm::Sha1, 6).unwrap();
         let w = Window::new(2, 2).unwrap();
         assert_eq!(w.candidates(0).collect::<Vec<_>>(), vec![0, 1, 2]);
-        assert_eq!(w.candidates(u64::MAX).collect::<Vec<_>>(), vec![u64::MAX, u64::MAX - 1, u64::MAX - 2]);
-        assert_eq!(Window::new(1, 2).unwrap().candidates(10).collect::<Vec<_>>(), vec![10, 9, 11, 12]);
+        assert_eq!(
+            w.candidates(u64::MAX).collect::<Vec<_>>(),
+            vec![u64::MAX, u64::MAX - 1, u64::MAX - 2]
+        );
+        assert_eq!(
+            Window::new(1, 2).unwrap().candidates(10).collect::<Vec<_>>(),
+            vec![10, 9, 11, 12]
+        );
         let code = h.generate(1).to_string();
         assert_eq!(h.verify(&code, 0, w).unwrap(), Some(1));
     }

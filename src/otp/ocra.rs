@@ -13,7 +13,9 @@ use std::str::FromStr;
 use zeroize::Zeroizing;
 
 use super::mac::{hash, KeyedMac};
-use super::{check_code_shape, check_digits, find_match, Algorithm, Code, ParamError, Secret, Window};
+use super::{
+    check_code_shape, check_digits, find_match, Algorithm, Code, ParamError, Secret, Window,
+};
 
 /// Length of the question field in the data input, in bytes.
 pub const QUESTION_FIELD_BYTES: usize = 128;
@@ -38,7 +40,9 @@ pub enum SuiteError {
     #[error("the crypto function's digits must be between 4 and 10, got '{0}'")]
     Digits(String),
     /// No `Q` part, or a malformed one.
-    #[error("the question part must be Q followed by A, N or H and a length from 04 to 64, got '{0}'")]
+    #[error(
+        "the question part must be Q followed by A, N or H and a length from 04 to 64, got '{0}'"
+    )]
     Question(String),
     /// The data input has no question.
     #[error("the data input must contain a question (Q..)")]
@@ -423,9 +427,8 @@ pub fn encode_question(
         QuestionFormat::Hex => {
             let mut nibbles = Vec::with_capacity(question.len());
             for c in question.chars() {
-                let v = c
-                    .to_digit(16)
-                    .ok_or(InputError::QuestionCharacters("hexadecimal digits"))?;
+                let v =
+                    c.to_digit(16).ok_or(InputError::QuestionCharacters("hexadecimal digits"))?;
                 nibbles.push(v as u8);
             }
             put_nibbles(&mut field, &nibbles)?;
@@ -516,9 +519,7 @@ impl Ocra {
             (Some(alg), Some(Pin::Plain(p))) => Some(hash(alg, p.as_bytes())),
             (Some(alg), Some(Pin::Hashed(h))) => {
                 if h.len() != alg.output_len() {
-                    return Err(InputError::PinHashLength {
-                        expected: alg.output_len(),
-                    });
+                    return Err(InputError::PinHashLength { expected: alg.output_len() });
                 }
                 Some(Zeroizing::new(h.to_vec()))
             }
@@ -555,7 +556,12 @@ impl Ocra {
     /// Checks a response. The window moves the timestamp if the suite has one,
     /// otherwise the counter; a suite with neither is checked exactly. Returns the
     /// timestamp or counter value that matched (0 for a suite with neither), or `None`.
-    pub fn verify(&self, response: &str, input: &OcraInput<'_>, window: Window) -> Result<Option<u64>, InputError> {
+    pub fn verify(
+        &self,
+        response: &str,
+        input: &OcraInput<'_>,
+        window: Window,
+    ) -> Result<Option<u64>, InputError> {
         check_code_shape(response, self.suite.digits)?;
         if self.suite.timestamp.is_some() {
             let center = input.time_steps.ok_or(InputError::TimestampRequired)?;
@@ -663,15 +669,39 @@ mod tests {
     fn question_errors() {
         use QuestionFormat::*;
         assert_eq!(encode_question(Numeric, "").unwrap_err(), InputError::EmptyQuestion);
-        assert!(matches!(encode_question(Numeric, "12a").unwrap_err(), InputError::QuestionCharacters(_)));
-        assert!(matches!(encode_question(Numeric, "-12").unwrap_err(), InputError::QuestionCharacters(_)));
-        assert!(matches!(encode_question(Hex, "0xff").unwrap_err(), InputError::QuestionCharacters(_)));
-        assert!(matches!(encode_question(Alphanumeric, "SIG 1").unwrap_err(), InputError::QuestionCharacters(_)));
-        assert_eq!(encode_question(Alphanumeric, &"A".repeat(129)).unwrap_err(), InputError::QuestionTooLong);
+        assert!(matches!(
+            encode_question(Numeric, "12a").unwrap_err(),
+            InputError::QuestionCharacters(_)
+        ));
+        assert!(matches!(
+            encode_question(Numeric, "-12").unwrap_err(),
+            InputError::QuestionCharacters(_)
+        ));
+        assert!(matches!(
+            encode_question(Hex, "0xff").unwrap_err(),
+            InputError::QuestionCharacters(_)
+        ));
+        assert!(matches!(
+            encode_question(Alphanumeric, "SIG 1").unwrap_err(),
+            InputError::QuestionCharacters(_)
+        ));
+        assert_eq!(
+            encode_question(Alphanumeric, &"A".repeat(129)).unwrap_err(),
+            InputError::QuestionTooLong
+        );
         assert!(encode_question(Alphanumeric, &"A".repeat(128)).is_ok());
-        assert_eq!(encode_question(Hex, &"F".repeat(257)).unwrap_err(), InputError::QuestionTooLong);
-        assert_eq!(encode_question(Numeric, &"9".repeat(400)).unwrap_err(), InputError::QuestionTooLong);
-        assert_eq!(encode_question(Numeric, &"9".repeat(100_000)).unwrap_err(), InputError::QuestionTooLong);
+        assert_eq!(
+            encode_question(Hex, &"F".repeat(257)).unwrap_err(),
+            InputError::QuestionTooLong
+        );
+        assert_eq!(
+            encode_question(Numeric, &"9".repeat(400)).unwrap_err(),
+            InputError::QuestionTooLong
+        );
+        assert_eq!(
+            encode_question(Numeric, &"9".repeat(100_000)).unwrap_err(),
+            InputError::QuestionTooLong
+        );
     }
 
     #[test]
@@ -686,24 +716,48 @@ mod tests {
             time_steps: Some(5),
         };
         assert!(o.generate(&full).is_ok());
-        assert_eq!(o.generate(&OcraInput { counter: None, ..full }).unwrap_err(), InputError::CounterRequired);
-        assert_eq!(o.generate(&OcraInput { pin: None, ..full }).unwrap_err(), InputError::PinRequired);
+        assert_eq!(
+            o.generate(&OcraInput { counter: None, ..full }).unwrap_err(),
+            InputError::CounterRequired
+        );
+        assert_eq!(
+            o.generate(&OcraInput { pin: None, ..full }).unwrap_err(),
+            InputError::PinRequired
+        );
         assert_eq!(
             o.generate(&OcraInput { pin: Some(Pin::Hashed(&[0; 19])), ..full }).unwrap_err(),
             InputError::PinHashLength { expected: 20 }
         );
-        assert_eq!(o.generate(&OcraInput { session: None, ..full }).unwrap_err(), InputError::SessionRequired);
+        assert_eq!(
+            o.generate(&OcraInput { session: None, ..full }).unwrap_err(),
+            InputError::SessionRequired
+        );
         assert_eq!(
             o.generate(&OcraInput { session: Some(&[1, 2, 3]), ..full }).unwrap_err(),
             InputError::SessionLength { expected: 4 }
         );
-        assert_eq!(o.generate(&OcraInput { time_steps: None, ..full }).unwrap_err(), InputError::TimestampRequired);
+        assert_eq!(
+            o.generate(&OcraInput { time_steps: None, ..full }).unwrap_err(),
+            InputError::TimestampRequired
+        );
         let plain = Ocra::new(parse_suite("OCRA-1:HOTP-SHA1-6:QN08").unwrap(), &key);
         let q = OcraInput { question: "1234", ..Default::default() };
-        assert_eq!(plain.generate(&OcraInput { counter: Some(1), ..q }).unwrap_err(), InputError::CounterNotAllowed);
-        assert_eq!(plain.generate(&OcraInput { pin: Some(Pin::Plain("1")), ..q }).unwrap_err(), InputError::PinNotAllowed);
-        assert_eq!(plain.generate(&OcraInput { session: Some(&[1]), ..q }).unwrap_err(), InputError::SessionNotAllowed);
-        assert_eq!(plain.generate(&OcraInput { time_steps: Some(1), ..q }).unwrap_err(), InputError::TimestampNotAllowed);
+        assert_eq!(
+            plain.generate(&OcraInput { counter: Some(1), ..q }).unwrap_err(),
+            InputError::CounterNotAllowed
+        );
+        assert_eq!(
+            plain.generate(&OcraInput { pin: Some(Pin::Plain("1")), ..q }).unwrap_err(),
+            InputError::PinNotAllowed
+        );
+        assert_eq!(
+            plain.generate(&OcraInput { session: Some(&[1]), ..q }).unwrap_err(),
+            InputError::SessionNotAllowed
+        );
+        assert_eq!(
+            plain.generate(&OcraInput { time_steps: Some(1), ..q }).unwrap_err(),
+            InputError::TimestampNotAllowed
+        );
     }
 
     #[test]
@@ -711,8 +765,20 @@ mod tests {
         let key = Secret::from_bytes(b"12345678901234567890").unwrap();
         let o = Ocra::new(parse_suite("OCRA-1:HOTP-SHA1-6:QN08-PSHA1").unwrap(), &key);
         let h = hash(Algorithm::Sha1, b"1234");
-        let a = o.generate(&OcraInput { question: "12", pin: Some(Pin::Plain("1234")), ..Default::default() }).unwrap();
-        let b = o.generate(&OcraInput { question: "12", pin: Some(Pin::Hashed(&h)), ..Default::default() }).unwrap();
+        let a = o
+            .generate(&OcraInput {
+                question: "12",
+                pin: Some(Pin::Plain("1234")),
+                ..Default::default()
+            })
+            .unwrap();
+        let b = o
+            .generate(&OcraInput {
+                question: "12",
+                pin: Some(Pin::Hashed(&h)),
+                ..Default::default()
+            })
+            .unwrap();
         assert_eq!(a, b);
     }
 
@@ -733,6 +799,9 @@ mod tests {
         let q = OcraInput { question: "42", ..Default::default() };
         let code = n.generate(&q).unwrap().to_string();
         assert_eq!(n.verify(&code, &q, Window::new(5, 5).unwrap()).unwrap(), Some(0));
-        assert_eq!(n.verify(&code, &OcraInput { question: "43", ..q }, Window::EXACT).unwrap(), None);
+        assert_eq!(
+            n.verify(&code, &OcraInput { question: "43", ..q }, Window::EXACT).unwrap(),
+            None
+        );
     }
 }

@@ -89,9 +89,7 @@ impl Secret {
     /// Copies raw bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, SecretError> {
         check_len(bytes.len())?;
-        Ok(Self {
-            bytes: bytes.to_vec(),
-        })
+        Ok(Self { bytes: bytes.to_vec() })
     }
 
     /// Decodes base32 (RFC 4648). Case, `=` padding, spaces and hyphens are tolerated.
@@ -163,10 +161,7 @@ impl Secret {
 
     /// Unpadded upper-case base32, zeroized on drop.
     pub fn to_base32(&self) -> Zeroizing<String> {
-        Zeroizing::new(base32::encode(
-            base32::Alphabet::Rfc4648 { padding: false },
-            &self.bytes,
-        ))
+        Zeroizing::new(base32::encode(base32::Alphabet::Rfc4648 { padding: false }, &self.bytes))
     }
 }
 
@@ -209,25 +204,16 @@ mod tests {
         let b = Secret::generate().unwrap();
         assert_eq!(a.len(), 20);
         assert_ne!(a, b);
-        assert_eq!(
-            Secret::generate_with_len(19).unwrap_err(),
-            SecretError::GeneratedTooShort
-        );
+        assert_eq!(Secret::generate_with_len(19).unwrap_err(), SecretError::GeneratedTooShort);
         assert_eq!(Secret::generate_with_len(64).unwrap().len(), 64);
     }
 
     #[test]
     fn import_lengths() {
         assert_eq!(Secret::from_bytes(&[]).unwrap_err(), SecretError::Empty);
-        assert_eq!(
-            Secret::from_bytes(&[1; 9]).unwrap_err(),
-            SecretError::TooShort { bits: 72 }
-        );
+        assert_eq!(Secret::from_bytes(&[1; 9]).unwrap_err(), SecretError::TooShort { bits: 72 });
         assert!(Secret::from_bytes(&[1; 10]).is_ok());
-        assert_eq!(
-            Secret::from_bytes(&vec![1; MAX_BYTES + 1]).unwrap_err(),
-            SecretError::TooLong
-        );
+        assert_eq!(Secret::from_bytes(&vec![1; MAX_BYTES + 1]).unwrap_err(), SecretError::TooLong);
     }
 
     #[test]
@@ -277,20 +263,14 @@ mod tests {
             Secret::from_base32("GEZDGNBVGY3TQ").unwrap_err(),
             SecretError::TooShort { bits: 64 }
         );
-        assert_eq!(
-            Secret::from_base32(&"A".repeat(5000)).unwrap_err(),
-            SecretError::TooLong
-        );
+        assert_eq!(Secret::from_base32(&"A".repeat(5000)).unwrap_err(), SecretError::TooLong);
     }
 
     #[test]
     fn hex() {
         let s = Secret::from_hex("3132333435363738393031323334353637383930").unwrap();
         assert_eq!(s.expose(), b"12345678901234567890");
-        assert_eq!(
-            Secret::from_hex("3132333435363738393A3b").unwrap().len(),
-            11
-        );
+        assert_eq!(Secret::from_hex("3132333435363738393A3b").unwrap().len(), 11);
         assert_eq!(Secret::from_hex("313").unwrap_err(), SecretError::InvalidHex);
         assert_eq!(
             Secret::from_hex("zz32333435363738393031").unwrap_err(),

@@ -15,7 +15,9 @@ use std::fmt;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use zeroize::Zeroizing;
 
-use super::{check_digits, Algorithm, ParamError, Secret, SecretError, MAX_DIGITS, MAX_PERIOD, MIN_DIGITS};
+use super::{
+    check_digits, Algorithm, ParamError, Secret, SecretError, MAX_DIGITS, MAX_PERIOD, MIN_DIGITS,
+};
 
 /// Longest URI accepted, in bytes.
 pub const MAX_URI_LEN: usize = 4096;
@@ -192,14 +194,7 @@ impl KeyUri {
             return Err(UriError::MissingAccount);
         }
         check_digits(digits.into(), MIN_DIGITS).map_err(|_| UriError::Digits)?;
-        Ok(Self {
-            kind,
-            issuer,
-            account,
-            secret,
-            algorithm,
-            digits,
-        })
+        Ok(Self { kind, issuer, account, secret, algorithm, digits })
     }
 
     /// Parses a Key URI.
@@ -299,19 +294,10 @@ impl KeyUri {
             if period.is_some() {
                 return Err(UriError::WrongTypeParameter("period"));
             }
-            let counter = counter
-                .and_then(|c| c.parse::<u64>().ok())
-                .ok_or(UriError::Counter)?;
+            let counter = counter.and_then(|c| c.parse::<u64>().ok()).ok_or(UriError::Counter)?;
             UriKind::Hotp { counter }
         };
-        Ok(Self {
-            kind,
-            issuer,
-            account,
-            secret,
-            algorithm,
-            digits,
-        })
+        Ok(Self { kind, issuer, account, secret, algorithm, digits })
     }
 
     /// Formats the URI. The result contains the secret: it is zeroized on drop.
@@ -355,7 +341,10 @@ mod tests {
 
     #[test]
     fn parses_google_example() {
-        let u = KeyUri::parse("otpauth://totp/Example:alice@google.com?secret=JBSWY3DPEHPK3PXP&issuer=Example").unwrap();
+        let u = KeyUri::parse(
+            "otpauth://totp/Example:alice@google.com?secret=JBSWY3DPEHPK3PXP&issuer=Example",
+        )
+        .unwrap();
         assert_eq!(u.kind, UriKind::Totp { period: 30 });
         assert_eq!(u.issuer.as_deref(), Some("Example"));
         assert_eq!(u.account, "alice@google.com");
@@ -380,13 +369,22 @@ mod tests {
             "otpauth://totp/ACME%20Co:john.doe%40email.com?secret=JBSWY3DPEHPK3PXP&issuer=ACME%20Co&algorithm=SHA256&digits=8&period=60"
         );
         assert_eq!(KeyUri::parse(&s).unwrap(), u);
-        let k = KeyUri::hotp(Some("한국은행".into()), "홍길동".into(), u.secret.clone(), Algorithm::Sha1, 6, 42).unwrap();
+        let k = KeyUri::hotp(
+            Some("한국은행".into()),
+            "홍길동".into(),
+            u.secret.clone(),
+            Algorithm::Sha1,
+            6,
+            42,
+        )
+        .unwrap();
         assert_eq!(KeyUri::parse(&k.to_uri()).unwrap(), k);
     }
 
     #[test]
     fn issuer_parameter_wins() {
-        let u = KeyUri::parse("otpauth://totp/Label:bob?secret=JBSWY3DPEHPK3PXP&issuer=Param").unwrap();
+        let u =
+            KeyUri::parse("otpauth://totp/Label:bob?secret=JBSWY3DPEHPK3PXP&issuer=Param").unwrap();
         assert_eq!(u.issuer.as_deref(), Some("Param"));
         let u = KeyUri::parse("otpauth://totp/bob?secret=JBSWY3DPEHPK3PXP").unwrap();
         assert_eq!(u.issuer, None);
@@ -398,7 +396,10 @@ mod tests {
     fn hotp_needs_counter() {
         let u = KeyUri::parse("otpauth://hotp/a?secret=JBSWY3DPEHPK3PXP&counter=7").unwrap();
         assert_eq!(u.kind, UriKind::Hotp { counter: 7 });
-        assert_eq!(KeyUri::parse("otpauth://hotp/a?secret=JBSWY3DPEHPK3PXP").unwrap_err(), UriError::Counter);
+        assert_eq!(
+            KeyUri::parse("otpauth://hotp/a?secret=JBSWY3DPEHPK3PXP").unwrap_err(),
+            UriError::Counter
+        );
     }
 
     #[test]
@@ -417,22 +418,43 @@ mod tests {
             (format!("otpauth://totp/a%ff?secret={s}"), UriError::Encoding("label")),
             (format!("otpauth://totp/a?secret={s}%"), UriError::Encoding("query")),
             (format!("otpauth://totp/a?secret={s}#x"), UriError::Fragment),
-            (format!("otpauth://totp/a?secret={s}&secret={s}"), UriError::Repeated("secret".into())),
-            (format!("otpauth://totp/a?secret={s}&digits=6&digits=6"), UriError::Repeated("digits".into())),
+            (
+                format!("otpauth://totp/a?secret={s}&secret={s}"),
+                UriError::Repeated("secret".into()),
+            ),
+            (
+                format!("otpauth://totp/a?secret={s}&digits=6&digits=6"),
+                UriError::Repeated("digits".into()),
+            ),
             ("otpauth://totp/a?issuer=x".to_string(), UriError::MissingSecret),
             ("otpauth://totp/a?secret=".to_string(), UriError::Secret(SecretError::Empty)),
-            ("otpauth://totp/a?secret=GEZDGNBV".to_string(), UriError::Secret(SecretError::TooShort { bits: 40 })),
+            (
+                "otpauth://totp/a?secret=GEZDGNBV".to_string(),
+                UriError::Secret(SecretError::TooShort { bits: 40 }),
+            ),
             (format!("otpauth://totp/a?secret={s}&algorithm=MD5"), UriError::Algorithm),
             (format!("otpauth://totp/a?secret={s}&digits=5"), UriError::Digits),
             (format!("otpauth://totp/a?secret={s}&digits=-6"), UriError::Digits),
-            (format!("otpauth://totp/a?secret={s}&digits=99999999999999999999999"), UriError::Digits),
+            (
+                format!("otpauth://totp/a?secret={s}&digits=99999999999999999999999"),
+                UriError::Digits,
+            ),
             (format!("otpauth://totp/a?secret={s}&period=0"), UriError::Period),
             (format!("otpauth://totp/a?secret={s}&period=-30"), UriError::Period),
             (format!("otpauth://totp/a?secret={s}&period=abc"), UriError::Period),
             (format!("otpauth://hotp/a?secret={s}&counter=-1"), UriError::Counter),
-            (format!("otpauth://hotp/a?secret={s}&counter=18446744073709551616"), UriError::Counter),
-            (format!("otpauth://totp/a?secret={s}&counter=1"), UriError::WrongTypeParameter("counter")),
-            (format!("otpauth://hotp/a?secret={s}&counter=1&period=30"), UriError::WrongTypeParameter("period")),
+            (
+                format!("otpauth://hotp/a?secret={s}&counter=18446744073709551616"),
+                UriError::Counter,
+            ),
+            (
+                format!("otpauth://totp/a?secret={s}&counter=1"),
+                UriError::WrongTypeParameter("counter"),
+            ),
+            (
+                format!("otpauth://hotp/a?secret={s}&counter=1&period=30"),
+                UriError::WrongTypeParameter("period"),
+            ),
             (format!("otpauth://totp/a?secret={s}&issuer=a:b"), UriError::Issuer),
         ];
         for (uri, want) in cases {
@@ -449,10 +471,27 @@ mod tests {
     #[test]
     fn constructors_check_fields() {
         let s = Secret::from_base32(SECRET).unwrap();
-        assert_eq!(KeyUri::totp(None, " ".into(), s.clone(), Algorithm::Sha1, 6, 30).unwrap_err(), UriError::MissingAccount);
-        assert_eq!(KeyUri::totp(Some("a:b".into()), "x".into(), s.clone(), Algorithm::Sha1, 6, 30).unwrap_err(), UriError::Issuer);
-        assert_eq!(KeyUri::totp(None, "x".into(), s.clone(), Algorithm::Sha1, 4, 30).unwrap_err(), UriError::Digits);
-        assert_eq!(KeyUri::totp(None, "x".into(), s.clone(), Algorithm::Sha1, 6, 0).unwrap_err(), UriError::Period);
-        assert!(!format!("{:?}", KeyUri::totp(None, "x".into(), s, Algorithm::Sha1, 6, 30).unwrap()).contains(SECRET));
+        assert_eq!(
+            KeyUri::totp(None, " ".into(), s.clone(), Algorithm::Sha1, 6, 30).unwrap_err(),
+            UriError::MissingAccount
+        );
+        assert_eq!(
+            KeyUri::totp(Some("a:b".into()), "x".into(), s.clone(), Algorithm::Sha1, 6, 30)
+                .unwrap_err(),
+            UriError::Issuer
+        );
+        assert_eq!(
+            KeyUri::totp(None, "x".into(), s.clone(), Algorithm::Sha1, 4, 30).unwrap_err(),
+            UriError::Digits
+        );
+        assert_eq!(
+            KeyUri::totp(None, "x".into(), s.clone(), Algorithm::Sha1, 6, 0).unwrap_err(),
+            UriError::Period
+        );
+        assert!(!format!(
+            "{:?}",
+            KeyUri::totp(None, "x".into(), s, Algorithm::Sha1, 6, 30).unwrap()
+        )
+        .contains(SECRET));
     }
 }

@@ -28,9 +28,7 @@ impl std::fmt::Debug for KeyringStore {
 }
 
 fn failed(what: &str, e: &KeyringError) -> HostError {
-    HostError::Failed {
-        reason: format!("keyring {what} failed: {e}"),
-    }
+    HostError::Failed { reason: format!("keyring {what} failed: {e}") }
 }
 
 impl KeyringStore {
@@ -38,17 +36,24 @@ impl KeyringStore {
     pub fn platform(service: &str) -> Result<Self, HostError> {
         #[cfg(any(target_os = "ios", target_os = "macos"))]
         {
-            let store = apple_native_keyring_store::protected::Store::new().map_err(|e| failed("open", &e))?;
-            return Ok(Self::with_store(store, service, vec![("access-policy", "WhenUnlockedThisDeviceOnly")]));
+            let store = apple_native_keyring_store::protected::Store::new()
+                .map_err(|e| failed("open", &e))?;
+            return Ok(Self::with_store(
+                store,
+                service,
+                vec![("access-policy", "WhenUnlockedThisDeviceOnly")],
+            ));
         }
         #[cfg(target_os = "linux")]
         {
-            let store = linux_keyutils_keyring_store::Store::new().map_err(|e| failed("open", &e))?;
+            let store =
+                linux_keyutils_keyring_store::Store::new().map_err(|e| failed("open", &e))?;
             return Ok(Self::with_store(store, service, Vec::new()));
         }
         #[cfg(target_os = "windows")]
         {
-            let store = windows_native_keyring_store::Store::new().map_err(|e| failed("open", &e))?;
+            let store =
+                windows_native_keyring_store::Store::new().map_err(|e| failed("open", &e))?;
             return Ok(Self::with_store(store, service, Vec::new()));
         }
         #[allow(unreachable_code)]
@@ -58,12 +63,12 @@ impl KeyringStore {
     }
 
     /// Any `keyring-core` store, with creation modifiers for its entries.
-    pub fn with_store(store: Arc<CredentialStore>, service: &str, modifiers: Vec<(&'static str, &'static str)>) -> Self {
-        Self {
-            store,
-            service: service.to_string(),
-            modifiers,
-        }
+    pub fn with_store(
+        store: Arc<CredentialStore>,
+        service: &str,
+        modifiers: Vec<(&'static str, &'static str)>,
+    ) -> Self {
+        Self { store, service: service.to_string(), modifiers }
     }
 
     fn entry(&self, key: &str) -> Result<Entry, HostError> {

@@ -28,7 +28,9 @@ pub struct Bank {
 impl Bank {
     pub fn new(institution: &str, name: &str, clock: Arc<dyn Clock>) -> Self {
         let (key, _) = MasterKey::generate().unwrap();
-        let issuer = Issuer::open(Arc::new(MemoryStore::new()), key, clock, None, IssuerConfig::default()).unwrap();
+        let issuer =
+            Issuer::open(Arc::new(MemoryStore::new()), key, clock, None, IssuerConfig::default())
+                .unwrap();
         issuer.add_institution("test", institution, name).unwrap();
         Self { issuer, institution: institution.into() }
     }
@@ -54,22 +56,31 @@ impl Bank {
     }
 
     fn customer_of(&self, serial: &str) -> Result<String, Fault> {
-        let report = self.issuer.device_inquiry("test", &self.institution, MOBILE_VENDOR, serial)?;
+        let report =
+            self.issuer.device_inquiry("test", &self.institution, MOBILE_VENDOR, serial)?;
         Ok(report.links.last().map(|l| l.customer_id.clone()).unwrap_or_default())
     }
 
     pub fn verify_login(&self, serial: &str, code: &str) -> Result<bool, Fault> {
         let customer = self.customer_of(serial)?;
-        Ok(self.issuer.verify_login("web", &self.institution, &customer, code)? == Verdict::Accepted)
+        Ok(self.issuer.verify_login("web", &self.institution, &customer, code)?
+            == Verdict::Accepted)
     }
 
-    pub fn verify_transaction(&self, serial: &str, code: &str, tx: &Transaction) -> Result<bool, Fault> {
+    pub fn verify_transaction(
+        &self,
+        serial: &str,
+        code: &str,
+        tx: &Transaction,
+    ) -> Result<bool, Fault> {
         let customer = self.customer_of(serial)?;
-        Ok(self.issuer.verify_transaction("web", &self.institution, &customer, code, tx)? == Verdict::Accepted)
+        Ok(self.issuer.verify_transaction("web", &self.institution, &customer, code, tx)?
+            == Verdict::Accepted)
     }
 
     pub fn credential_state(&self, serial: &str) -> Option<CredentialState> {
-        let report = self.issuer.device_inquiry("test", &self.institution, MOBILE_VENDOR, serial).ok()?;
+        let report =
+            self.issuer.device_inquiry("test", &self.institution, MOBILE_VENDOR, serial).ok()?;
         Some(match report.links.last()?.state {
             LinkState::Pending => CredentialState::Pending,
             LinkState::Active => CredentialState::Active,

@@ -222,7 +222,10 @@ fn device_text(d: &DeviceReport) -> String {
         d.valid_until
     );
     for l in &d.links {
-        t.push_str(&format!("\n  {} {} {:?} since {}", l.institution_id, l.customer_id, l.state, l.since));
+        t.push_str(&format!(
+            "\n  {} {} {:?} since {}",
+            l.institution_id, l.customer_id, l.state, l.since
+        ));
         if let Some((_, why)) = &l.ended {
             t.push_str(&format!(" ({why})"));
         }
@@ -259,26 +262,46 @@ pub fn run(ctx: &Context, command: IssuerCommand) -> CliResult<Output> {
         }
         IssuerCommand::SendSms(w) => {
             bank.start_face_to_face(actor, &w.institution, &w.customer).map_err(e)?;
-            Output::new("verification code sent (see sms.log)", json!({ "ok": true, "sms_log": ctx.data_dir.join("sms.log") }))
+            Output::new(
+                "verification code sent (see sms.log)",
+                json!({ "ok": true, "sms_log": ctx.data_dir.join("sms.log") }),
+            )
         }
         IssuerCommand::ConfirmSms { who, sms_code } => {
-            let code = bank.confirm_face_to_face(actor, &who.institution, &who.customer, &sms_code).map_err(e)?;
+            let code = bank
+                .confirm_face_to_face(actor, &who.institution, &who.customer, &sms_code)
+                .map_err(e)?;
             Output::new(code.display(), json!({ "registration_code": code.display() }))
         }
         IssuerCommand::IssueCode { who, reference } => {
-            let code = bank.issue_non_face_to_face(actor, &who.institution, &who.customer, &reference).map_err(e)?;
+            let code = bank
+                .issue_non_face_to_face(actor, &who.institution, &who.customer, &reference)
+                .map_err(e)?;
             Output::new(code.display(), json!({ "registration_code": code.display() }))
         }
         IssuerCommand::VerifyLogin { who, code } => {
-            let ok = bank.verify_login(actor, &who.institution, &who.customer, &code).map_err(e)? == Verdict::Accepted;
+            let ok = bank.verify_login(actor, &who.institution, &who.customer, &code).map_err(e)?
+                == Verdict::Accepted;
             Output::new(if ok { "accepted" } else { "rejected" }, verdict_json(ok))
         }
         IssuerCommand::VerifyTransaction { who, code, transaction } => {
             let tx = transaction.transaction();
-            let ok = bank.verify_transaction(actor, &who.institution, &who.customer, &code, &tx).map_err(e)? == Verdict::Accepted;
+            let ok = bank
+                .verify_transaction(actor, &who.institution, &who.customer, &code, &tx)
+                .map_err(e)?
+                == Verdict::Accepted;
             Output::new(if ok { "accepted" } else { "rejected" }, verdict_json(ok))
         }
-        IssuerCommand::ImportDevice { device, secret, secret_hex, algorithm, digits, period, hotp, valid_days } => {
+        IssuerCommand::ImportDevice {
+            device,
+            secret,
+            secret_hex,
+            algorithm,
+            digits,
+            period,
+            hotp,
+            valid_days,
+        } => {
             let secret = match (secret, secret_hex) {
                 (Some(b), _) => Secret::from_base32(&b),
                 (None, Some(h)) => Secret::from_hex(&h),
@@ -286,20 +309,35 @@ pub fn run(ctx: &Context, command: IssuerCommand) -> CliResult<Output> {
             }
             .map_err(err("invalid secret"))?;
             let now = digital_otp::otp::unix_now();
-            bank.import_device(actor, &ImportDevice {
-                vendor_code: device.vendor,
-                serial_number: device.serial,
-                secret,
-                algorithm: algorithm.into(),
-                digits,
-                moving: if hotp { Moving::Hotp } else { Moving::Totp { period: period.unwrap_or(30) } },
-                valid_until: now.saturating_add(valid_days.saturating_mul(86_400)),
-            })
+            bank.import_device(
+                actor,
+                &ImportDevice {
+                    vendor_code: device.vendor,
+                    serial_number: device.serial,
+                    secret,
+                    algorithm: algorithm.into(),
+                    digits,
+                    moving: if hotp {
+                        Moving::Hotp
+                    } else {
+                        Moving::Totp { period: period.unwrap_or(30) }
+                    },
+                    valid_until: now.saturating_add(valid_days.saturating_mul(86_400)),
+                },
+            )
             .map_err(e)?;
             done("import_device")
         }
         IssuerCommand::RegisterDevice { who, device, code } => {
-            bank.register_device(actor, &who.institution, &who.customer, &device.vendor, &device.serial, code.as_deref()).map_err(e)?;
+            bank.register_device(
+                actor,
+                &who.institution,
+                &who.customer,
+                &device.vendor,
+                &device.serial,
+                code.as_deref(),
+            )
+            .map_err(e)?;
             done("register_device")
         }
         IssuerCommand::Cancel(w) => {
@@ -311,7 +349,8 @@ pub fn run(ctx: &Context, command: IssuerCommand) -> CliResult<Output> {
                 AccidentArg::Lost => Accident::Lost,
                 AccidentArg::Stolen => Accident::Stolen,
             };
-            bank.report_accident(actor, &institution, &device.vendor, &device.serial, accident).map_err(e)?;
+            bank.report_accident(actor, &institution, &device.vendor, &device.serial, accident)
+                .map_err(e)?;
             done("report_accident")
         }
         IssuerCommand::Recover { institution, device } => {
@@ -319,39 +358,64 @@ pub fn run(ctx: &Context, command: IssuerCommand) -> CliResult<Output> {
             done("recover")
         }
         IssuerCommand::ResetErrors { institution, device } => {
-            bank.reset_error_count(actor, &institution, &device.vendor, &device.serial).map_err(e)?;
+            bank.reset_error_count(actor, &institution, &device.vendor, &device.serial)
+                .map_err(e)?;
             done("reset_error_count")
         }
         IssuerCommand::Customer(w) => {
             let r = bank.customer_inquiry(actor, &w.institution, &w.customer).map_err(e)?;
             let text = std::iter::once(format!(
                 "{} {} {:?} {:?} {}",
-                r.customer.institution_id, r.customer.customer_id, r.customer.kind, r.customer.residency, r.customer.phone_e164
+                r.customer.institution_id,
+                r.customer.customer_id,
+                r.customer.kind,
+                r.customer.residency,
+                r.customer.phone_e164
             ))
             .chain(r.devices.iter().map(device_text))
             .collect::<Vec<_>>()
             .join("\n");
-            Output::new(text, json!({
-                "institution": r.customer.institution_id, "customer": r.customer.customer_id,
-                "kind": format!("{:?}", r.customer.kind).to_lowercase(),
-                "residency": format!("{:?}", r.customer.residency).to_lowercase(),
-                "devices": r.devices.iter().map(device_json).collect::<Vec<_>>(),
-            }))
+            Output::new(
+                text,
+                json!({
+                    "institution": r.customer.institution_id, "customer": r.customer.customer_id,
+                    "kind": format!("{:?}", r.customer.kind).to_lowercase(),
+                    "residency": format!("{:?}", r.customer.residency).to_lowercase(),
+                    "devices": r.devices.iter().map(device_json).collect::<Vec<_>>(),
+                }),
+            )
         }
         IssuerCommand::Device { institution, device } => {
-            let r = bank.device_inquiry(actor, &institution, &device.vendor, &device.serial).map_err(e)?;
+            let r = bank
+                .device_inquiry(actor, &institution, &device.vendor, &device.serial)
+                .map_err(e)?;
             Output::new(device_text(&r), device_json(&r))
         }
         IssuerCommand::Audit { institution, subject, action, limit } => {
             let entries = bank
-                .audit(&AuditQuery { institution_id: institution, subject, action, from: None, until: None, limit })
+                .audit(&AuditQuery {
+                    institution_id: institution,
+                    subject,
+                    action,
+                    from: None,
+                    until: None,
+                    limit,
+                })
                 .map_err(e)?;
             let text = entries
                 .iter()
-                .map(|e| format!("{} {} {} {} {} {} {}", e.at, e.institution_id, e.actor, e.action, e.subject, e.outcome, e.detail))
+                .map(|e| {
+                    format!(
+                        "{} {} {} {} {} {} {}",
+                        e.at, e.institution_id, e.actor, e.action, e.subject, e.outcome, e.detail
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("\n");
-            Output::new(text, json!({ "entries": entries.iter().map(audit_json).collect::<Vec<_>>() }))
+            Output::new(
+                text,
+                json!({ "entries": entries.iter().map(audit_json).collect::<Vec<_>>() }),
+            )
         }
     })
 }

@@ -64,7 +64,8 @@ impl SmsGateway for LogSms {
             .append(true)
             .open(&self.path)
             .map_err(|e| HostError::Failed { reason: format!("sms.log: {}", e.kind()) })?;
-        writeln!(f, "{phone_number}\t{message}").map_err(|e| HostError::Failed { reason: format!("sms.log: {}", e.kind()) })?;
+        writeln!(f, "{phone_number}\t{message}")
+            .map_err(|e| HostError::Failed { reason: format!("sms.log: {}", e.kind()) })?;
         if !self.quiet {
             eprintln!("(SMS to {phone_number}: {message})");
         }
@@ -82,14 +83,17 @@ impl Context {
     pub fn new(data_dir: Option<PathBuf>, json: bool, actor: Option<String>) -> CliResult<Self> {
         let data_dir = match data_dir {
             Some(d) => d,
-            None => dirs::data_dir().ok_or("no user data directory on this platform; give --data-dir")?.join("digital-otp"),
+            None => dirs::data_dir()
+                .ok_or("no user data directory on this platform; give --data-dir")?
+                .join("digital-otp"),
         };
         let actor = actor.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "cli".into());
         Ok(Self { data_dir, json, actor })
     }
 
     fn ensure_dir(&self) -> CliResult<()> {
-        std::fs::create_dir_all(&self.data_dir).map_err(|e| format!("cannot create {}: {}", self.data_dir.display(), e.kind()))?;
+        std::fs::create_dir_all(&self.data_dir)
+            .map_err(|e| format!("cannot create {}: {}", self.data_dir.display(), e.kind()))?;
         restrict(&self.data_dir, 0o700);
         Ok(())
     }
@@ -110,10 +114,17 @@ impl Context {
 
     pub fn issuer(&self) -> CliResult<Issuer> {
         self.ensure_dir()?;
-        let store = SqliteStore::open(self.data_dir.join("issuer.db")).map_err(err("issuer database"))?;
+        let store =
+            SqliteStore::open(self.data_dir.join("issuer.db")).map_err(err("issuer database"))?;
         let sms = LogSms { path: self.data_dir.join("sms.log"), quiet: self.json };
-        Issuer::open(Arc::new(store), self.master_key()?, Arc::new(SystemClock), Some(Arc::new(sms)), IssuerConfig::default())
-            .map_err(err("issuer"))
+        Issuer::open(
+            Arc::new(store),
+            self.master_key()?,
+            Arc::new(SystemClock),
+            Some(Arc::new(sms)),
+            IssuerConfig::default(),
+        )
+        .map_err(err("issuer"))
     }
 
     pub fn app(&self) -> CliResult<Client> {
@@ -123,15 +134,24 @@ impl Context {
     }
 
     /// The phone the app runs on: set at registration, remembered in `phone.json`.
-    pub fn phone(&self, phone_number: Option<&str>, device_id: Option<&str>) -> CliResult<(Phone, Device)> {
+    pub fn phone(
+        &self,
+        phone_number: Option<&str>,
+        device_id: Option<&str>,
+    ) -> CliResult<(Phone, Device)> {
         self.ensure_dir()?;
         let path = self.data_dir.join("phone.json");
-        let saved: Option<Phone> = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        let saved: Option<Phone> =
+            std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok());
         let phone = Phone {
             phone_number: match (phone_number, &saved) {
                 (Some(p), _) => p.to_string(),
                 (None, Some(s)) => s.phone_number.clone(),
-                (None, None) => return Err("give --phone the first time (the phone number of this \"phone\")".into()),
+                (None, None) => {
+                    return Err(
+                        "give --phone the first time (the phone number of this \"phone\")".into()
+                    )
+                }
             },
             device_id: match (device_id, &saved) {
                 (Some(d), _) => d.to_string(),
@@ -176,8 +196,11 @@ fn write_private(path: &Path, bytes: &[u8]) -> CliResult<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut f = options.open(path).map_err(|e| format!("cannot write {}: {}", path.display(), e.kind()))?;
-    f.write_all(bytes).and_then(|()| f.sync_all()).map_err(|e| format!("cannot write {}: {}", path.display(), e.kind()))
+    let mut f =
+        options.open(path).map_err(|e| format!("cannot write {}: {}", path.display(), e.kind()))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| format!("cannot write {}: {}", path.display(), e.kind()))
 }
 
 /// Reads a password: `DOTP_PASSWORD` (or `DOTP_NEW_PASSWORD` for `new`), else without
@@ -188,10 +211,15 @@ pub fn read_password(prompt: &str, new: bool) -> CliResult<Zeroizing<String>> {
         return Ok(Zeroizing::new(p));
     }
     if std::io::stdin().is_terminal() {
-        return rpassword::prompt_password(prompt).map(Zeroizing::new).map_err(|e| format!("cannot read the password: {}", e.kind()));
+        return rpassword::prompt_password(prompt)
+            .map(Zeroizing::new)
+            .map_err(|e| format!("cannot read the password: {}", e.kind()));
     }
     let mut line = Zeroizing::new(String::new());
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| format!("cannot read the password: {}", e.kind()))?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password: {}", e.kind()))?;
     Ok(Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_string()))
 }
 

@@ -56,7 +56,11 @@ fn transfer(amount: u64) -> Transaction {
 }
 
 pub fn run(json: bool) -> CliResult<Output> {
-    let dir = std::env::temp_dir().join(format!("dotp-demo-{}-{}", std::process::id(), digital_otp::otp::unix_now()));
+    let dir = std::env::temp_dir().join(format!(
+        "dotp-demo-{}-{}",
+        std::process::id(),
+        digital_otp::otp::unix_now()
+    ));
     let ctx = Context { data_dir: dir.clone(), json, actor: "demo".into() };
     let result = narrate(&ctx, json);
     let _ = std::fs::remove_dir_all(&dir);
@@ -65,12 +69,19 @@ pub fn run(json: bool) -> CliResult<Output> {
     let text = if ok {
         format!("\nAll {} steps behaved as expected.", n.step)
     } else {
-        format!("\n{} step(s) did not behave as expected:\n{}", n.failures.len(), n.failures.join("\n"))
+        format!(
+            "\n{} step(s) did not behave as expected:\n{}",
+            n.failures.len(),
+            n.failures.join("\n")
+        )
     };
     if !json {
         println!("{text}");
     }
-    let out = Output::new("", serde_json::json!({ "ok": ok, "steps": n.step, "failures": n.failures, "narration": n.lines }));
+    let out = Output::new(
+        "",
+        serde_json::json!({ "ok": ok, "steps": n.step, "failures": n.failures, "narration": n.lines }),
+    );
     if ok {
         Ok(out)
     } else {
@@ -89,20 +100,30 @@ fn narrate(ctx: &Context, quiet: bool) -> CliResult<Narrator> {
     n.step("The bank sets up: an institution and an individual, domestic customer");
     let bank = ctx.issuer()?;
     bank.add_institution("demo", BANK, "Demo Bank").map_err(|x| e("bank")(x.to_string()))?;
-    bank.register_customer("branch-001/emp-7", &NewCustomer {
-        institution_id: BANK.into(),
-        customer_id: CUSTOMER.into(),
-        name: "홍길동".into(),
-        kind: CustomerKind::Individual,
-        residency: Residency::Domestic,
-        phone_number: "010-1234-5678".into(),
-    })
+    bank.register_customer(
+        "branch-001/emp-7",
+        &NewCustomer {
+            institution_id: BANK.into(),
+            customer_id: CUSTOMER.into(),
+            name: "홍길동".into(),
+            kind: CustomerKind::Individual,
+            residency: Residency::Domestic,
+            phone_number: "010-1234-5678".into(),
+        },
+    )
     .map_err(|x| e("customer")(x.to_string()))?;
     n.detail(format!("{BANK} (Demo Bank); customer {CUSTOMER}, phone 010-1234-5678"));
 
-    n.step("After its own non-face-to-face identity check, the bank issues an app registration code");
-    let code = bank.issue_non_face_to_face("web", BANK, CUSTOMER, "kyc-demo-001").map_err(|x| e("code")(x.to_string()))?;
-    n.detail(format!("registration code {} (12 digits, the last a check digit; valid 10 minutes)", code.display()));
+    n.step(
+        "After its own non-face-to-face identity check, the bank issues an app registration code",
+    );
+    let code = bank
+        .issue_non_face_to_face("web", BANK, CUSTOMER, "kyc-demo-001")
+        .map_err(|x| e("code")(x.to_string()))?;
+    n.detail(format!(
+        "registration code {} (12 digits, the last a check digit; valid 10 minutes)",
+        code.display()
+    ));
 
     n.step("The phone registers: a typo is caught locally, then the real code goes through");
     let app = ctx.app()?;
@@ -114,59 +135,103 @@ fn narrate(ctx: &Context, quiet: bool) -> CliResult<Narrator> {
         Err(ClientError::Protocol(_))
     );
     n.check(typo_refused, "a mistyped code is refused before any network call");
-    let request = app.begin_registration_with(code.as_str(), phone.clone()).map_err(|x| e("register")(x.to_string()))?;
-    n.detail(format!("request sent to the bank: {} bytes (an X25519 public key; no seed crosses the wire)", request.len()));
+    let request = app
+        .begin_registration_with(code.as_str(), phone.clone())
+        .map_err(|x| e("register")(x.to_string()))?;
+    n.detail(format!(
+        "request sent to the bank: {} bytes (an X25519 public key; no seed crosses the wire)",
+        request.len()
+    ));
     let response = bank.handle_registration("mobile-app", &request);
 
     n.step("The customer sets the app password; the credential is stored, pending activation");
     let weak = app.complete_registration(&response, "123456");
     n.check(matches!(weak, Err(ClientError::Policy(_))), "a weak password (123456) is refused");
-    let credential = app.complete_registration(&response, PASSWORD).map_err(|x| e("register")(x.to_string()))?;
-    n.detail(format!("serial {}, valid until {}", credential.serial_number, credential.valid_until));
-    n.check(credential.status == Status::Pending, "the credential is pending until the bank accepts a first code");
+    let credential =
+        app.complete_registration(&response, PASSWORD).map_err(|x| e("register")(x.to_string()))?;
+    n.detail(format!(
+        "serial {}, valid until {}",
+        credential.serial_number, credential.valid_until
+    ));
+    n.check(
+        credential.status == Status::Pending,
+        "the credential is pending until the bank accepts a first code",
+    );
 
     n.step("A login code is generated on the phone and verified by the bank (activation)");
     let login = app.generate(BANK, PASSWORD, &phone).map_err(|x| e("code")(x.to_string()))?;
     n.detail(format!("login code {} ({} s left)", login.code, login.seconds_remaining));
-    let accepted = bank.verify_login("web", BANK, CUSTOMER, &login.code).map_err(|x| e("verify")(x.to_string()))?;
+    let accepted = bank
+        .verify_login("web", BANK, CUSTOMER, &login.code)
+        .map_err(|x| e("verify")(x.to_string()))?;
     n.check(accepted == Verdict::Accepted, "the bank accepts the login code");
     let activated = app.confirm_activation(BANK).is_ok()
-        && app.credentials(&phone).map(|l| l.first().map(|c| c.status) == Some(Status::Active)).unwrap_or(false);
+        && app
+            .credentials(&phone)
+            .map(|l| l.first().map(|c| c.status) == Some(Status::Active))
+            .unwrap_or(false);
     n.check(activated, "the credential is now active");
 
     n.step("A transfer: the app shows amount and payee, then a code bound to them");
     let tx = transfer(1_500_000);
-    let (tx_code, summary) = app.generate_for_transaction(BANK, PASSWORD, &phone, &tx).map_err(|x| e("code")(x.to_string()))?;
+    let (tx_code, summary) = app
+        .generate_for_transaction(BANK, PASSWORD, &phone, &tx)
+        .map_err(|x| e("code")(x.to_string()))?;
     n.detail(summary);
     n.detail(format!("transaction code {}", tx_code.code));
-    let other = bank.verify_transaction("web", BANK, CUSTOMER, &tx_code.code, &transfer(1_500_001)).map_err(|x| e("verify")(x.to_string()))?;
-    n.check(other == Verdict::Rejected, "the same code is refused for another amount (KRW 1,500,001)");
-    let right = bank.verify_transaction("web", BANK, CUSTOMER, &tx_code.code, &tx).map_err(|x| e("verify")(x.to_string()))?;
+    let other = bank
+        .verify_transaction("web", BANK, CUSTOMER, &tx_code.code, &transfer(1_500_001))
+        .map_err(|x| e("verify")(x.to_string()))?;
+    n.check(
+        other == Verdict::Rejected,
+        "the same code is refused for another amount (KRW 1,500,001)",
+    );
+    let right = bank
+        .verify_transaction("web", BANK, CUSTOMER, &tx_code.code, &tx)
+        .map_err(|x| e("verify")(x.to_string()))?;
     n.check(right == Verdict::Accepted, "the code is accepted for exactly the confirmed transfer");
 
     n.step("A replayed code is refused");
-    let replay = bank.verify_login("web", BANK, CUSTOMER, &login.code).map_err(|x| e("verify")(x.to_string()))?;
+    let replay = bank
+        .verify_login("web", BANK, CUSTOMER, &login.code)
+        .map_err(|x| e("verify")(x.to_string()))?;
     n.check(replay == Verdict::Rejected, "the login code already used is refused");
 
     n.step("Five wrong app passwords lock the OTP on the phone");
     for expected in (1..=4).rev() {
         let r = app.generate(BANK, "000001", &phone);
-        n.check(r == Err(ClientError::WrongPassword { remaining: expected }), &format!("wrong password: {expected} attempts remain"));
+        n.check(
+            r == Err(ClientError::WrongPassword { remaining: expected }),
+            &format!("wrong password: {expected} attempts remain"),
+        );
     }
     let locked = app.generate(BANK, "000001", &phone);
-    n.check(locked == Err(ClientError::Locked), "the fifth wrong password locks it (the seed is destroyed)");
+    n.check(
+        locked == Err(ClientError::Locked),
+        "the fifth wrong password locks it (the seed is destroyed)",
+    );
     let still = app.generate(BANK, PASSWORD, &phone);
-    n.check(still == Err(ClientError::Locked), "even the right password no longer helps: only re-registration");
+    n.check(
+        still == Err(ClientError::Locked),
+        "even the right password no longer helps: only re-registration",
+    );
 
     n.step("Registering again restores service");
-    let code = bank.issue_non_face_to_face("web", BANK, CUSTOMER, "kyc-demo-002").map_err(|x| e("code")(x.to_string()))?;
+    let code = bank
+        .issue_non_face_to_face("web", BANK, CUSTOMER, "kyc-demo-002")
+        .map_err(|x| e("code")(x.to_string()))?;
     n.detail(format!("new registration code {}", code.display()));
-    let request = app.begin_registration_with(code.as_str(), phone.clone()).map_err(|x| e("register")(x.to_string()))?;
+    let request = app
+        .begin_registration_with(code.as_str(), phone.clone())
+        .map_err(|x| e("register")(x.to_string()))?;
     let response = bank.handle_registration("mobile-app", &request);
-    let again = app.complete_registration(&response, PASSWORD).map_err(|x| e("register")(x.to_string()))?;
+    let again =
+        app.complete_registration(&response, PASSWORD).map_err(|x| e("register")(x.to_string()))?;
     n.detail(format!("new serial {} (the old one is revoked at the bank)", again.serial_number));
     let login = app.generate(BANK, PASSWORD, &phone).map_err(|x| e("code")(x.to_string()))?;
-    let accepted = bank.verify_login("web", BANK, CUSTOMER, &login.code).map_err(|x| e("verify")(x.to_string()))?;
+    let accepted = bank
+        .verify_login("web", BANK, CUSTOMER, &login.code)
+        .map_err(|x| e("verify")(x.to_string()))?;
     n.check(accepted == Verdict::Accepted, "the new credential's login code is accepted");
     let audit = bank.audit(&Default::default()).map(|a| a.len()).unwrap_or(0);
     n.detail(format!("the bank's audit log holds {audit} entries for these operations"));

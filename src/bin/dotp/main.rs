@@ -27,14 +27,18 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use context::{Context, Output};
-use serde_json::json;
 use digital_otp::otp::ocra::{Ocra, OcraInput, OcraSuite, Pin};
 use digital_otp::otp::uri::{KeyUri, UriKind};
 use digital_otp::otp::{self, Algorithm, Hotp, Secret, Totp};
+use serde_json::json;
 use zeroize::Zeroizing;
 
 #[derive(Parser)]
-#[command(name = "dotp", version, about = "Digital OTP: the bank's and the phone's side, HOTP/TOTP/OCRA codes, otpauth URIs")]
+#[command(
+    name = "dotp",
+    version,
+    about = "Digital OTP: the bank's and the phone's side, HOTP/TOTP/OCRA codes, otpauth URIs"
+)]
 struct Cli {
     /// Data directory (default: the platform's user data directory, `digital-otp`).
     #[arg(long, global = true, value_name = "DIR")]
@@ -254,14 +258,17 @@ struct UriNewArgs {
 }
 
 fn digits(d: u64) -> Result<u8, String> {
-    u8::try_from(d)
-        .map_err(|_| format!("digits must be between {} and {}, got {d}", otp::MIN_DIGITS, otp::MAX_DIGITS))
+    u8::try_from(d).map_err(|_| {
+        format!("digits must be between {} and {}, got {d}", otp::MIN_DIGITS, otp::MAX_DIGITS)
+    })
 }
 
 fn run(cli: Cli) -> Result<Output, String> {
     let command = match cli.command {
         Command::Demo => return demo::run(cli.json),
-        Command::Issuer(c) => return bank::run(&Context::new(cli.data_dir, cli.json, cli.actor)?, c),
+        Command::Issuer(c) => {
+            return bank::run(&Context::new(cli.data_dir, cli.json, cli.actor)?, c)
+        }
         Command::App(c) => return phone::run(&Context::new(cli.data_dir, cli.json, cli.actor)?, c),
         other => other,
     };
@@ -285,8 +292,14 @@ fn engine(command: Command) -> Result<Zeroizing<String>, String> {
     match command {
         Command::Demo | Command::Issuer(_) | Command::App(_) => Err("not an engine command".into()),
         Command::Totp(a) => {
-            let totp = Totp::new(&a.secret.secret()?, a.algorithm.into(), digits(a.digits)?, a.period, a.t0)
-                .map_err(|e| e.to_string())?;
+            let totp = Totp::new(
+                &a.secret.secret()?,
+                a.algorithm.into(),
+                digits(a.digits)?,
+                a.period,
+                a.t0,
+            )
+            .map_err(|e| e.to_string())?;
             let time = a.time.unwrap_or_else(otp::unix_now);
             Ok(totp.generate_at(time).map_err(|e| e.to_string())?.to_string().into())
         }
@@ -296,7 +309,8 @@ fn engine(command: Command) -> Result<Zeroizing<String>, String> {
             Ok(hotp.generate(a.counter).to_string().into())
         }
         Command::Ocra(a) => {
-            let suite: OcraSuite = a.suite.parse().map_err(|e| format!("invalid OCRA suite: {e}"))?;
+            let suite: OcraSuite =
+                a.suite.parse().map_err(|e| format!("invalid OCRA suite: {e}"))?;
             let key = Secret::from_hex(&a.key_hex).map_err(|e| format!("invalid key: {e}"))?;
             let session = match &a.session_hex {
                 Some(h) => Some(
@@ -309,7 +323,8 @@ fn engine(command: Command) -> Result<Zeroizing<String>, String> {
                 (Some(t), _) => Some(t),
                 (None, now) => now,
             };
-            let question = a.question.as_deref().ok_or("give --question (every OCRA suite has one)")?;
+            let question =
+                a.question.as_deref().ok_or("give --question (every OCRA suite has one)")?;
             let input = OcraInput {
                 counter: a.counter,
                 question,
@@ -317,7 +332,9 @@ fn engine(command: Command) -> Result<Zeroizing<String>, String> {
                 session: session.as_deref(),
                 time_steps,
             };
-            let code = Ocra::new(suite, &key).generate(&input).map_err(|e| format!("invalid OCRA input: {e}"))?;
+            let code = Ocra::new(suite, &key)
+                .generate(&input)
+                .map_err(|e| format!("invalid OCRA input: {e}"))?;
             Ok(code.to_string().into())
         }
         Command::Uri(UriCommand::Parse { uri, show_secret }) => {
@@ -356,13 +373,27 @@ fn engine(command: Command) -> Result<Zeroizing<String>, String> {
                     if a.counter.is_some() {
                         return Err("--counter applies to hotp URIs only".into());
                     }
-                    KeyUri::totp(issuer, a.account, secret, a.algorithm.into(), d, a.period.unwrap_or(30))
+                    KeyUri::totp(
+                        issuer,
+                        a.account,
+                        secret,
+                        a.algorithm.into(),
+                        d,
+                        a.period.unwrap_or(30),
+                    )
                 }
                 TypeArg::Hotp => {
                     if a.period.is_some() {
                         return Err("--period applies to totp URIs only".into());
                     }
-                    KeyUri::hotp(issuer, a.account, secret, a.algorithm.into(), d, a.counter.unwrap_or(0))
+                    KeyUri::hotp(
+                        issuer,
+                        a.account,
+                        secret,
+                        a.algorithm.into(),
+                        d,
+                        a.counter.unwrap_or(0),
+                    )
                 }
             }
             .map_err(|e| format!("invalid otpauth URI: {e}"))?;

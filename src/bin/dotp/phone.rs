@@ -105,7 +105,12 @@ fn countdown(code: &str, valid_until: u64, period: u64) {
         let left = valid_until - now;
         let width = 30usize;
         let filled = (left as usize * width).div_ceil(period.max(1) as usize).min(width);
-        let _ = write!(stderr, "\r{code}  [{}{}] {left:>2}s ", "#".repeat(filled), " ".repeat(width - filled));
+        let _ = write!(
+            stderr,
+            "\r{code}  [{}{}] {left:>2}s ",
+            "#".repeat(filled),
+            " ".repeat(width - filled)
+        );
         let _ = stderr.flush();
         std::thread::sleep(Duration::from_millis(250));
     }
@@ -116,7 +121,8 @@ pub fn run(ctx: &Context, command: AppCommand) -> CliResult<Output> {
     Ok(match command {
         AppCommand::Register { code, phone, device_id } => {
             let (_, device) = ctx.phone(phone.as_deref(), device_id.as_deref())?;
-            let request = app.begin_registration_with(&code, device).map_err(err("registration"))?;
+            let request =
+                app.begin_registration_with(&code, device).map_err(err("registration"))?;
             let bank = ctx.issuer()?;
             let response = bank.handle_registration("mobile-app", &request);
             let password = read_password("New app password (6 digits): ", false)?;
@@ -166,7 +172,9 @@ pub fn run(ctx: &Context, command: AppCommand) -> CliResult<Output> {
                 }
                 eprint!("{summary}\nConfirm? [y/N] ");
                 let mut answer = String::new();
-                std::io::stdin().read_line(&mut answer).map_err(|e| format!("cannot read: {}", e.kind()))?;
+                std::io::stdin()
+                    .read_line(&mut answer)
+                    .map_err(|e| format!("cannot read: {}", e.kind()))?;
                 if !answer.trim().eq_ignore_ascii_case("y") {
                     return Err("not confirmed".into());
                 }
@@ -174,7 +182,9 @@ pub fn run(ctx: &Context, command: AppCommand) -> CliResult<Output> {
                 eprintln!("{summary}");
             }
             let password = read_password("App password: ", false)?;
-            let (c, summary) = app.generate_for_transaction(&institution, &password, &device, &tx).map_err(err("code"))?;
+            let (c, summary) = app
+                .generate_for_transaction(&institution, &password, &device, &tx)
+                .map_err(err("code"))?;
             Output::new(
                 c.code.clone(),
                 json!({ "code": c.code, "summary": summary, "serial": c.serial_number,
@@ -185,7 +195,8 @@ pub fn run(ctx: &Context, command: AppCommand) -> CliResult<Output> {
             let (_, device) = ctx.phone(None, None)?;
             let old = read_password("Current app password: ", false)?;
             let new = read_password("New app password: ", true)?;
-            app.change_password(&institution, &old, &new, &device).map_err(err("change password"))?;
+            app.change_password(&institution, &old, &new, &device)
+                .map_err(err("change password"))?;
             Output::new("password changed", json!({ "ok": true }))
         }
         AppCommand::Cancel { institution } => {
