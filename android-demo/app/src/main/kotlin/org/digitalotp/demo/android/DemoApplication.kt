@@ -6,6 +6,7 @@ import android.os.Looper
 import org.digitalotp.DigitalOtp
 import org.digitalotp.demo.fakebank.FakeInProcessBank
 import org.digitalotp.demo.flow.AesGcmValueCipher
+import org.digitalotp.demo.flow.FlowConfig
 import org.digitalotp.demo.flow.FlowRunner
 import org.digitalotp.demo.flow.OtpFlow
 import org.digitalotp.demo.flow.SealedFileStore
@@ -38,7 +39,8 @@ class DemoApplication : Application() {
         fakeBank = bank
 
         val main = Handler(Looper.getMainLooper())
-        runner = FlowRunner(OtpFlow(otp, bank, WallClock), Executor { main.post(it) })
+        // A real app: its own institution id (the one its credentials carry), not the fake's.
+        runner = FlowRunner(OtpFlow(otp, bank, WallClock, FlowConfig(bank.institutionId)), Executor { main.post(it) })
     }
 
     private companion object {

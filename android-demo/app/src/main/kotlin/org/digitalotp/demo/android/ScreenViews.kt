@@ -129,8 +129,9 @@ class ScreenViews(
                     "Valid until ${DateFormat.getDateInstance().format(Date(c.validUntil.toLong() * 1000))}\n" +
                     "Password attempts left ${c.attemptsRemaining}",
             ),
-            button("Show a login code") { send(Event.LoginCodeRequested) },
-            *(if (screen.activationPending) arrayOf(button("Activate now") { send(Event.ActivationRequested) }) else emptyArray()),
+            button(if (screen.activationPending) "Show a first login code (activates the OTP)" else "Show a login code") {
+                send(Event.LoginCodeRequested)
+            },
             section("Transfer (the bank app's own form)"),
             amount,
             account,
@@ -168,15 +169,17 @@ class ScreenViews(
             validity,
             body(if (code != null) "Valid for ${screen.codeSecondsRemaining} s" else "This code has expired."),
             body("This screen closes in ${screen.secondsUntilClose} s."),
+            *messages(null, screen.error),
+            // The demo's stand-in for the bank's login page or transfer request: the code goes
+            // to BankApi (verifyLogin / verifyTransfer); the first accepted one activates the OTP.
+            *(if (code != null) arrayOf(button("Send to the bank") { send(Event.CodeSubmitted) }) else emptyArray()),
             *(if (code == null) arrayOf(button("New code") { send(Event.NewCodeRequested) }) else emptyArray()),
             button("Done") { send(Event.Back) },
-            *demoVerifyButton(screen),
         )
     }
 
     private fun titleOf(purpose: Purpose) = when (purpose) {
         Purpose.Login -> "Login code"
-        Purpose.Activation -> "Activate your OTP"
         is Purpose.Transfer -> "Transfer code"
     }
 
@@ -189,24 +192,6 @@ class ScreenViews(
             button("Get a registration code from the fake bank") {
                 activity.demoCall({ bank.issueRegistrationCode(runner.flow.phoneNumberE164 ?: error("no phone number yet")) }) {
                     target.setText(it)
-                }
-            },
-        )
-    }
-
-    private fun demoVerifyButton(screen: Screen.CodeShown): Array<View> {
-        val bank = fakeBank ?: return emptyArray()
-        val code = screen.code ?: return emptyArray()
-        return arrayOf(
-            section("Fake bank (demo only)"),
-            button("Check this code at the fake bank") {
-                activity.demoCall({
-                    when (val p = screen.purpose) {
-                        is Purpose.Transfer -> bank.verifyTransfer(screen.serialNumber, code, p.transaction)
-                        else -> bank.verifyLogin(screen.serialNumber, code)
-                    }
-                }) { accepted ->
-                    activity.toast(if (accepted) "The fake bank accepted the code." else "The fake bank refused the code (used already, or expired).")
                 }
             },
         )

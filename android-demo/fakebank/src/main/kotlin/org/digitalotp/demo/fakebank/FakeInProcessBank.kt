@@ -6,6 +6,7 @@ import org.digitalotp.DeviceInfo
 import org.digitalotp.Issuer
 import org.digitalotp.IssuerException
 import org.digitalotp.NewCustomer
+import org.digitalotp.RegistrationState
 import org.digitalotp.Residency
 import org.digitalotp.Transaction
 import org.digitalotp.Verification
@@ -27,13 +28,16 @@ import java.nio.file.StandardCopyOption
  *
  * The fake has one institution ([institutionId]) and creates a customer per phone number
  * when it issues a registration code (non-face-to-face, as after an online identity
- * check). It finds the customer of a credential by its serial number, so the app needs
- * to tell it nothing else.
+ * check). It verifies codes with the issuer ([Issuer.verifyLogin],
+ * [Issuer.verifyTransaction]), finding the customer of a credential by its serial number
+ * (a real bank knows the customer from its login session). The Android twin of the iOS
+ * demo's `FakeBankApi`.
  */
 class FakeInProcessBank(
     private val issuer: Issuer,
-    override val institutionId: String = "demo-bank",
-    institutionName: String = "Demo Bank",
+    /** The institution it serves (added, or renamed, when the fake is made); give it to the flow's [org.digitalotp.demo.flow.FlowConfig]. */
+    val institutionId: String = DEMO_INSTITUTION_ID,
+    institutionName: String = DEMO_INSTITUTION_NAME,
 ) : BankApi, AutoCloseable {
     init {
         issuer.addInstitution(STAFF, institutionId, institutionName)
@@ -57,32 +61,55 @@ class FakeInProcessBank(
         return issuer.issueNonFaceToFace(STAFF, institutionId, customer, "demo-identity-check")
     }
 
+    /** The issuer's answer to the app's registration request (a response or a refusal). */
     override fun register(request: ByteArray): ByteArray = issuer.handleRegistration(CHANNEL, request)
 
-    override fun activate(serialNumber: String, firstCode: String): Boolean = verifyLogin(serialNumber, firstCode)
-
-    /** DEMO: whether the bank accepts [code] as a login of the OTP [serialNumber] (a code is accepted once). */
-    fun verifyLogin(serialNumber: String, code: String): Boolean {
-        val customer = customerOf(serialNumber) ?: return false
+    /**
+     * Whether the issuer accepts [code] as a login of the OTP [serialNumber] at
+     * [institutionId]. A code is accepted once; the first accepted one activates a pending
+     * registration. An unknown serial number or institution is a refusal.
+     */
+    override fun verifyLogin(institutionId: String, serialNumber: String, code: String): Boolean {
+        val customer = customerOf(serialNumber, institutionId) ?: return false
         return issuer.verifyLogin(CHANNEL, institutionId, customer, code) == Verification.ACCEPTED
     }
 
-    /** DEMO: whether the bank accepts [code] for exactly [transaction]. */
-    fun verifyTransfer(serialNumber: String, code: String, transaction: Transaction): Boolean {
-        val customer = customerOf(serialNumber) ?: return false
+    /**
+     * Whether the issuer accepts [code] for exactly [transaction] (amount, currency and
+     * payee as the code was made for) from the OTP [serialNumber] at [institutionId].
+     */
+    override fun verifyTransfer(institutionId: String, serialNumber: String, code: String, transaction: Transaction): Boolean {
+        val customer = customerOf(serialNumber, institutionId) ?: return false
         return issuer.verifyTransaction(CHANNEL, institutionId, customer, code, transaction) == Verification.ACCEPTED
     }
 
-    private fun customerOf(serialNumber: String): String? = try {
-        issuer.deviceInquiry(STAFF, institutionId, mobileVendorCode(), serialNumber)
-            .registrations.lastOrNull { it.institutionId == institutionId }?.customerId
-    } catch (_: IssuerException) {
+    /**
+     * The customer whose current (pending or active) registration at [institutionId] is the
+     * mobile OTP [serialNumber], or null.
+     */
+    private fun customerOf(serialNumber: String, institutionId: String): String? = try {
+        issuer.deviceInquiry(CHANNEL, institutionId, mobileVendorCode(), serialNumber)
+            .registrations
+            .lastOrNull {
+                it.institutionId == institutionId &&
+                    (it.state == RegistrationState.PENDING || it.state == RegistrationState.ACTIVE)
+            }
+            ?.customerId
+    } catch (_: IssuerException.UnknownDevice) {
+        null
+    } catch (_: IssuerException.UnknownInstitution) {
         null
     }
 
     override fun close() = issuer.close()
 
     companion object {
+        /** The demo bank's institution id. */
+        const val DEMO_INSTITUTION_ID = "demo-bank"
+
+        /** Its display name. */
+        const val DEMO_INSTITUTION_NAME = "Demo Bank"
+
         private const val STAFF = "demo-staff"
         private const val CHANNEL = "demo-app"
 

@@ -6,11 +6,15 @@ import org.digitalotp.DeviceInfo
 import org.digitalotp.DigitalOtp
 import org.digitalotp.Transaction
 import org.digitalotp.demo.flow.Event
+import org.digitalotp.demo.flow.FlowConfig
+import org.digitalotp.demo.flow.Notice
 import org.digitalotp.demo.flow.OtpFlow
+import org.digitalotp.demo.flow.Problem
 import org.digitalotp.demo.flow.Screen
 import org.digitalotp.memoryStore
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
+import org.junit.jupiter.api.Assertions.assertNotEquals
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.io.TempDir
@@ -30,42 +34,79 @@ class FakeInProcessBankTest {
     private inline fun <reified T : Screen> Screen.expect(): T = this as? T ?: throw AssertionError("expected ${T::class.simpleName}, got $this")
 
     @Test
-    fun `the demo end to end - code from the fake bank, registration, login and transfer codes the bank accepts`() {
+    fun `the demo end to end - code from the fake bank, registration, the first code activates, login and transfer codes`() {
         val clock = Clk(1_800_000_000L)
         FakeInProcessBank.inMemory(clock).use { bank ->
             DigitalOtp.withClock(memoryStore(), clock).use { otp ->
-                OtpFlow(otp, bank, clock).use { flow ->
+                OtpFlow(otp, bank, clock, FlowConfig(bank.institutionId)).use { flow ->
                     flow.handle(Event.Start(null, "android-id")).expect<Screen.PhoneNumberEntry>()
                     flow.handle(Event.PhoneNumberEntered(phone)).expect<Screen.Enrollment>()
                     val code = bank.issueRegistrationCode(flow.phoneNumberE164!!)
                     flow.handle(Event.RegistrationCodeEntered(code)).expect<Screen.PasswordSetup>()
                     val home = flow.handle(Event.PasswordChosen(password, password)).expect<Screen.Home>()
-                    assertEquals(CredentialStatus.ACTIVE, home.credential.status, "the fake bank accepted the first code")
-                    assertEquals("Demo Bank", home.credential.institutionName)
+                    assertEquals(CredentialStatus.PENDING, home.credential.status, "pending until the bank accepts a first code")
+                    assertEquals(FakeInProcessBank.DEMO_INSTITUTION_NAME, home.credential.institutionName)
                     val serial = home.credential.serialNumber
+
+                    // The first login code, submitted from the code screen, activates the OTP.
+                    flow.handle(Event.LoginCodeRequested)
+                    val first = flow.handle(Event.PasswordEntered(password)).expect<Screen.CodeShown>()
+                    val active = flow.handle(Event.CodeSubmitted).expect<Screen.Home>()
+                    assertEquals(Notice.ACTIVATED, active.notice)
+                    assertEquals(CredentialStatus.ACTIVE, active.credential.status)
+                    assertFalse(bank.verifyLogin(bank.institutionId, serial, first.code!!), "a code is accepted once")
 
                     clock.now.addAndGet(30)
                     flow.handle(Event.LoginCodeRequested)
                     val login = flow.handle(Event.PasswordEntered(password)).expect<Screen.CodeShown>()
-                    assertTrue(bank.verifyLogin(serial, login.code!!))
-                    assertFalse(bank.verifyLogin(serial, login.code!!), "a code is accepted once")
-                    assertFalse(bank.verifyLogin("no-such-serial", login.code!!))
+                    assertFalse(bank.verifyLogin(bank.institutionId, "no-such-serial", login.code!!), "an unknown OTP")
+                    assertFalse(bank.verifyLogin("another-bank", serial, login.code!!), "an unknown institution")
+                    assertEquals(Notice.LOGIN_ACCEPTED, flow.handle(Event.CodeSubmitted).expect<Screen.Home>().notice)
 
-                    flow.handle(Event.Back)
+                    // A transfer code: the fake bank refuses it for another amount or payee.
                     val tx = Transaction(amountMinor = 25_000uL, currency = "KRW", payeeAccount = "110-123-456789", payeeName = "Kim")
                     flow.handle(Event.TransferRequested(tx)).expect<Screen.ConfirmTransfer>()
                     flow.handle(Event.TransferConfirmed)
                     val txCode = flow.handle(Event.PasswordEntered(password)).expect<Screen.CodeShown>()
-                    assertFalse(bank.verifyTransfer(serial, txCode.code!!, tx.copy(amountMinor = 250_000uL)))
-                    assertTrue(bank.verifyTransfer(serial, txCode.code!!, tx))
+                    assertFalse(bank.verifyTransfer(bank.institutionId, serial, txCode.code!!, tx.copy(amountMinor = 250_000uL)), "another amount")
+                    assertFalse(bank.verifyTransfer(bank.institutionId, serial, txCode.code!!, tx.copy(payeeAccount = "110-123-456780")), "another account")
+                    assertFalse(bank.verifyTransfer(bank.institutionId, serial, txCode.code!!, tx.copy(payeeName = "Lee")), "another payee")
+                    assertEquals(Notice.TRANSFER_ACCEPTED, flow.handle(Event.CodeSubmitted).expect<Screen.Home>().notice)
+                    assertFalse(bank.verifyTransfer(bank.institutionId, serial, txCode.code!!, tx), "accepted once")
 
-                    // Forgot the password: the same customer gets a new code and registers again.
-                    flow.handle(Event.Back)
+                    // Forgot the password: the same customer gets a new code and registers again;
+                    // the old OTP's codes are refused from then on.
                     flow.handle(Event.ForgotPassword).expect<Screen.Enrollment>()
                     flow.handle(Event.RegistrationCodeEntered(bank.issueRegistrationCode(phone)))
                     val again = flow.handle(Event.PasswordChosen(password, password)).expect<Screen.Home>()
-                    assertEquals(CredentialStatus.ACTIVE, again.credential.status)
-                    assertTrue(again.credential.serialNumber != serial)
+                    assertEquals(CredentialStatus.PENDING, again.credential.status)
+                    assertNotEquals(serial, again.credential.serialNumber)
+                    clock.now.addAndGet(30)
+                    flow.handle(Event.LoginCodeRequested)
+                    val newFirst = flow.handle(Event.PasswordEntered(password)).expect<Screen.CodeShown>()
+                    assertFalse(bank.verifyLogin(bank.institutionId, serial, newFirst.code!!), "not under the old serial number")
+                    val reactivated = flow.handle(Event.CodeSubmitted).expect<Screen.Home>()
+                    assertEquals(Notice.ACTIVATED, reactivated.notice)
+                }
+            }
+        }
+    }
+
+    @Test
+    fun `a code the fake bank refuses - home with the rejection`() {
+        val clock = Clk(1_800_000_000L)
+        FakeInProcessBank.inMemory(clock).use { bank ->
+            DigitalOtp.withClock(memoryStore(), clock).use { otp ->
+                OtpFlow(otp, bank, clock, FlowConfig(bank.institutionId)).use { flow ->
+                    flow.handle(Event.Start(phone, "android-id")).expect<Screen.Enrollment>()
+                    flow.handle(Event.RegistrationCodeEntered(bank.issueRegistrationCode(phone)))
+                    val serial = flow.handle(Event.PasswordChosen(password, password)).expect<Screen.Home>().credential.serialNumber
+                    flow.handle(Event.LoginCodeRequested)
+                    val shown = flow.handle(Event.PasswordEntered(password)).expect<Screen.CodeShown>()
+                    assertTrue(bank.verifyLogin(bank.institutionId, serial, shown.code!!), "used once elsewhere")
+                    val refused = flow.handle(Event.CodeSubmitted).expect<Screen.Home>()
+                    assertEquals(Problem.CodeRejected, refused.error)
+                    assertEquals(CredentialStatus.PENDING, refused.credential.status, "the phone saw no accepted code")
                 }
             }
         }
@@ -78,11 +119,14 @@ class FakeInProcessBankTest {
         val code = FakeInProcessBank.persistent(dir, clock).use { it.issueRegistrationCode(phone) }
         val serial = FakeInProcessBank.persistent(dir, clock).use { bank ->
             DigitalOtp.withClock(store, clock).use { otp ->
-                OtpFlow(otp, bank, clock).use { flow ->
+                OtpFlow(otp, bank, clock, FlowConfig(bank.institutionId)).use { flow ->
                     flow.handle(Event.Start(phone, "android-id")).expect<Screen.Enrollment>()
                     flow.handle(Event.RegistrationCodeEntered(code)).expect<Screen.PasswordSetup>()
                     val home = flow.handle(Event.PasswordChosen(password, password)).expect<Screen.Home>()
-                    assertEquals(CredentialStatus.ACTIVE, home.credential.status)
+                    assertEquals(CredentialStatus.PENDING, home.credential.status)
+                    flow.handle(Event.LoginCodeRequested)
+                    flow.handle(Event.PasswordEntered(password)).expect<Screen.CodeShown>()
+                    assertEquals(Notice.ACTIVATED, flow.handle(Event.CodeSubmitted).expect<Screen.Home>().notice)
                     home.credential.serialNumber
                 }
             }
@@ -91,7 +135,7 @@ class FakeInProcessBankTest {
         FakeInProcessBank.persistent(dir, clock).use { bank ->
             DigitalOtp.withClock(store, clock).use { otp ->
                 DeviceInfo(phone, "android-id").use { device ->
-                    assertTrue(bank.verifyLogin(serial, otp.generate(bank.institutionId, password, device).code))
+                    assertTrue(bank.verifyLogin(bank.institutionId, serial, otp.generate(bank.institutionId, password, device).code))
                 }
             }
         }

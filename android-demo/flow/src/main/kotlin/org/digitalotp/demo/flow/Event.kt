@@ -16,10 +16,12 @@ sealed interface Event {
         override fun toString() = "Start(platformPhoneNumber=${if (platformPhoneNumber.isNullOrBlank()) "none" else "<redacted>"})"
     }
 
+    /** The phone number typed on [Screen.PhoneNumberEntry]. */
     class PhoneNumberEntered(val phoneNumber: String) : Event {
         override fun toString() = "PhoneNumberEntered(<redacted>)"
     }
 
+    /** The app registration code typed on [Screen.Enrollment]. */
     class RegistrationCodeEntered(val code: String) : Event {
         override fun toString() = "RegistrationCodeEntered(<redacted>)"
     }
@@ -34,13 +36,22 @@ sealed interface Event {
         override fun toString() = "PasswordEntered(<redacted>)"
     }
 
+    /** Home: asks for a login code (the password first). */
     data object LoginCodeRequested : Event
-    data object ActivationRequested : Event
 
     /** The bank app's transfer form was submitted: confirm [transaction] with a code. */
     data class TransferRequested(val transaction: Transaction) : Event
 
+    /** The customer confirmed the transfer on [Screen.ConfirmTransfer]. */
     data object TransferConfirmed : Event
+
+    /**
+     * On [Screen.CodeShown]: send the code on screen to the bank (the demo's stand-in for
+     * the bank's login page or transfer request; iOS `submitCode`). The first accepted code
+     * of a pending OTP activates it. Sent once: the screen closes with the bank's answer,
+     * or stays, with [Problem.BankUnavailable], when the bank could not be reached.
+     */
+    data object CodeSubmitted : Event
 
     /** One second passed (sent by the UI while a code is on screen). */
     data object Tick : Event
@@ -51,10 +62,12 @@ sealed interface Event {
     /** Back, Cancel or Done. */
     data object Back : Event
 
+    /** On [Screen.ReRegistrationRequired]: register again with a new code. */
     data object StartReRegistration : Event
 
     /** The customer forgot the app password: remove this bank's OTP and register again. */
     data object ForgotPassword : Event
 
+    /** Try again after a failure ([Screen.Unavailable], or reload Home). */
     data object Retry : Event
 }

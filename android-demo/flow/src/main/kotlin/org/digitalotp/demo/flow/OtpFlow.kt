@@ -11,6 +11,18 @@ import org.digitalotp.checkRegistrationCode
 import org.digitalotp.transactionSummary
 
 /**
+ * What the flow is set up with: the Android twin of the iOS demo's `FlowConfig`. The
+ * device id is not here: Android reads it (`Settings.Secure.ANDROID_ID`) with the line
+ * number when the app starts, and passes both in [Event.Start].
+ */
+data class FlowConfig(
+    /** The bank's institution id: the one credential this bank app uses (`CredentialInfo.institutionId`). */
+    val institutionId: String,
+    /** How long a code screen stays open before closing itself, in seconds. */
+    val codeScreenSeconds: Long = OtpFlow.CODE_SCREEN_SECONDS,
+)
+
+/**
  * The screens' state machine of a bank app's digital OTP, in plain Kotlin: [handle] takes
  * an [Event], calls the SDK ([DigitalOtp]) and the bank ([BankApi]) as needed, and
  * returns the next [Screen]. The UI renders screens and sends events; it decides nothing.
@@ -18,13 +30,20 @@ import org.digitalotp.transactionSummary
  * ```
  * Starting ─Start─▶ (no line number) PhoneNumberEntry ─PhoneNumberEntered─┐
  *     └───────────────────────────────────────────────────────────────────┴▶ by the stored credential:
- *         none ▶ Enrollment ─RegistrationCodeEntered─▶ PasswordSetup ─PasswordChosen─▶ (register, activate) ▶ Home
+ *         none ▶ Enrollment ─RegistrationCodeEntered─▶ PasswordSetup ─PasswordChosen─▶ (register) ▶ Home (PENDING)
  *         ACTIVE / PENDING ▶ Home
  *         LOCKED / EXPIRED / DEVICE_MISMATCH / unreadable ▶ ReRegistrationRequired ─StartReRegistration─▶ Enrollment
  * Home ─LoginCodeRequested─▶ PasswordEntry(Login) ─PasswordEntered─▶ CodeShown ─Tick…─▶ (60 s) Home
  * Home ─TransferRequested─▶ ConfirmTransfer(summary) ─TransferConfirmed─▶ PasswordEntry(Transfer) ─▶ CodeShown
+ * CodeShown ─CodeSubmitted─▶ BankApi.verifyLogin / verifyTransfer:
+ *         accepted ▶ Home (LOGIN_ACCEPTED / TRANSFER_ACCEPTED; a PENDING OTP: confirmActivation, ACTIVATED)
+ *         refused ▶ Home (CodeRejected)      bank unreachable ▶ CodeShown (BankUnavailable; send again)
  * PasswordEntry ─wrong password─▶ PasswordEntry(attempts left) … 5th ▶ ReRegistrationRequired(LOCKED)
  * ```
+ *
+ * As in the iOS demo (`OtpFlow.submitCode`), a new credential is activated by the first
+ * code the bank accepts, login or transfer: there is no separate activation call. A code
+ * is sent once: the bank's answer closes the code screen.
  *
  * Blocking: a password check costs a PBKDF2 (~0.2 s) and the bank calls go over the
  * network, so the UI calls [handle] off its main thread ([FlowRunner]). [handle] is
@@ -36,9 +55,11 @@ class OtpFlow(
     private val otp: DigitalOtp,
     private val bank: BankApi,
     private val clock: Clock,
-    /** How long a code screen stays open before closing itself. */
-    private val codeScreenSeconds: Long = CODE_SCREEN_SECONDS,
+    /** The institution and the code screen's lifetime. */
+    private val config: FlowConfig,
 ) : AutoCloseable {
+    private val institutionId: String get() = config.institutionId
+
     private var deviceId: String? = null
     private var device: DeviceInfo? = null
     private var registrationCode: String? = null
@@ -76,7 +97,6 @@ class OtpFlow(
         }
         is Screen.Home -> when (e) {
             Event.LoginCodeRequested -> askPassword(Purpose.Login, s.credential)
-            Event.ActivationRequested -> if (s.activationPending) askPassword(Purpose.Activation, s.credential) else s
             is Event.TransferRequested -> try {
                 Screen.ConfirmTransfer(e.transaction, transactionSummary(e.transaction))
             } catch (x: DigitalOtpException.InvalidTransaction) {
@@ -98,6 +118,7 @@ class OtpFlow(
         }
         is Screen.CodeShown -> when (e) {
             Event.Tick -> now().let { t -> if (t >= s.closesAt) home(Notice.CODE_SCREEN_CLOSED) else s.at(t) }
+            Event.CodeSubmitted -> submitCode(s)
             Event.NewCodeRequested -> if (s.at(now()).codeExpired) askPassword(s.purpose) else s.at(now())
             Event.Back -> home()
             else -> s
@@ -147,7 +168,7 @@ class OtpFlow(
         } catch (x: DigitalOtpException.WeakPassword) {
             return Screen.PasswordSetup(Problem.WeakPassword(x.reason))
         }
-        val info = try {
+        try {
             val request = otp.beginRegistration(code, device)
             val response = try {
                 bank.register(request)
@@ -169,32 +190,13 @@ class OtpFlow(
             }
         }
         registrationCode = null
-        // The first code goes to the bank at once, which activates the credential there.
-        return try {
-            activate(info.serialNumber, otp.generate(info.institutionId, password, device).code)
-        } catch (x: DigitalOtpException) {
-            failure(x)
-        }
+        // Pending until the bank accepts a first code (CodeSubmitted).
+        return home(Notice.REGISTERED)
     }
 
     private fun newCode(problem: Problem): Screen {
         registrationCode = null
         return Screen.Enrollment(error = problem)
-    }
-
-    private fun activate(serialNumber: String, firstCode: String): Screen {
-        val accepted = try {
-            bank.activate(serialNumber, firstCode)
-        } catch (x: Exception) {
-            return home(Notice.ACTIVATION_PENDING, Problem.BankUnavailable(x.message))
-        }
-        if (!accepted) return home(Notice.ACTIVATION_PENDING, Problem.ActivationRejected)
-        return try {
-            otp.confirmActivation(bank.institutionId)
-            home(Notice.REGISTERED)
-        } catch (x: DigitalOtpException) {
-            failure(x)
-        }
     }
 
     private fun reRegister(reason: ReRegistrationReason): Screen {
@@ -206,7 +208,7 @@ class OtpFlow(
             ReRegistrationReason.UNREADABLE -> {
                 // Unreadable data cannot be replaced in place: remove it first.
                 try {
-                    otp.cancel(bank.institutionId)
+                    otp.cancel(institutionId)
                 } catch (_: DigitalOtpException.NotRegistered) {
                 } catch (x: DigitalOtpException) {
                     return failure(x)
@@ -220,7 +222,7 @@ class OtpFlow(
 
     private fun forgotPassword(): Screen {
         try {
-            otp.cancel(bank.institutionId)
+            otp.cancel(institutionId)
         } catch (_: DigitalOtpException.NotRegistered) {
         } catch (x: DigitalOtpException) {
             return failure(x)
@@ -240,14 +242,11 @@ class OtpFlow(
 
     private fun unlock(s: Screen.PasswordEntry, password: String): Screen {
         val device = device ?: return Screen.Starting
-        val institution = bank.institutionId
+        val institution = institutionId
         return try {
             when (val p = s.purpose) {
                 Purpose.Login -> otp.generate(institution, password, device).let {
                     codeShown(it.code, p, it.serialNumber, it.validUntil)
-                }
-                Purpose.Activation -> otp.generate(institution, password, device).let {
-                    activate(it.serialNumber, it.code)
                 }
                 is Purpose.Transfer -> otp.generateForTransaction(institution, password, device, p.transaction).let {
                     // The SDK binds the code to the same canonical summary the customer confirmed.
@@ -267,7 +266,49 @@ class OtpFlow(
 
     private fun codeShown(code: String, purpose: Purpose, serial: String, validUntil: ULong): Screen {
         val now = now()
-        return Screen.CodeShown(code, purpose, serial, validUntil.toLong(), now + codeScreenSeconds, now)
+        return Screen.CodeShown(code, purpose, serial, validUntil.toLong(), now + config.codeScreenSeconds, now)
+    }
+
+    /**
+     * Sends the code on screen to the bank. An expired code is not sent (the screen stays,
+     * offering a new one), and a screen past its life closes. The bank not reached: the
+     * code stays on screen with [Problem.BankUnavailable], to send again while it is valid.
+     * Any answer closes the screen (a code is sent once): refused, Home with
+     * [Problem.CodeRejected]; accepted, Home with the outcome, after `confirmActivation`
+     * when this was the first accepted code of a pending OTP.
+     */
+    private fun submitCode(s: Screen.CodeShown): Screen {
+        val now = now()
+        if (now >= s.closesAt) return home(Notice.CODE_SCREEN_CLOSED)
+        val current = s.at(now)
+        if (current.codeExpired) return current
+        val code = current.submittable
+        val accepted = try {
+            when (val p = current.purpose) {
+                Purpose.Login -> bank.verifyLogin(institutionId, current.serialNumber, code)
+                is Purpose.Transfer -> bank.verifyTransfer(institutionId, current.serialNumber, code, p.transaction)
+            }
+        } catch (x: Exception) {
+            // Not sent (or no answer): the code stays on screen to try again while it is valid.
+            return s.at(now(), Problem.BankUnavailable(x.message))
+        }
+        if (!accepted) return home(error = Problem.CodeRejected)
+        val outcome = when (current.purpose) {
+            Purpose.Login -> Notice.LOGIN_ACCEPTED
+            is Purpose.Transfer -> Notice.TRANSFER_ACCEPTED
+        }
+        val credential = when (val c = credential()) {
+            is Lookup.Found -> c.info
+            is Lookup.Elsewhere -> return c.screen
+        }
+        if (credential.status != CredentialStatus.PENDING) return home(outcome)
+        // The bank activated the OTP with this code: record it on the phone.
+        return try {
+            otp.confirmActivation(institutionId)
+            home(Notice.ACTIVATED)
+        } catch (x: DigitalOtpException) {
+            failure(x)
+        }
     }
 
     private fun now(): Long = clock.nowUnixSeconds().toLong()
@@ -283,7 +324,7 @@ class OtpFlow(
     private fun credential(): Lookup {
         val device = device ?: return Lookup.Elsewhere(Screen.Starting)
         val found = try {
-            otp.credentials(device).firstOrNull { it.institutionId == bank.institutionId }
+            otp.credentials(device).firstOrNull { it.institutionId == institutionId }
         } catch (x: DigitalOtpException) {
             return Lookup.Elsewhere(failure(x))
         } ?: return Lookup.Elsewhere(Screen.Enrollment())

@@ -27,7 +27,10 @@ sealed interface Screen {
 
     /** The registered OTP, with what the customer can do with it. */
     data class Home(val credential: CredentialInfo, val notice: Notice? = null, val error: Problem? = null) : Screen {
-        /** The bank has not yet accepted a first code: offer [Event.ActivationRequested]. */
+        /**
+         * The bank has not yet accepted a first code: the next code the customer submits
+         * ([Event.CodeSubmitted]) and the bank accepts activates the OTP.
+         */
         val activationPending: Boolean get() = credential.status == org.digitalotp.CredentialStatus.PENDING
     }
 
@@ -44,7 +47,9 @@ sealed interface Screen {
      * A code on screen with two countdowns: the code's validity ([codeSecondsRemaining];
      * once it reaches 0 the code is withdrawn and a new one can be asked for), and the
      * screen's own life ([secondsUntilClose]; at 0 the screen closes itself, about a
-     * minute after it opened). [Event.Tick] moves [now] on.
+     * minute after it opened). [Event.Tick] moves [now] on. [Event.CodeSubmitted] sends
+     * the code to the bank: its answer closes the screen; [error] says when the bank could
+     * not be reached (the code stays, to send again while it is valid).
      */
     class CodeShown internal constructor(
         private val value: String,
@@ -56,20 +61,30 @@ sealed interface Screen {
         val closesAt: Long,
         /** The time of the last tick. */
         val now: Long,
+        /** Why the last submission did not reach the bank ([Problem.BankUnavailable]); null once the code expired. */
+        val error: Problem? = null,
     ) : Screen {
+        /** The code's validity has ended: it is withdrawn and can no longer be submitted. */
         val codeExpired: Boolean get() = now >= validUntil
 
         /** The code to show, or null once it has expired. */
         val code: String? get() = if (codeExpired) null else value
 
+        /** Seconds the code stays valid (0 once expired). */
         val codeSecondsRemaining: Long get() = (validUntil - now).coerceAtLeast(0)
 
+        /** Seconds before the screen closes itself. */
         val secondsUntilClose: Long get() = (closesAt - now).coerceAtLeast(0)
 
-        internal fun at(time: Long) = CodeShown(value, purpose, serialNumber, validUntil, closesAt, time)
+        /** The code internally, for sending it to the bank (the flow checks expiry first). */
+        internal val submittable: String get() = value
+
+        /** The same screen at [time], with [error] (dropped once the code has expired). */
+        internal fun at(time: Long, error: Problem? = this.error) =
+            CodeShown(value, purpose, serialNumber, validUntil, closesAt, time, error.takeIf { time < validUntil })
 
         override fun toString() =
-            "CodeShown(purpose=$purpose, codeSecondsRemaining=$codeSecondsRemaining, secondsUntilClose=$secondsUntilClose)"
+            "CodeShown(purpose=$purpose, codeSecondsRemaining=$codeSecondsRemaining, secondsUntilClose=$secondsUntilClose, error=$error)"
     }
 
     /** The OTP cannot be used any more on this phone: the customer must register again. */
@@ -83,9 +98,6 @@ sealed interface Screen {
 sealed interface Purpose {
     /** A login code. */
     data object Login : Purpose
-
-    /** The first code of a new credential, sent to the bank to activate it. */
-    data object Activation : Purpose
 
     /** A transaction code for exactly [transaction], whose [summary] the customer confirmed. */
     data class Transfer(val transaction: Transaction, val summary: String) : Purpose
@@ -101,8 +113,21 @@ enum class ReRegistrationReason(val message: String) {
 
 /** Information for the customer (not an error). */
 enum class Notice(val message: String) {
-    REGISTERED("Your digital OTP is registered and active."),
-    ACTIVATION_PENDING("Registered. The bank has not confirmed the first code yet: activate it when you are online."),
+    /** Registered: pending until the bank accepts a first code. */
+    REGISTERED("Your digital OTP is registered. Send a first code to the bank to activate it."),
+
+    /** Home of a pending OTP (when nothing else is to say). */
+    ACTIVATION_PENDING("Not active yet: the first code the bank accepts activates your digital OTP."),
+
+    /** The bank accepted the first code: the OTP is active. */
+    ACTIVATED("The bank accepted the code. Your digital OTP is active."),
+
+    /** The bank accepted the login code. */
+    LOGIN_ACCEPTED("The bank accepted the login code."),
+
+    /** The bank accepted the transfer's code. */
+    TRANSFER_ACCEPTED("The bank accepted the transfer."),
+
     CODE_SCREEN_CLOSED("The code screen closed itself after a minute."),
     RE_REGISTER_LOCKED("Your OTP was locked. Type a new registration code from your bank."),
     RE_REGISTER_DEVICE_MISMATCH("Register again on this phone: type a new registration code from your bank."),
@@ -122,7 +147,8 @@ sealed class Problem(val message: String) {
     class RegistrationRejected(reason: String) : Problem("The bank refused the registration ($reason). Ask for a new registration code.")
     object InvalidBankResponse : Problem("The bank's answer could not be used. Ask for a new registration code.")
     class BankUnavailable(reason: String?) : Problem("The bank could not be reached${reason?.let { " ($it)" } ?: ""}. Try again.")
-    object ActivationRejected : Problem("The bank did not accept the first code. Try again in a moment.")
+    /** The bank refused the code submitted (wrong, used already, or expired). */
+    object CodeRejected : Problem("The bank refused the code. Ask for a new one.")
     class InvalidTransfer(reason: String) : Problem("This transfer cannot be confirmed: $reason.")
     class StorageFailed(reason: String) : Problem("The phone's secure storage failed ($reason). Try again.")
     class Internal(reason: String) : Problem("Something went wrong ($reason). Try again.")

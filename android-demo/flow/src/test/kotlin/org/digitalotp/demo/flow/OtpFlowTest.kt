@@ -1,6 +1,7 @@
 package org.digitalotp.demo.flow
 
 import org.digitalotp.CredentialStatus
+import org.digitalotp.DeviceInfo
 import org.digitalotp.DigitalOtp
 import org.digitalotp.RegistrationState
 import org.junit.jupiter.api.AfterEach
@@ -25,7 +26,7 @@ class OtpFlowTest {
         val store = MemoryStore()
         val bank = TestBank(clock)
         var otp = DigitalOtp.withClock(store, clock)
-        var flow = OtpFlow(otp, bank, clock)
+        var flow = OtpFlow(otp, bank, clock, FlowConfig(bank.institutionId))
 
         fun send(event: Event): Screen = flow.handle(event)
 
@@ -34,7 +35,7 @@ class OtpFlowTest {
             flow.close()
             otp.close()
             otp = DigitalOtp.withClock(store, clock)
-            flow = OtpFlow(otp, bank, clock)
+            flow = OtpFlow(otp, bank, clock, FlowConfig(bank.institutionId))
             return send(Event.Start(phone, deviceId))
         }
 
@@ -44,10 +45,16 @@ class OtpFlowTest {
             return send(Event.PasswordChosen(password, password))
         }
 
-        /** Start on this phone and register: ends on an active Home. */
+        /**
+         * Start on this phone, register, and send a first login code to the bank: ends on
+         * an active Home. The login code of this time step is used by then.
+         */
         fun registered(): Screen.Home {
             send(Event.Start(PHONE, DEVICE_ID)).expect<Screen.Enrollment>()
-            val home = enroll().expect<Screen.Home>()
+            assertEquals(CredentialStatus.PENDING, enroll().expect<Screen.Home>().credential.status)
+            loginCode().expect<Screen.CodeShown>()
+            val home = send(Event.CodeSubmitted).expect<Screen.Home>()
+            assertEquals(Notice.ACTIVATED, home.notice)
             assertEquals(CredentialStatus.ACTIVE, home.credential.status)
             return home
         }
@@ -59,6 +66,9 @@ class OtpFlowTest {
         }
 
         fun credentialKeys() = store.keys().filter { it.startsWith("digital-otp.v1.credential.") }
+
+        /** The status of the one stored credential, read from the SDK (the flow's screen left as it is). */
+        fun storedStatus(): CredentialStatus = DeviceInfo(PHONE, DEVICE_ID).use { otp.credentials(it).single().status }
 
         override fun close() {
             flow.close()
@@ -75,7 +85,7 @@ class OtpFlowTest {
     // --- registration ----------------------------------------------------------------------
 
     @Test
-    fun `registration - line number from the platform, code, password, first code activates, home`() {
+    fun `registration - line number from the platform, code, password, pending home, the first code submitted activates`() {
         assertEquals(Screen.Starting, w.flow.screen)
         val enrollment = w.send(Event.Start(PHONE, DEVICE_ID)).expect<Screen.Enrollment>()
         assertNull(enrollment.notice)
@@ -88,15 +98,30 @@ class OtpFlowTest {
         val home = w.send(Event.PasswordChosen(PASSWORD, PASSWORD)).expect<Screen.Home>()
         assertEquals(Notice.REGISTERED, home.notice)
         assertNull(home.error)
-        assertFalse(home.activationPending)
+        assertTrue(home.activationPending)
         with(home.credential) {
             assertEquals("bank-a", institutionId)
             assertEquals("Bank A", institutionName)
-            assertEquals(CredentialStatus.ACTIVE, status)
+            assertEquals(CredentialStatus.PENDING, status)
             assertEquals(5u, attemptsRemaining)
-            assertEquals(RegistrationState.ACTIVE, w.bank.registrationState(serialNumber), "the bank accepted the first code")
+            assertEquals(RegistrationState.PENDING, w.bank.registrationState(serialNumber), "no code sent yet")
         }
         assertSame(home, w.flow.screen)
+        assertTrue(w.bank.submittedCodes.isEmpty(), "registering sends no code")
+        // Pending after a restart too, with the notice saying so.
+        assertEquals(Notice.ACTIVATION_PENDING, w.restart().expect<Screen.Home>().notice)
+
+        // The first login code the bank accepts activates the OTP, at the bank and on the phone.
+        val shown = w.loginCode().expect<Screen.CodeShown>()
+        assertEquals(home.credential.serialNumber, shown.serialNumber)
+        val active = w.send(Event.CodeSubmitted).expect<Screen.Home>()
+        assertEquals(Notice.ACTIVATED, active.notice)
+        assertNull(active.error)
+        assertFalse(active.activationPending)
+        assertEquals(CredentialStatus.ACTIVE, active.credential.status)
+        assertEquals(RegistrationState.ACTIVE, w.bank.registrationState(active.credential.serialNumber))
+        assertEquals(listOf(shown.code), w.bank.submittedCodes)
+        assertNull(w.restart().expect<Screen.Home>().notice, "nothing pending any more")
     }
 
     @Test
@@ -155,7 +180,8 @@ class OtpFlowTest {
         assertTrue(w.credentialKeys().isEmpty(), "nothing registered: ${w.store.keys()}")
         w.bank.down = false
         val home = w.send(Event.PasswordChosen(PASSWORD, PASSWORD)).expect<Screen.Home>()
-        assertEquals(CredentialStatus.ACTIVE, home.credential.status)
+        assertEquals(CredentialStatus.PENDING, home.credential.status)
+        assertEquals(Notice.REGISTERED, home.notice)
     }
 
     @Test
@@ -180,37 +206,89 @@ class OtpFlowTest {
     }
 
     @Test
-    fun `activation refused or bank down - home shows it pending, activation from home`() {
+    fun `bank unreachable when a code is submitted - the code stays on screen with the notice, a retry activates`() {
         w.send(Event.Start(PHONE, DEVICE_ID))
-        w.bank.refuseActivation = true
-        val pending = w.enroll().expect<Screen.Home>()
-        assertEquals(CredentialStatus.PENDING, pending.credential.status)
-        assertTrue(pending.activationPending)
-        assertEquals(Notice.ACTIVATION_PENDING, pending.notice)
-        assertEquals(Problem.ActivationRejected, pending.error)
-        assertEquals(RegistrationState.PENDING, w.bank.registrationState(pending.credential.serialNumber))
-
-        // Still pending after a restart.
-        assertEquals(Notice.ACTIVATION_PENDING, w.restart().expect<Screen.Home>().notice)
-
-        w.bank.refuseActivation = false
+        w.enroll().expect<Screen.Home>()
+        val shown = w.loginCode().expect<Screen.CodeShown>()
         w.bank.down = true
-        w.send(Event.ActivationRequested).expect<Screen.PasswordEntry>().also { assertEquals(Purpose.Activation, it.purpose) }
-        val down = w.send(Event.PasswordEntered(PASSWORD)).expect<Screen.Home>()
-        assertTrue(down.error is Problem.BankUnavailable, "$down")
-        assertTrue(down.activationPending)
+        val notSent = w.send(Event.CodeSubmitted).expect<Screen.CodeShown>()
+        assertEquals(shown.code, notSent.code, "the same code, still valid")
+        assertTrue(notSent.error is Problem.BankUnavailable && notSent.error!!.message.contains("timeout"), "$notSent")
+        assertEquals(shown.secondsUntilClose, notSent.secondsUntilClose, "the same screen")
+        w.clock.advance(5)
+        val ticked = w.send(Event.Tick).expect<Screen.CodeShown>()
+        assertTrue(ticked.error is Problem.BankUnavailable, "the notice stays while the code is shown: $ticked")
+        assertEquals(shown.code, ticked.code)
+        assertEquals(CredentialStatus.PENDING, w.storedStatus())
+        assertTrue(w.bank.submittedCodes.isEmpty())
 
         w.bank.down = false
-        w.send(Event.ActivationRequested).expect<Screen.PasswordEntry>()
-        val active = w.send(Event.PasswordEntered(PASSWORD)).expect<Screen.Home>()
+        val active = w.send(Event.CodeSubmitted).expect<Screen.Home>()
+        assertEquals(Notice.ACTIVATED, active.notice)
+        assertNull(active.error)
         assertEquals(CredentialStatus.ACTIVE, active.credential.status)
-        assertEquals(Notice.REGISTERED, active.notice)
         assertEquals(RegistrationState.ACTIVE, w.bank.registrationState(active.credential.serialNumber))
-        // Nothing to activate any more.
-        assertSame(active, w.send(Event.ActivationRequested))
+        assertEquals(listOf(shown.code), w.bank.submittedCodes)
+    }
+
+    @Test
+    fun `a refused first code - home with the rejection, the OTP stays pending until a code is accepted`() {
+        w.send(Event.Start(PHONE, DEVICE_ID))
+        w.enroll().expect<Screen.Home>()
+        val shown = w.loginCode().expect<Screen.CodeShown>()
+        // The customer typed the code into the bank's web login first: the app's copy is a replay.
+        assertTrue(w.bank.webLogin(shown.code!!))
+        val refused = w.send(Event.CodeSubmitted).expect<Screen.Home>()
+        assertEquals(Problem.CodeRejected, refused.error)
+        assertEquals(Notice.ACTIVATION_PENDING, refused.notice)
+        assertTrue(refused.activationPending, "the phone did not see an accepted code")
+        assertEquals(listOf(shown.code), w.bank.submittedCodes, "sent once")
+        assertSame(refused, w.send(Event.CodeSubmitted), "nothing left to send")
+        assertEquals(1, w.bank.submittedCodes.size)
+
+        // The next time step's code is accepted: the phone records the activation.
+        w.clock.advance(30)
+        val next = w.loginCode().expect<Screen.CodeShown>()
+        assertNotEquals(shown.code, next.code)
+        val active = w.send(Event.CodeSubmitted).expect<Screen.Home>()
+        assertEquals(Notice.ACTIVATED, active.notice)
+        assertEquals(CredentialStatus.ACTIVE, active.credential.status)
     }
 
     // --- codes -----------------------------------------------------------------------------
+
+    @Test
+    fun `login code submitted - the bank accepts it, home says so, the code is sent once`() {
+        val serial = w.registered().credential.serialNumber
+        w.clock.advance(30) // the activation used this time step's code
+        val shown = w.loginCode().expect<Screen.CodeShown>()
+        val home = w.send(Event.CodeSubmitted).expect<Screen.Home>()
+        assertEquals(Notice.LOGIN_ACCEPTED, home.notice)
+        assertNull(home.error)
+        assertEquals(CredentialStatus.ACTIVE, home.credential.status)
+        assertEquals(serial, home.credential.serialNumber)
+        assertEquals(shown.code, w.bank.submittedCodes.last())
+        assertEquals(2, w.bank.submittedCodes.size, "the activation's code and this one")
+
+        // The screen closed with the answer: a second submission sends nothing.
+        assertSame(home, w.send(Event.CodeSubmitted))
+        assertEquals(2, w.bank.submittedCodes.size)
+        assertFalse(w.bank.webLogin(shown.code!!), "used: the bank accepts a code once")
+    }
+
+    @Test
+    fun `a refused code - back home with the rejection, nothing activated or changed`() {
+        w.registered()
+        w.clock.advance(30)
+        val shown = w.loginCode().expect<Screen.CodeShown>()
+        assertTrue(w.bank.webLogin(shown.code!!), "used on the bank's web site first")
+        val refused = w.send(Event.CodeSubmitted).expect<Screen.Home>()
+        assertEquals(Problem.CodeRejected, refused.error)
+        assertNull(refused.notice)
+        assertEquals(CredentialStatus.ACTIVE, refused.credential.status)
+        assertEquals(5u, refused.credential.attemptsRemaining, "a refused code costs no password attempt")
+        assertEquals(shown.code, w.bank.submittedCodes.last())
+    }
 
     @Test
     fun `login code - shown with its countdown, accepted by the bank, the screen closes itself after a minute`() {
@@ -223,7 +301,7 @@ class OtpFlowTest {
         assertEquals(30, shown.codeSecondsRemaining, "T0 is at the start of a 30 s step")
         assertEquals(60, shown.secondsUntilClose)
         assertFalse(shown.toString().contains(code), "toString hides the code")
-        assertTrue(w.bank.verifyLogin(code), "the bank accepts the code")
+        assertTrue(w.bank.webLogin(code), "the bank accepts the code")
 
         assertEquals(30, w.send(Event.Tick).expect<Screen.CodeShown>().codeSecondsRemaining, "no time passed")
         w.clock.advance(10)
@@ -237,6 +315,11 @@ class OtpFlowTest {
         assertTrue(expired.codeExpired)
         assertNull(expired.code, "an expired code is withdrawn")
         assertEquals(30, expired.secondsUntilClose)
+        val submitted = w.bank.submittedCodes.size
+        val notSent = w.send(Event.CodeSubmitted).expect<Screen.CodeShown>()
+        assertTrue(notSent.codeExpired, "an expired code cannot be submitted")
+        assertNull(notSent.error)
+        assertEquals(submitted, w.bank.submittedCodes.size, "nothing reached the bank")
 
         w.clock.advance(29)
         w.send(Event.Tick).expect<Screen.CodeShown>()
@@ -258,14 +341,14 @@ class OtpFlowTest {
         val second = w.send(Event.PasswordEntered(PASSWORD)).expect<Screen.CodeShown>()
         assertEquals(60, second.secondsUntilClose, "a fresh screen")
         assertNotEquals(first.code, second.code)
-        assertTrue(w.bank.verifyLogin(second.code!!))
+        assertTrue(w.bank.webLogin(second.code!!))
         val home = w.send(Event.Back).expect<Screen.Home>()
         assertNull(home.notice)
     }
 
     @Test
     fun `transfer - the summary is confirmed before the code, and the code is bound to that transfer`() {
-        w.registered()
+        val serial = w.registered().credential.serialNumber
         val refused = w.send(Event.TransferRequested(transfer(amount = 0uL))).expect<Screen.Home>()
         assertTrue(refused.error is Problem.InvalidTransfer, "$refused")
 
@@ -283,9 +366,26 @@ class OtpFlowTest {
         assertEquals(confirm.summary, purpose.summary)
         val code = shown.code!!
         assertTrue(Regex("""\d{8}""").matches(code), "an 8-digit transaction code")
-        assertFalse(w.bank.verifyTransfer(code, transfer(amount = 1_500_001uL)), "not for another amount")
-        assertFalse(w.bank.verifyTransfer(code, transfer(account = "110-123-456780")), "not for another payee")
-        assertTrue(w.bank.verifyTransfer(code, transfer()), "for exactly the confirmed transfer")
+        assertFalse(w.bank.verifyTransfer(INSTITUTION, serial, code, transfer(amount = 1_500_001uL)), "not for another amount")
+        assertFalse(w.bank.verifyTransfer(INSTITUTION, serial, code, transfer(account = "110-123-456780")), "not for another payee")
+        // Submitted from the code screen: the flow sends the confirmed transfer with it.
+        val home = w.send(Event.CodeSubmitted).expect<Screen.Home>()
+        assertEquals(Notice.TRANSFER_ACCEPTED, home.notice)
+        assertNull(home.error)
+        assertFalse(w.bank.webTransfer(code, transfer()), "accepted once")
+    }
+
+    @Test
+    fun `a transfer code can be the first code - accepted, it activates the OTP`() {
+        w.send(Event.Start(PHONE, DEVICE_ID))
+        w.enroll().expect<Screen.Home>().also { assertTrue(it.activationPending) }
+        w.send(Event.TransferRequested(transfer())).expect<Screen.ConfirmTransfer>()
+        w.send(Event.TransferConfirmed).expect<Screen.PasswordEntry>()
+        w.send(Event.PasswordEntered(PASSWORD)).expect<Screen.CodeShown>()
+        val active = w.send(Event.CodeSubmitted).expect<Screen.Home>()
+        assertEquals(Notice.ACTIVATED, active.notice)
+        assertEquals(CredentialStatus.ACTIVE, active.credential.status)
+        assertEquals(RegistrationState.ACTIVE, w.bank.registrationState(active.credential.serialNumber))
     }
 
     // --- wrong passwords, lock, mismatch, expiry ------------------------------------------------
@@ -313,7 +413,7 @@ class OtpFlowTest {
 
         assertEquals(Notice.RE_REGISTER_LOCKED, w.send(Event.StartReRegistration).expect<Screen.Enrollment>().notice)
         val home = w.enroll().expect<Screen.Home>()
-        assertEquals(CredentialStatus.ACTIVE, home.credential.status)
+        assertEquals(CredentialStatus.PENDING, home.credential.status, "the new OTP waits for its first code")
         assertEquals(5u, home.credential.attemptsRemaining)
         assertNotEquals(oldSerial, home.credential.serialNumber)
         assertEquals(RegistrationState.REVOKED, w.bank.registrationState(oldSerial), "the bank revoked the old OTP")
@@ -331,7 +431,7 @@ class OtpFlowTest {
         w.restart(deviceId = "android-id-2")
         assertEquals(Notice.RE_REGISTER_DEVICE_MISMATCH, w.send(Event.StartReRegistration).expect<Screen.Enrollment>().notice)
         val home = w.enroll().expect<Screen.Home>()
-        assertEquals(CredentialStatus.ACTIVE, home.credential.status)
+        assertEquals(CredentialStatus.PENDING, home.credential.status)
         // Now the old device id is the stranger.
         assertEquals(Screen.ReRegistrationRequired(ReRegistrationReason.DEVICE_MISMATCH), w.restart(deviceId = DEVICE_ID))
     }
@@ -355,7 +455,7 @@ class OtpFlowTest {
         assertNull(home.notice)
         assertNull(home.error)
         for (e in listOf(Event.Tick, Event.TransferConfirmed, Event.PasswordEntered(PASSWORD), Event.Back,
-                         Event.StartReRegistration, Event.Start(PHONE, "other"), Event.NewCodeRequested)) {
+                         Event.StartReRegistration, Event.Start(PHONE, "other"), Event.NewCodeRequested, Event.CodeSubmitted)) {
             assertSame(home, w.send(e), "$e")
         }
     }
@@ -386,6 +486,18 @@ class OtpFlowTest {
         assertTrue(down.problem is Problem.StorageFailed, "$down")
         w.store.failWrites = false
         assertEquals(5u, w.send(Event.Retry).expect<Screen.Home>().credential.attemptsRemaining)
+
+        // The bank accepts the first code but the phone cannot record the activation:
+        // reported, still pending; the next accepted code records it.
+        w.loginCode().expect<Screen.CodeShown>()
+        w.store.failWrites = true
+        val notRecorded = w.send(Event.CodeSubmitted).expect<Screen.Unavailable>()
+        assertTrue(notRecorded.problem is Problem.StorageFailed, "$notRecorded")
+        w.store.failWrites = false
+        assertTrue(w.send(Event.Retry).expect<Screen.Home>().activationPending)
+        w.clock.advance(30)
+        w.loginCode().expect<Screen.CodeShown>()
+        assertEquals(Notice.ACTIVATED, w.send(Event.CodeSubmitted).expect<Screen.Home>().notice)
     }
 
     @Test

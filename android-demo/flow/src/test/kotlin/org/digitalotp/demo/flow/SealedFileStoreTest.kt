@@ -126,7 +126,7 @@ class SealedFileStoreTest {
                     val info = otp.credentials(device).single()
                     assertEquals(serial, info.serialNumber)
                     assertEquals(CredentialStatus.PENDING, info.status)
-                    assertTrue(bank.verifyLogin(otp.generate(bank.institutionId, PASSWORD, device).code))
+                    assertTrue(bank.webLogin(otp.generate(bank.institutionId, PASSWORD, device).code))
                 }
                 DigitalOtp.withClock(store(newKey()), clock).use { otp ->
                     assertThrows<DigitalOtpException.StorageFailed> { otp.credentials(device) }

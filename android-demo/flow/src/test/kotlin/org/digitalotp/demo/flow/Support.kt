@@ -22,6 +22,7 @@ const val DEVICE_ID = "android-id-1"
 const val PASSWORD = "482915"
 const val WRONG_PASSWORD = "000001"
 const val CUSTOMER = "customer-1"
+const val INSTITUTION = "bank-a"
 
 /** A [Clock] in Kotlin that stays where it is set, shared by the app, the bank and the flow. */
 class TestClock(start: Long = T0) : Clock {
@@ -59,17 +60,19 @@ class MemoryStore : SecureStore {
 
 /**
  * The bank of the tests: a real [Issuer] in memory (fresh master key) with one
- * institution and one customer, implementing [BankApi] as the bank's server would, plus
- * the staff-side calls the tests check with. [down] makes every [BankApi] call fail as a
- * lost network would; [refuseActivation] makes the bank refuse first codes.
+ * institution and one customer, implementing [BankApi] as the bank's server would (the
+ * customer known from the session: [CUSTOMER]), plus the staff-side and web calls the
+ * tests check with. [down] makes every [BankApi] call fail as a lost network would.
  */
-class TestBank(clock: Clock, override val institutionId: String = "bank-a", name: String = "Bank A") : BankApi, AutoCloseable {
+class TestBank(clock: Clock, val institutionId: String = INSTITUTION, name: String = "Bank A") : BankApi, AutoCloseable {
     val issuer: Issuer = Issuer.inMemory(generateMasterKey(), clock)
 
     @Volatile var down = false
-    @Volatile var refuseActivation = false
     var registerCalls = 0
         private set
+
+    /** The codes that reached the bank through [BankApi] (login and transfer), in order. */
+    val submittedCodes = mutableListOf<String>()
 
     init {
         issuer.addInstitution("admin", institutionId, name)
@@ -88,17 +91,29 @@ class TestBank(clock: Clock, override val institutionId: String = "bank-a", name
         return issuer.handleRegistration("mobile-app", request)
     }
 
-    override fun activate(serialNumber: String, firstCode: String): Boolean {
+    override fun verifyLogin(institutionId: String, serialNumber: String, code: String): Boolean {
         if (down) throw BankUnavailableException("timeout")
-        if (refuseActivation) return false
-        return verifyLogin(firstCode)
+        submittedCodes += code
+        return isTheCustomers(institutionId, serialNumber) && webLogin(code)
     }
 
-    fun verifyLogin(code: String): Boolean =
+    override fun verifyTransfer(institutionId: String, serialNumber: String, code: String, transaction: Transaction): Boolean {
+        if (down) throw BankUnavailableException("timeout")
+        submittedCodes += code
+        return isTheCustomers(institutionId, serialNumber) && webTransfer(code, transaction)
+    }
+
+    /** [code] typed into the bank's web login: accepted or not (each code once). */
+    fun webLogin(code: String): Boolean =
         issuer.verifyLogin("web", institutionId, CUSTOMER, code) == Verification.ACCEPTED
 
-    fun verifyTransfer(code: String, transaction: Transaction): Boolean =
+    /** [code] typed to confirm [transaction] on the bank's web site: accepted or not. */
+    fun webTransfer(code: String, transaction: Transaction): Boolean =
         issuer.verifyTransaction("web", institutionId, CUSTOMER, code, transaction) == Verification.ACCEPTED
+
+    /** Whether [serial] at [institution] is the session customer's current (pending or active) OTP. */
+    private fun isTheCustomers(institution: String, serial: String): Boolean =
+        institution == institutionId && registrationState(serial) in setOf(RegistrationState.PENDING, RegistrationState.ACTIVE)
 
     /** The state of the latest registration of the mobile OTP [serial] at this bank. */
     fun registrationState(serial: String): RegistrationState? = try {
