@@ -304,14 +304,15 @@ fn parse_session(part: &str) -> Result<u16, SuiteError> {
 
 fn parse_timestamp(part: &str) -> Result<TimeStep, SuiteError> {
     let err = || SuiteError::Timestamp(part.to_string());
-    let body = &part[1..];
-    let (count, unit) = body.split_at(body.len().saturating_sub(1));
-    let unit = match unit {
-        "S" => TimeUnit::Seconds,
-        "M" => TimeUnit::Minutes,
-        "H" => TimeUnit::Hours,
+    // `part` starts with the one-byte 'T'; the unit is the last character, whatever its width.
+    let mut body = part[1..].chars();
+    let unit = match body.next_back() {
+        Some('S') => TimeUnit::Seconds,
+        Some('M') => TimeUnit::Minutes,
+        Some('H') => TimeUnit::Hours,
         _ => return Err(err()),
     };
+    let count = body.as_str();
     if count.is_empty() || count.len() > 2 || !all_digits(count) || count.starts_with('0') {
         return Err(err());
     }
@@ -645,6 +646,16 @@ mod tests {
             ("OCRA-1:HOTP-SHA1-6:QN08-C", |e| matches!(e, UnexpectedPart(_))),
             ("OCRA-1:HOTP-SHA1-6:X-QN08", |e| matches!(e, UnexpectedPart(_))),
             ("OCRA-1:HOTP-SHA1-6:QN08-é", |e| matches!(e, UnexpectedPart(_))),
+            // Multi-byte characters where one-byte ones are expected (found by fuzzing:
+            // the timestamp's unit used to be cut off at a byte, not a character).
+            ("OCRA-1:HOTP-SHA256-8:QA64-T1\u{9f}", |e| matches!(e, Timestamp(_))),
+            ("OCRA-1:HOTP-SHA256-8:QA64-T\u{3e8}", |e| matches!(e, Timestamp(_))),
+            ("OCRA-1:HOTP-SHA256-8:QA64-T\u{1f600}M", |e| matches!(e, Timestamp(_))),
+            ("OCRA-1:HOTP-SHA1-6:QN08-S\u{3e8}", |e| matches!(e, Session(_))),
+            ("OCRA-1:HOTP-SHA1-6:QN0\u{3e8}", |e| matches!(e, Question(_))),
+            ("OCRA-1:HOTP-SHA1-6:Q\u{3e8}08", |e| matches!(e, Question(_))),
+            ("OCRA-1:HOTP-SHA1-6:QN08-P\u{3e8}", |e| matches!(e, Pin(_))),
+            ("OCRA-1:HOTP-SHA1-\u{3e8}:QN08", |e| matches!(e, Digits(_))),
         ];
         for (suite, check) in cases {
             let err = parse_suite(suite).unwrap_err();
