@@ -74,6 +74,10 @@ pub enum UriError {
     /// An issuer containing `:`, or empty.
     #[error("the issuer must be non-empty and must not contain ':'")]
     Issuer,
+    /// An account name containing `:` (which separates the issuer from the account in
+    /// the label, written as is or as `%3A`).
+    #[error("the account name must not contain ':'")]
+    Account,
 }
 
 /// TOTP or HOTP, with the moving factor's parameter.
@@ -144,6 +148,18 @@ fn decode(part: &str, what: &'static str, plus_is_space: bool) -> Result<String,
         .map_err(|_| UriError::Encoding(what))
 }
 
+/// The Key URI format allows no `:` in the account name: the label's first `:` ends the
+/// issuer prefix, so a second one could not be told apart from it.
+fn check_account(account: &str) -> Result<(), UriError> {
+    if account.trim().is_empty() {
+        return Err(UriError::MissingAccount);
+    }
+    if account.contains(':') {
+        return Err(UriError::Account);
+    }
+    Ok(())
+}
+
 fn check_issuer(issuer: &str) -> Result<(), UriError> {
     if issuer.trim().is_empty() || issuer.contains(':') {
         return Err(UriError::Issuer);
@@ -190,9 +206,7 @@ impl KeyUri {
         if let Some(i) = &issuer {
             check_issuer(i)?;
         }
-        if account.trim().is_empty() {
-            return Err(UriError::MissingAccount);
-        }
+        check_account(&account)?;
         check_digits(digits.into(), MIN_DIGITS).map_err(|_| UriError::Digits)?;
         Ok(Self { kind, issuer, account, secret, algorithm, digits })
     }
@@ -224,9 +238,7 @@ impl KeyUri {
             Some((i, a)) => (Some(i.trim().to_string()), a.trim_start().to_string()),
             None => (None, label.clone()),
         };
-        if account.trim().is_empty() {
-            return Err(UriError::MissingAccount);
-        }
+        check_account(&account)?;
 
         let mut secret: Option<Zeroizing<String>> = None;
         let mut issuer: Option<String> = None;
@@ -456,6 +468,11 @@ mod tests {
                 UriError::WrongTypeParameter("period"),
             ),
             (format!("otpauth://totp/a?secret={s}&issuer=a:b"), UriError::Issuer),
+            // Found by fuzzing: an account with a ':' printed a label that parsed back
+            // with a different issuer and account.
+            (format!("otpauth://totp/:a:b?secret={s}"), UriError::Account),
+            (format!("otpauth://totp/Bank:a:b?secret={s}"), UriError::Account),
+            (format!("otpauth://totp/Bank:a%3Ab?secret={s}"), UriError::Account),
         ];
         for (uri, want) in cases {
             let got = KeyUri::parse(&uri).unwrap_err();
@@ -487,6 +504,10 @@ mod tests {
         assert_eq!(
             KeyUri::totp(None, "x".into(), s.clone(), Algorithm::Sha1, 6, 0).unwrap_err(),
             UriError::Period
+        );
+        assert_eq!(
+            KeyUri::hotp(None, "a:b".into(), s.clone(), Algorithm::Sha1, 6, 0).unwrap_err(),
+            UriError::Account
         );
         assert!(!format!(
             "{:?}",
