@@ -71,12 +71,12 @@ pub enum UriError {
     /// A parameter that belongs to the other type.
     #[error("the parameter '{0}' does not apply to this OTP type")]
     WrongTypeParameter(&'static str),
-    /// An issuer containing `:`, or empty.
-    #[error("the issuer must be non-empty and must not contain ':'")]
+    /// An issuer that is empty or contains `:` or a control character.
+    #[error("the issuer must be non-empty, without ':' or control characters")]
     Issuer,
     /// An account name containing `:` (which separates the issuer from the account in
-    /// the label, written as is or as `%3A`).
-    #[error("the account name must not contain ':'")]
+    /// the label, written as is or as `%3A`) or a control character.
+    #[error("the account name must not contain ':' or control characters")]
     Account,
 }
 
@@ -149,19 +149,20 @@ fn decode(part: &str, what: &'static str, plus_is_space: bool) -> Result<String,
 }
 
 /// The Key URI format allows no `:` in the account name: the label's first `:` ends the
-/// issuer prefix, so a second one could not be told apart from it.
+/// issuer prefix, so a second one could not be told apart from it. Control characters
+/// have no place in a name an authenticator shows.
 fn check_account(account: &str) -> Result<(), UriError> {
     if account.trim().is_empty() {
         return Err(UriError::MissingAccount);
     }
-    if account.contains(':') {
+    if account.contains(':') || account.contains(char::is_control) {
         return Err(UriError::Account);
     }
     Ok(())
 }
 
 fn check_issuer(issuer: &str) -> Result<(), UriError> {
-    if issuer.trim().is_empty() || issuer.contains(':') {
+    if issuer.trim().is_empty() || issuer.contains(':') || issuer.contains(char::is_control) {
         return Err(UriError::Issuer);
     }
     Ok(())
@@ -203,6 +204,9 @@ impl KeyUri {
         algorithm: Algorithm,
         digits: u8,
     ) -> Result<Self, UriError> {
+        // Trimmed as the parser trims them, so that what is built prints and parses back.
+        let issuer = issuer.map(|i| i.trim().to_string());
+        let account = account.trim().to_string();
         if let Some(i) = &issuer {
             check_issuer(i)?;
         }
@@ -235,8 +239,8 @@ impl KeyUri {
 
         let label = decode(label, "label", false)?;
         let (label_issuer, account) = match label.split_once(':') {
-            Some((i, a)) => (Some(i.trim().to_string()), a.trim_start().to_string()),
-            None => (None, label.clone()),
+            Some((i, a)) => (Some(i.trim().to_string()), a.trim().to_string()),
+            None => (None, label.trim().to_string()),
         };
         check_account(&account)?;
 
@@ -271,7 +275,7 @@ impl KeyUri {
 
         let secret = Secret::from_base32(&secret.ok_or(UriError::MissingSecret)?)?;
         let issuer = match issuer {
-            Some(i) => Some(i),
+            Some(i) => Some(i.trim().to_string()),
             None => label_issuer.filter(|i| !i.is_empty()),
         };
         if let Some(i) = &issuer {
@@ -473,6 +477,8 @@ mod tests {
             (format!("otpauth://totp/:a:b?secret={s}"), UriError::Account),
             (format!("otpauth://totp/Bank:a:b?secret={s}"), UriError::Account),
             (format!("otpauth://totp/Bank:a%3Ab?secret={s}"), UriError::Account),
+            (format!("otpauth://totp/a%00b?secret={s}"), UriError::Account),
+            (format!("otpauth://totp/a?secret={s}&issuer=Ban%01k"), UriError::Issuer),
         ];
         for (uri, want) in cases {
             let got = KeyUri::parse(&uri).unwrap_err();
@@ -483,6 +489,25 @@ mod tests {
             KeyUri::parse("otpauth://totp/a?secret=JBSWY3DPEHPK3PX1").unwrap_err(),
             UriError::Secret(SecretError::InvalidBase32(_))
         ));
+    }
+
+    #[test]
+    fn names_are_trimmed_so_that_they_print_and_parse_back() {
+        // Found by fuzzing: an account with a leading space printed after the issuer's
+        // ':' and came back without it.
+        let s = Secret::from_base32(SECRET).unwrap();
+        let built =
+            KeyUri::totp(Some(" Bank ".into()), " bob ".into(), s, Algorithm::Sha1, 6, 30).unwrap();
+        assert_eq!((built.issuer.as_deref(), built.account.as_str()), (Some("Bank"), "bob"));
+        assert_eq!(KeyUri::parse(&built.to_uri()).unwrap(), built);
+        for uri in [
+            format!("otpauth://totp/%20bob%20?secret={SECRET}&issuer=%20Bank%20"),
+            format!("otpauth://totp/Bank:%20bob%20?secret={SECRET}"),
+        ] {
+            let parsed = KeyUri::parse(&uri).unwrap();
+            assert_eq!((parsed.issuer.as_deref(), parsed.account.as_str()), (Some("Bank"), "bob"));
+            assert_eq!(KeyUri::parse(&parsed.to_uri()).unwrap(), parsed, "{uri}");
+        }
     }
 
     #[test]
