@@ -43,9 +43,13 @@ pub const PBKDF2_ITERATIONS: u32 = 600_000;
 /// Fewest iterations a stored credential may declare (refuses downgraded blobs).
 pub const MIN_PBKDF2_ITERATIONS: u32 = 100_000;
 
-const DEVICE_KEY: &str = "digital-otp.v1.device-key";
-const INDEX: &str = "digital-otp.v1.index";
-const CREDENTIAL_PREFIX: &str = "digital-otp.v1.credential.";
+/// The store key of the device key blob (the app's `SecureStore` sees these names: an
+/// app that excludes keys from backups or migrates stores can match on them).
+pub const DEVICE_KEY: &str = "digital-otp.v1.device-key";
+/// The store key of the sealed index (which credential belongs to which institution).
+pub const INDEX: &str = "digital-otp.v1.index";
+/// The prefix of each sealed credential's store key (a random suffix follows).
+pub const CREDENTIAL_PREFIX: &str = "digital-otp.v1.credential.";
 
 /// Why the app password was refused by the policy.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
