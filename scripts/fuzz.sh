@@ -4,6 +4,7 @@
 #   request   the issuer's parser of registration requests
 #   response  the app's handling of the issuer's answer (no fuzzed answer may complete)
 #   stored    what the app's SecureStore hands back (device key, index, credentials)
+#   issuer    the issuer's answers to registration requests, login and transaction codes
 #   text      registration codes, phone numbers, OCRA suites, otpauth URIs, base32
 #             secrets, app passwords, transfers (with round trips where there is a printer)
 #   ocra      OCRA suites with generation and verification over arbitrary inputs
@@ -22,7 +23,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all=(request response stored text ocra)
+all=(request response stored issuer text ocra)
 targets=("${1:-}")
 [ -n "${1:-}" ] || targets=("${all[@]}")
 seconds="${2:-120}"

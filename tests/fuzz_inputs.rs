@@ -44,8 +44,9 @@ fn input(target: &str, name: &str) -> Vec<u8> {
 fn every_committed_input_passes_its_target() {
     /// A target's name, its body, and how many inputs it has at least.
     type Target = (&'static str, fn(&[u8]), usize);
-    let targets: [Target; 5] = [
+    let targets: [Target; 6] = [
         ("request", targets::request, 1),
+        ("issuer", targets::issuer, 3),
         ("response", targets::response, 2),
         ("stored", targets::stored, 5),
         ("text", targets::text, 2),
@@ -121,4 +122,25 @@ fn the_ocra_seeds_have_valid_suites() {
         let suite = text.lines().next().unwrap_or_default();
         assert!(parse_suite(suite).is_ok(), "{name}: {suite}");
     }
+}
+
+#[test]
+fn the_issuer_target_verifies_against_a_registered_credential() {
+    use digital_otp::issuer::Verdict;
+    let (issuer, customer) = targets::registered_issuer();
+    let inst = targets::INSTITUTION;
+    // The seeds' codes are wrong, but they are checked against the credential (a
+    // verdict), not refused before it (an error).
+    for code in ["123456", "12345678"] {
+        assert_eq!(issuer.verify_login("test", inst, &customer, code), Ok(Verdict::Rejected));
+    }
+    let seed = input("issuer", "request");
+    assert_eq!(seed[0], 0, "the request seed is a registration request");
+    let answer = issuer.handle_registration("test", &seed[1..]);
+    let begin = PendingRegistration::begin(
+        RegistrationCode::parse(targets::CODE).expect("code"),
+        &Device::new(targets::PHONE, targets::DEVICE_ID).expect("device"),
+    );
+    let refused = begin.expect("begin").0.complete(&answer).map(|_| ());
+    assert!(matches!(refused, Err(ProtocolError::Rejected(_))), "{refused:?}");
 }

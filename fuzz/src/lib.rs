@@ -14,6 +14,10 @@ use digital_otp::clock::FixedClock;
 use digital_otp::enrollment::{
     normalize_phone, transaction_suite, Device, PendingRegistration, RegistrationCode, Request,
 };
+use digital_otp::issuer::master_key::MasterKey;
+use digital_otp::issuer::model::{CustomerKind, Residency};
+use digital_otp::issuer::store::MemoryStore as IssuerMemory;
+use digital_otp::issuer::{Issuer, IssuerConfig, NewCustomer};
 use digital_otp::otp::ocra::{parse_suite, Ocra, OcraInput, Pin};
 use digital_otp::otp::uri::KeyUri;
 use digital_otp::otp::Secret;
@@ -111,6 +115,87 @@ pub fn stored_client(data: &[u8]) -> Option<(Client, Device)> {
     Some((Client::new(store, Arc::new(FixedClock::new(NOW))), device))
 }
 
+/// Issuer side, over the network: the first byte chooses what the rest is, for an
+/// issuer with one customer whose mobile OTP is registered (pending: the first accepted
+/// code activates it): 0 a registration request, 1 a login code, anything else a
+/// transaction code (first line) with the transfer it is for (the lines after, as in
+/// [`text`]). The issuer must answer every request with a message and every code with a
+/// verdict or a typed refusal.
+pub fn issuer(data: &[u8]) {
+    let Some((&op, rest)) = data.split_first() else { return };
+    let (issuer, customer) = registered_issuer();
+    match op {
+        0 => assert!(!issuer.handle_registration("fuzz-app", rest).is_empty(), "no answer"),
+        1 => {
+            let _ = issuer.verify_login("fuzz-web", INSTITUTION, &customer, &lossy(rest));
+        }
+        _ => {
+            let text = lossy(rest);
+            let (code, transfer) = text.split_once('\n').unwrap_or((&text, ""));
+            let transfer = transaction(transfer);
+            let _ = issuer.verify_transaction("fuzz-web", INSTITUTION, &customer, code, &transfer);
+        }
+    }
+}
+
+fn lossy(data: &[u8]) -> String {
+    String::from_utf8_lossy(data).into_owned()
+}
+
+/// An issuer (in memory, time [`NOW`]) with [`INSTITUTION`] and one customer whose app
+/// has registered (the app's half run here too), and that customer's id.
+pub fn registered_issuer() -> (Issuer, String) {
+    let customer = "fuzz-customer".to_string();
+    let Ok((master, _)) = MasterKey::generate() else { panic!("a master key") };
+    let clock = Arc::new(FixedClock::new(NOW));
+    let config = IssuerConfig::default();
+    let Ok(issuer) = Issuer::open(Arc::new(IssuerMemory::new()), master, clock, None, config)
+    else {
+        panic!("open the issuer")
+    };
+    let new = NewCustomer {
+        institution_id: INSTITUTION.into(),
+        customer_id: customer.clone(),
+        name: "Hong Gildong".into(),
+        kind: CustomerKind::Individual,
+        residency: Residency::Domestic,
+        phone_number: PHONE.into(),
+    };
+    let setup = issuer
+        .add_institution("fuzz-staff", INSTITUTION, "Fuzz Bank")
+        .and_then(|()| issuer.register_customer("fuzz-staff", &new))
+        .and_then(|()| issuer.issue_non_face_to_face("fuzz-staff", INSTITUTION, &customer, "kyc"));
+    let code = match setup {
+        Ok(code) => code,
+        Err(e) => panic!("set up the issuer: {e}"),
+    };
+    let Ok(device) = Device::new(PHONE, DEVICE_ID) else { panic!("the fuzz device") };
+    let Ok((pending, request)) = PendingRegistration::begin(code, &device) else {
+        panic!("begin a registration")
+    };
+    let answer = issuer.handle_registration("fuzz-app", &request);
+    if let Err(e) = pending.complete(&answer) {
+        panic!("the registration did not complete: {e}");
+    }
+    (issuer, customer)
+}
+
+/// A transfer from lines: amount (from the first line's bytes), currency, account, name
+/// and memo.
+fn transaction(text: &str) -> Transaction {
+    let mut lines = text.split('\n');
+    let amount =
+        lines.next().map_or(0, |l| l.bytes().fold(0u64, |a, b| a.wrapping_mul(31) ^ u64::from(b)));
+    let mut field = || lines.next().unwrap_or_default().to_string();
+    Transaction {
+        amount_minor: amount,
+        currency: field(),
+        payee_account: field(),
+        payee_name: field(),
+        memo: Some(field()).filter(|m| !m.is_empty()),
+    }
+}
+
 /// Everything a person types or a QR code carries, one line each: a registration
 /// code, a phone number, an OCRA suite, an `otpauth://` URI, a base32 secret, an app
 /// password, and a transfer (amount from the first line's length and bytes; currency,
@@ -137,17 +222,7 @@ pub fn text(data: &[u8]) {
         }
         let _ = digital_otp::client::check_password_policy(line);
     }
-    let mut lines = text.split('\n');
-    let amount =
-        lines.next().map_or(0, |l| l.bytes().fold(0u64, |a, b| a.wrapping_mul(31) ^ u64::from(b)));
-    let mut field = || lines.next().unwrap_or_default().to_string();
-    let transaction = Transaction {
-        amount_minor: amount,
-        currency: field(),
-        payee_account: field(),
-        payee_name: field(),
-        memo: Some(field()).filter(|m| !m.is_empty()),
-    };
+    let transaction = transaction(text);
     if let Ok(canonical) = transaction.canonical() {
         let _ = (canonical.summary(), canonical.question(), canonical.encode());
     }
