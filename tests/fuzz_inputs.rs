@@ -40,6 +40,13 @@ fn input(target: &str, name: &str) -> Vec<u8> {
     found.unwrap_or_else(|| panic!("fuzz/inputs/{target}/{name} is missing")).1
 }
 
+/// The app's half of a registration with the targets' code and device.
+fn begin_registration() -> PendingRegistration {
+    let code = RegistrationCode::parse(targets::CODE).expect("code");
+    let device = Device::new(targets::PHONE, targets::DEVICE_ID).expect("device");
+    PendingRegistration::begin(code, &device).expect("begin").0
+}
+
 #[test]
 fn every_committed_input_passes_its_target() {
     /// A target's name, its body, and how many inputs it has at least.
@@ -73,16 +80,11 @@ fn the_request_seed_is_a_valid_request() {
 
 #[test]
 fn the_response_seeds_reach_the_rejection_and_the_key_confirmation() {
-    let begin = || {
-        let code = RegistrationCode::parse(targets::CODE).expect("code");
-        let device = Device::new(targets::PHONE, targets::DEVICE_ID).expect("device");
-        PendingRegistration::begin(code, &device).expect("begin").0
-    };
-    let rejected = begin().complete(&input("response", "rejected")).map(|_| ());
+    let rejected = begin_registration().complete(&input("response", "rejected")).map(|_| ());
     assert_eq!(rejected, Err(ProtocolError::Rejected(RejectReason::ExpiredCode)));
     // A well-formed response, but to another registration: it gets as far as the
     // issuer's key confirmation, which refuses it.
-    let other = begin().complete(&input("response", "valid-for-another-registration"));
+    let other = begin_registration().complete(&input("response", "valid-for-another-registration"));
     assert_eq!(other.map(|_| ()), Err(ProtocolError::Confirmation));
 }
 
@@ -137,10 +139,6 @@ fn the_issuer_target_verifies_against_a_registered_credential() {
     let seed = input("issuer", "request");
     assert_eq!(seed[0], 0, "the request seed is a registration request");
     let answer = issuer.handle_registration("test", &seed[1..]);
-    let begin = PendingRegistration::begin(
-        RegistrationCode::parse(targets::CODE).expect("code"),
-        &Device::new(targets::PHONE, targets::DEVICE_ID).expect("device"),
-    );
-    let refused = begin.expect("begin").0.complete(&answer).map(|_| ());
+    let refused = begin_registration().complete(&answer).map(|_| ());
     assert!(matches!(refused, Err(ProtocolError::Rejected(_))), "{refused:?}");
 }
