@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Apple packaging of the SDK: the XCFramework DigitalOTPFFI (static libraries for
 # iPhone, the simulators and macOS, with the C header and module map) and the Swift
-# package bindings/swift that wraps it. On a Mac with Xcode 15+ and rustup:
+# package bindings/swift that wraps it. On a Mac with Xcode 16+ and rustup:
 #
 #   scripts/build-xcframework.sh                 # everything: iOS, simulators, macOS; release zip
 #   scripts/build-xcframework.sh --macos-only    # the macOS slice only (for `swift test` on a Mac)
@@ -27,6 +27,9 @@
 #      features give the same checksums as the mobile libraries built below.
 #   2. bindings/swift/Sources/DigitalOTP/DigitalOTP.swift  (the Swift API, git-ignored)
 #      target/apple/headers/DigitalOTPFFI/{DigitalOTPFFI.h,module.modulemap}
+#      With --headers-only also bindings/swift/Sources/DigitalOTPFFI/ (git-ignored): the
+#      header and a module map that links libdigital_otp, the system library target of
+#      Package.swift's Linux branch (`swift test` on Linux: scripts/test-swift.sh).
 #      The subfolder named after the module keeps this module.modulemap from clashing with
 #      other XCFrameworks' in an app's build products (Xcode copies every library
 #      XCFramework's headers into one include directory); clang finds
@@ -98,6 +101,8 @@ zip="$apple/$ffi_module-$version.xcframework.zip"
 release_package="$apple/swift-package"
 release_template="$package/release/Package.swift.in"
 generated=target/bindings/swift
+# The system library of Package.swift's Linux branch (headers only; git-ignored).
+linux_ffi="$package/Sources/$ffi_module"
 
 if [ "$mode" = layout ]; then
   cat <<EOF
@@ -110,6 +115,7 @@ PACKAGE_DIR=$package
 XCFRAMEWORK=$xcframework
 SWIFT_SOURCE=$swift_source
 HEADERS_DIR=$headers
+LINUX_FFI_DIR=$linux_ffi
 ZIP=$zip
 RELEASE_PACKAGE_DIR=$release_package
 RELEASE_TEMPLATE=$release_template
@@ -143,13 +149,13 @@ fi
 
 if [ "$mode" != headers ]; then
   if [ "$(uname -s)" != Darwin ] || ! command -v xcodebuild >/dev/null || ! command -v lipo >/dev/null; then
-    echo "build-xcframework: needs macOS with Xcode 15+ (xcodebuild, lipo) and rustup." >&2
+    echo "build-xcframework: needs macOS with Xcode 16+ (xcodebuild, lipo) and rustup." >&2
     echo "  Elsewhere only '$0 --headers-only' runs (what scripts/test-swift-static.sh checks)." >&2
     exit 1
   fi
   xcode_major=$(xcodebuild -version 2>/dev/null | sed -nE 's/^Xcode ([0-9]+).*/\1/p')
-  if [ -n "$xcode_major" ] && [ "$xcode_major" -lt 15 ]; then
-    echo "build-xcframework: Xcode $xcode_major found; Xcode 15 or later is needed (swift-tools-version 5.9)" >&2
+  if [ -n "$xcode_major" ] && [ "$xcode_major" -lt 16 ]; then
+    echo "build-xcframework: Xcode $xcode_major found; Xcode 16 or later is needed (swift-tools-version 6.0)" >&2
     exit 1
   fi
   command -v rustup >/dev/null || { echo "build-xcframework: rustup is needed to add the Apple targets" >&2; exit 1; }
@@ -172,7 +178,7 @@ if ! grep -Eq "^[[:space:]]*module[[:space:]]+${ffi_module}[[:space:]]*\{" "$gen
   cat "$generated/$ffi_filename.modulemap" >&2
   exit 1
 fi
-rm -rf "$headers" "$package/Sources/$ffi_module" # the latter: the old system-library layout
+rm -rf "$headers" "$linux_ffi"
 mkdir -p "$headers/$ffi_module" "$(dirname "$swift_source")"
 cp "$generated/$ffi_filename.h" "$headers/$ffi_module/$ffi_filename.h"
 cp "$generated/$ffi_filename.modulemap" "$headers/$ffi_module/module.modulemap"
@@ -180,7 +186,13 @@ cp "$generated/$swift_module.swift" "$swift_source"
 echo "$features" > "$apple/features"
 
 if [ "$mode" = headers ]; then
-  echo "build-xcframework: staged $swift_source and $headers/$ffi_module/ (headers only)"
+  # 2b. The Linux branch of Package.swift: a system library target over the same header,
+  #     linking the host's libdigital_otp.so (scripts/test-swift.sh gives its directory).
+  mkdir -p "$linux_ffi"
+  cp "$generated/$ffi_filename.h" "$linux_ffi/$ffi_filename.h"
+  printf 'module %s {\n    header "%s.h"\n    link "digital_otp"\n    export *\n}\n' \
+    "$ffi_module" "$ffi_filename" > "$linux_ffi/module.modulemap"
+  echo "build-xcframework: staged $swift_source, $headers/$ffi_module/ and $linux_ffi/ (headers only)"
   exit 0
 fi
 

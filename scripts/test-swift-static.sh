@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The checks of the Swift bindings and their Apple packaging that run without a Swift
-# toolchain or Xcode (on Linux). `swift test` itself runs on a Mac (.github/workflows/swift.yml).
-# Nothing here compiles Swift.
+# The checks of the Swift bindings and their Apple packaging that need no Swift toolchain
+# and no Xcode: what compiling Swift on Linux does not show (the C header and the link, the
+# Apple branch of the manifests, the Apple targets). Nothing here compiles Swift: the Swift
+# sources are compiled and their XCTests run by scripts/test-swift.sh (which runs this
+# first), the XCFramework and the app on a Mac (.github/workflows/swift.yml).
 #
 # The bindings the Swift tests use (FEATURES, default issuer,engine,file-store), from
 # `scripts/build-xcframework.sh --headers-only`: the host library target/debug, the staged
@@ -17,16 +19,20 @@
 #   swift-ffi-declared      every FFI function DigitalOTP.swift calls is declared in the header
 #   headers-folder          the staged files equal the generated ones; DigitalOTPFFI/ holds
 #                           DigitalOTPFFI.h and module.modulemap declaring module DigitalOTPFFI
-#                           with that header; no leftover Sources/DigitalOTPFFI
+#                           with that header; Sources/DigitalOTPFFI (the Linux branch's
+#                           system library) holds the same header and links digital_otp
 #   header-include-path     `#include <DigitalOTPFFI/DigitalOTPFFI.h>` compiles with -I on the
 #                           headers folder (how Xcode's copied headers are included)
 #   clang-module            `@import DigitalOTPFFI;` with clang -fmodules -I <headers folder>
 #                           finds the module map in the subfolder and sees every function
 #                           (SKIP without clang: Debian package clang)
-#   package-manifest        bindings/swift/Package.swift: binaryTarget named ffi_module_name at
+#   package-manifest-{apple,linux}
+#                           bindings/swift/Package.swift as Apple platforms read it (the
+#                           `#else` of `#if os(Linux)`): binaryTarget named ffi_module_name at
 #                           the XCFramework build-xcframework.sh writes, target DigitalOTP
 #                           (Sources/DigitalOTP) depending on it, platforms == deployment
-#                           targets, no unsafeFlags/systemLibrary (check_package_manifest.py)
+#                           targets, no unsafeFlags/systemLibrary; as Linux reads it: the
+#                           systemLibrary Sources/DigitalOTPFFI instead (check_package_manifest.py)
 #   release-manifest        bindings/swift/release/Package.swift.in rendered as a release
 #                           (binaryTarget(url:checksum:), the zip named with Cargo.toml's version)
 #   demo-manifest           ios-demo/DemoFlow/Package.swift's products resolve in the packages
@@ -40,9 +46,9 @@
 #   mobile-features         the mobile header has no issuer, engine or file-store function
 # The Apple targets (scripts/check-apple-targets.sh --bindings <mobile bindings>):
 #   apple-target <triple>, apple-check <triple>, apple-ios-staticlib
-# And one swift-syntax check per .swift file: it parses with tree-sitter-swift without
-# ERROR or MISSING nodes (bindings/swift/check_swift_syntax.py): both generated
-# DigitalOTP.swift, bindings/swift/**, the rendered release Package.swift, ios-demo/**.
+# And one swift-syntax check per file of the demo app's UI (ios-demo/DigitalOTPDemo: SwiftUI
+# and UIKit, which Linux has not): it parses with tree-sitter-swift without ERROR or MISSING
+# nodes (bindings/swift/check_swift_syntax.py).
 #
 # Ends with `N passed, M failed, K skipped`; exits non-zero if anything failed.
 # SWIFT_STATIC_NO_BUILD=1 builds nothing: it checks the files already staged (to check
@@ -269,12 +275,17 @@ check_headers_folder() {
   grep -Eq "^[[:space:]]*module[[:space:]]+${FFI_MODULE}[[:space:]]*\{" "$map" 2>/dev/null || problems+=("module.modulemap does not declare module $FFI_MODULE")
   grep -q "header \"$FFI_FILENAME.h\"" "$map" 2>/dev/null || problems+=("module.modulemap does not name header $FFI_FILENAME.h")
   grep -q "^import $FFI_MODULE\$" "$root/$SWIFT_SOURCE" || problems+=("$SWIFT_MODULE.swift does not import $FFI_MODULE")
-  [ ! -e "$PACKAGE_DIR/Sources/$FFI_MODULE" ] || problems+=("$PACKAGE_DIR/Sources/$FFI_MODULE is left over from the system-library layout")
+  # The Linux branch's system library: the same header, a module map that links the library.
+  local linux_map="$LINUX_FFI_DIR/module.modulemap"
+  cmp -s "$generated/$FFI_FILENAME.h" "$LINUX_FFI_DIR/$FFI_FILENAME.h" || problems+=("$LINUX_FFI_DIR/$FFI_FILENAME.h differs from the generated header")
+  grep -Eq "^[[:space:]]*module[[:space:]]+${FFI_MODULE}[[:space:]]*\{" "$linux_map" 2>/dev/null || problems+=("$linux_map does not declare module $FFI_MODULE")
+  grep -q "header \"$FFI_FILENAME.h\"" "$linux_map" 2>/dev/null || problems+=("$linux_map does not name header $FFI_FILENAME.h")
+  grep -q 'link "digital_otp"' "$linux_map" 2>/dev/null || problems+=("$linux_map does not link digital_otp")
   if [ "${#problems[@]}" -gt 0 ]; then
     printf '%s\n' "${problems[@]}" > "$log"
     fail headers-folder "${#problems[@]} problem(s)" "$log"; return
   fi
-  pass headers-folder "$HEADERS_DIR/$FFI_MODULE/{$FFI_FILENAME.h,module.modulemap} (module $FFI_MODULE), $SWIFT_SOURCE staged"
+  pass headers-folder "$HEADERS_DIR/$FFI_MODULE/{$FFI_FILENAME.h,module.modulemap} (module $FFI_MODULE), $LINUX_FFI_DIR (links digital_otp), $SWIFT_SOURCE staged"
 }
 
 # 7. The header included by its path in the headers folder.
@@ -309,14 +320,16 @@ check_clang_module() {
 
 # 9-11. Package manifests.
 check_package_manifest() {
-  local log="$work/package-manifest.log"
-  if "$python" bindings/swift/check_package_manifest.py sdk "$PACKAGE_DIR/Package.swift" \
-      --swift-module "$SWIFT_MODULE" --ffi-module "$FFI_MODULE" --xcframework-path "${XCFRAMEWORK#"$PACKAGE_DIR"/}" \
-      --ios "$IOS_DEPLOYMENT_TARGET" --macos "$MACOS_DEPLOYMENT_TARGET" --tests "${SWIFT_MODULE}Tests" > "$log" 2>&1; then
-    pass package-manifest "$(sed 's/^ok //' "$log")"
-  else
-    fail package-manifest "$PACKAGE_DIR/Package.swift does not match the build" "$log"
-  fi
+  local log="$work/package-manifest.log" platform
+  for platform in apple linux; do
+    if "$python" bindings/swift/check_package_manifest.py sdk "$PACKAGE_DIR/Package.swift" --platform "$platform" \
+        --swift-module "$SWIFT_MODULE" --ffi-module "$FFI_MODULE" --xcframework-path "${XCFRAMEWORK#"$PACKAGE_DIR"/}" \
+        --ios "$IOS_DEPLOYMENT_TARGET" --macos "$MACOS_DEPLOYMENT_TARGET" --tests "${SWIFT_MODULE}Tests" > "$log" 2>&1; then
+      pass "package-manifest-$platform" "$(sed 's/^ok //' "$log")"
+    else
+      fail "package-manifest-$platform" "$PACKAGE_DIR/Package.swift as $platform reads it does not match the build" "$log"
+    fi
+  done
 }
 release_dir="$work/release-package"
 check_release_manifest() {
@@ -363,7 +376,7 @@ check_git_ignored() {
   fi
   local f
   for f in "$SWIFT_SOURCE" "$XCFRAMEWORK/Info.plist" "$XCFRAMEWORK/ios-arm64/Headers/$FFI_MODULE/module.modulemap" \
-           "$HEADERS_DIR/$FFI_MODULE/module.modulemap" "$ZIP" "$RELEASE_PACKAGE_DIR/Package.swift" \
+           "$HEADERS_DIR/$FFI_MODULE/module.modulemap" "$LINUX_FFI_DIR/module.modulemap" "$ZIP" "$RELEASE_PACKAGE_DIR/Package.swift" \
            ios-demo/DigitalOTPDemo.xcodeproj/project.pbxproj "$PACKAGE_DIR/.build/x" ios-demo/DemoFlow/.build/x; do
     git check-ignore -q --no-index "$f" || problems+=("$f is not git-ignored")
   done
@@ -403,12 +416,10 @@ check_mobile_features() {
   pass mobile-features "$s_declared_count functions, none of the issuer, engine or file store (full header: $(wc -l < "$work/full/declared.txt"))"
 }
 
-# 15. tree-sitter-swift: one check per file.
+# 15. tree-sitter-swift: one check per file of the demo app's UI (SwiftUI/UIKit, which no
+#     Linux Swift has). Everything else is compiled by scripts/test-swift.sh.
 check_swift_syntax() {
-  local log="$work/syntax.log" paths=("$generated/$SWIFT_MODULE.swift" "$PACKAGE_DIR")
-  [ "$mobile_ready" = 1 ] && paths+=("$mobile_bindings/$SWIFT_MODULE.swift")
-  [ -f "$release_dir/Package.swift" ] && paths+=("$release_dir/Package.swift")
-  [ -d ios-demo ] && paths+=(ios-demo)
+  local log="$work/syntax.log" paths=(ios-demo/DigitalOTPDemo)
   "$python" bindings/swift/check_swift_syntax.py "${paths[@]}" > "$log" 2>&1
   local status=$?
   local ok bad

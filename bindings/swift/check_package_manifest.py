@@ -3,8 +3,12 @@
 
     check_package_manifest.py sdk MANIFEST --swift-module DigitalOTP --ffi-module DigitalOTPFFI \\
         (--xcframework-path DigitalOTPFFI.xcframework | --release-version 0.1.0) \\
-        [--ios 15.0] [--macos 12.0] [--tests DigitalOTPTests]
+        [--ios 15.0] [--macos 12.0] [--tests DigitalOTPTests] [--platform apple|linux]
     check_package_manifest.py consumer MANIFEST
+
+`#if os(Linux)` / `#else` / `#endif` blocks are read as the platform given reads them
+(`--platform`, default apple): the other branch is blanked before parsing. A target
+list may name a constant declared as `let NAME: Target = .call(...)`.
 
 The manifest is parsed with tree-sitter-swift (as check_swift_syntax.py does, after
 the same two rewrites); the calls `.binaryTarget(...)`, `.target(...)`, `.library(...)`,
@@ -12,15 +16,18 @@ the same two rewrites); the calls `.binaryTarget(...)`, `.target(...)`, `.librar
 formatting and comments do not matter, but only literal strings are understood.
 
 `sdk`: the SDK's package (bindings/swift/Package.swift, or the release manifest):
-  - exactly one binaryTarget, named after uniffi.toml's ffi_module_name, with
+  - apple: exactly one binaryTarget, named after uniffi.toml's ffi_module_name, with
     path == the XCFramework scripts/build-xcframework.sh writes (development), or
     url ending in `<ffi>-<version>.xcframework.zip` and a 64-hex-digit checksum (release);
+  - linux (development only): exactly one systemLibrary of that name at
+    Sources/<ffi> (the header and module map build-xcframework.sh --headers-only stages),
+    and no binaryTarget;
   - a target named after module_name, path Sources/<module>, depending on the binaryTarget;
   - a library product of that name with that target;
   - platforms .iOS(.vN) / .macOS(.vN) equal to the deployment targets the libraries are
     built for;
-  - no unsafeFlags (a package with them cannot be used as a dependency) and no
-    systemLibrary target;
+  - no unsafeFlags (a package with them cannot be used as a dependency), and on
+    apple no systemLibrary target;
   - with --tests NAME: a testTarget NAME depending on the module; without it, no testTarget.
 `consumer`: a package using the SDK's by path (ios-demo/DemoFlow/Package.swift): every
   `.package(path:)` has a Package.swift there, and every `.product(name:package:)` names
@@ -96,12 +103,59 @@ def call_of(node, calls):
     return call
 
 
-def parse(path):
-    """All calls of the manifest (nested ones too, in source order), and the syntax problems."""
+OS_IF = re.compile(rb"^[ \t]*#if[ \t]+(!?)os\([ \t]*Linux[ \t]*\)[ \t]*(//.*)?$")
+ELSE_LINE = re.compile(rb"^[ \t]*#else\b")
+ENDIF = re.compile(rb"^[ \t]*#endif\b")
+ANY_IF = re.compile(rb"^[ \t]*#(if|elseif)\b")
+LET_CALL = re.compile(r"^[ \t]*(?:public[ \t]+)?let[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?::[ \t]*[A-Za-z_.]+)?[ \t]*=[ \t]*\.([A-Za-z_]+)\(")
+
+
+def select_platform(source, platform):
+    """Blanks the branches of `#if os(Linux)` blocks that `platform` does not compile.
+
+    Returns the new source (same length and line numbers) and the problems found
+    (nested or other `#if os` conditions are not understood)."""
+    lines = source.split(b"\n")
+    found = []
+    i = 0
+    while i < len(lines):
+        match = OS_IF.match(lines[i])
+        if not match:
+            if re.match(rb"^[ \t]*#(if|elseif)\b.*\bos\(", lines[i]):
+                found.append(f"line {i + 1}: only `#if os(Linux)` / `#if !os(Linux)` is understood")
+            i += 1
+            continue
+        linux_first = match.group(1) == b""
+        keep_first = linux_first == (platform == "linux")
+        start = i
+        j = i + 1
+        middle = None
+        while j < len(lines) and not ENDIF.match(lines[j]):
+            if ANY_IF.match(lines[j]):
+                found.append(f"line {j + 1}: nested `#if` in an `#if os(Linux)` block is not understood")
+            if ELSE_LINE.match(lines[j]):
+                middle = j
+            j += 1
+        if j == len(lines):
+            found.append(f"line {start + 1}: `#if os(Linux)` without `#endif`")
+            break
+        first = range(start + 1, middle if middle is not None else j)
+        second = range(middle + 1, j) if middle is not None else range(0)
+        for k in [start, j] + ([middle] if middle is not None else []) + list(second if keep_first else first):
+            lines[k] = b" " * len(lines[k])
+        i = j + 1
+    return b"\n".join(lines), found
+
+
+def parse(path, platform="apple"):
+    """All calls of the manifest (nested ones too, in source order), the calls bound to
+    constants (`let NAME = .call(...)`, by name) and the syntax problems."""
     source, _ = normalize(path.read_bytes())
+    source, platform_problems = select_platform(source, platform)
     parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_swift.language()))
     tree = parser.parse(source)
     errors = [f"{path}:{line}:{column}: {what}" for line, column, what in problems(tree, source)]
+    errors += platform_problems
     calls = []
     stack = [tree.root_node]
     while stack:
@@ -110,7 +164,14 @@ def parse(path):
             call_of(node, calls)  # converts the calls nested in its arguments too
             continue
         stack.extend(reversed(node.children))
-    return calls, errors
+    constants = {}
+    for number, line in enumerate(source.decode().split("\n"), start=1):
+        match = LET_CALL.match(line)
+        if match:
+            bound = [c for c in calls if c.line == number and c.name == match.group(2)]
+            if bound:
+                constants[match.group(1)] = bound[0]
+    return calls, constants, errors
 
 
 def package_call(calls):
@@ -119,10 +180,20 @@ def package_call(calls):
     return found[0] if len(found) == 1 else None
 
 
-def declared(package, label):
-    """The calls listed in the Package(...) argument `label` (targets:, products:, ...)."""
+def declared(package, label, constants=None):
+    """The calls listed in the Package(...) argument `label` (targets:, products:, ...),
+    with the constants of `constants` that the list names replaced by their calls."""
     value = package.get(label, []) if package else []
-    return [item for item in value if isinstance(item, Call)] if isinstance(value, list) else []
+    if not isinstance(value, list):
+        return []
+    constants = constants or {}
+    listed = []
+    for item in value:
+        if isinstance(item, Raw) and str(item).strip() in constants:
+            item = constants[str(item).strip()]
+        if isinstance(item, Call):
+            listed.append(item)
+    return listed
 
 
 def strings(value):
@@ -148,15 +219,30 @@ def version_major(text):
 
 
 def check_sdk(path, args):
-    calls, found = parse(path)
+    calls, constants, found = parse(path, args.platform)
     package = package_call(calls)
     if package is None:
         return found + ["no single Package(...) call"], ""
-    targets = declared(package, "targets")
+    targets = declared(package, "targets", constants)
     of_kind = lambda kind: [c for c in targets if c.name == kind]  # noqa: E731
+    linux = args.platform == "linux"
+    if linux and args.xcframework_path is None:
+        return found + ["--platform linux checks the development manifest (--xcframework-path)"], ""
 
     binaries = of_kind("binaryTarget")
-    if len(binaries) != 1:
+    if linux:
+        libraries = of_kind("systemLibrary")
+        if binaries:
+            found.append(f"line {binaries[0].line}: a binaryTarget in the Linux branch (no XCFramework on Linux)")
+        if len(libraries) != 1:
+            found.append(f"{len(libraries)} systemLibrary target(s) on Linux, expected 1")
+        for library in libraries:
+            if library.get("name") != args.ffi_module:
+                found.append(f"line {library.line}: systemLibrary name {library.get('name')!r} != ffi_module_name {args.ffi_module!r}")
+            if library.get("path") != f"Sources/{args.ffi_module}":
+                found.append(f"line {library.line}: systemLibrary path {library.get('path')!r} != 'Sources/{args.ffi_module}' (what build-xcframework.sh --headers-only stages)")
+        binaries = []
+    elif len(binaries) != 1:
         found.append(f"{len(binaries)} binaryTarget(s), expected 1")
     for binary in binaries:
         if binary.get("name") != args.ffi_module:
@@ -201,7 +287,7 @@ def check_sdk(path, args):
         elif major is None or entries[0].args != [(None, Raw(f".v{major}"))]:
             found.append(f"line {entries[0].line}: .{platform}(...) {entries[0].args} does not match the deployment target {wanted} (.v{major})")
 
-    for bad in ("unsafeFlags", "systemLibrary"):
+    for bad in ("unsafeFlags",) if linux else ("unsafeFlags", "systemLibrary"):
         for call in [c for c in calls if c.name == bad]:
             found.append(f"line {call.line}: .{bad}(...) (a package with it cannot be a dependency / the XCFramework replaces it)")
 
@@ -213,14 +299,18 @@ def check_sdk(path, args):
     elif tests:
         found.append(f"line {tests[0].line}: the release manifest has a testTarget")
 
-    summary = (f"binaryTarget {args.ffi_module} "
-               + (f"at {args.xcframework_path}" if args.xcframework_path is not None else f"from {args.ffi_module}-{args.release_version}.xcframework.zip")
-               + f", target {args.swift_module} depends on it, platforms iOS {args.ios} / macOS {args.macos}")
+    if linux:
+        ffi = f"systemLibrary {args.ffi_module} at Sources/{args.ffi_module} (Linux)"
+    elif args.xcframework_path is not None:
+        ffi = f"binaryTarget {args.ffi_module} at {args.xcframework_path}"
+    else:
+        ffi = f"binaryTarget {args.ffi_module} from {args.ffi_module}-{args.release_version}.xcframework.zip"
+    summary = f"{ffi}, target {args.swift_module} depends on it, platforms iOS {args.ios} / macOS {args.macos}"
     return found, summary
 
 
 def check_consumer(path, args):
-    calls, found = parse(path)
+    calls, _, found = parse(path)
     directory = path.parent
     packages = {}
     for dependency in [c for c in calls if c.name == "package" and c.get("path") is not None]:
@@ -229,7 +319,7 @@ def check_consumer(path, args):
         if not manifest.is_file():
             found.append(f"line {dependency.line}: .package(path: {dependency.get('path')!r}): no Package.swift at {location}")
             continue
-        their_calls, their_errors = parse(manifest)
+        their_calls, _, their_errors = parse(manifest)
         found.extend(their_errors)
         package_calls = [c for c in their_calls if c.name == "Package"]
         names = {location.name}
@@ -263,6 +353,7 @@ def main(argv=None):
     sdk.add_argument("--ios")
     sdk.add_argument("--macos")
     sdk.add_argument("--tests")
+    sdk.add_argument("--platform", choices=("apple", "linux"), default="apple")
     consumer = sub.add_parser("consumer")
     consumer.add_argument("manifest", type=pathlib.Path)
     args = parser.parse_args(argv)

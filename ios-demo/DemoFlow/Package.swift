@@ -1,4 +1,4 @@
-// swift-tools-version:5.9
+// swift-tools-version:6.0
 // The demo app's logic, without UI: what `swift test` checks on a Mac.
 //
 //   DemoFlow      the screens' state machine (OtpFlow), the BankApi protocol the bank app
@@ -10,7 +10,10 @@
 // It uses the SDK's Swift package by path (../../bindings/swift), whose XCFramework and
 // generated Swift are built first (with the issuer, which DemoFakeBank needs):
 //
-//   ios-demo/scripts/build-xcframework.sh --macos-only && (cd ios-demo/DemoFlow && swift test)
+//   macOS:  ios-demo/scripts/build-xcframework.sh --macos-only && (cd ios-demo/DemoFlow && swift test)
+//   Linux:  scripts/test-swift.sh (DemoKeychain compiles to nothing there: no Security)
+//
+// Swift 6 language mode (complete concurrency checking) for every target.
 //
 // The Xcode app (ios-demo/project.yml) uses this package's three products and the SDK's
 // package directly; see ios-demo/README.md.
@@ -44,7 +47,7 @@ let package = Package(
             name: "DemoKeychain",
             dependencies: [.product(name: "DigitalOTP", package: "DigitalOTP")],
             path: "Sources/DemoKeychain",
-            linkerSettings: [.linkedFramework("Security")]
+            linkerSettings: [.linkedFramework("Security", .when(platforms: [.macOS, .iOS]))]
         ),
         .testTarget(
             name: "DemoFlowTests",
@@ -56,5 +59,6 @@ let package = Package(
             ],
             path: "Tests/DemoFlowTests"
         ),
-    ]
+    ],
+    swiftLanguageModes: [.v6]
 )

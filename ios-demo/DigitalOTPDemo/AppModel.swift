@@ -8,6 +8,10 @@ import Foundation
 /// one at a time: the flow runs off the main thread (the SDK's password checks take a
 /// fraction of a second) and the new state is published on the main thread. A timer
 /// sends `tick` every second while a code is on screen.
+///
+/// `@MainActor`: the views read it on the main thread; `OtpFlow` is an actor, so
+/// `await flow.send` runs the event on the flow's executor, not on the main thread.
+@MainActor
 final class AppModel: ObservableObject {
     /// The screen to show.
     @Published private(set) var state: FlowState = .starting
@@ -97,8 +101,10 @@ final class AppModel: ObservableObject {
     private func updateTicker() {
         if case .showingCode = state {
             if ticker == nil {
+                // The timer fires on the main run loop; its block is not main-actor
+                // isolated, so it hops back explicitly.
                 let timer = Timer(timeInterval: 1, repeats: true) { [weak self] _ in
-                    self?.send(.tick)
+                    Task { @MainActor in self?.send(.tick) }
                 }
                 RunLoop.main.add(timer, forMode: .common)
                 ticker = timer

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The demo's build of the SDK, on a Mac with Xcode 15+: scripts/build-xcframework.sh with
+# The demo's build of the SDK, on a Mac with Xcode 16+: scripts/build-xcframework.sh with
 # the `issuer` feature (the demo's FakeBankApi runs the bank in the app), which writes what
 # both the Xcode project (ios-demo/project.yml) and `swift test` in ios-demo/DemoFlow use:
 #

@@ -390,7 +390,7 @@ private final class ResultSlots<T>: @unchecked Sendable {
 
 /// Runs `body` on `count` new threads that start it together, and returns the results
 /// in thread order; nil if they have not all finished within `timeout` seconds.
-func runConcurrently<T>(_ count: Int, timeout: TimeInterval = 30, _ body: @escaping () throws -> T) -> [Result<T, Error>]? {
+func runConcurrently<T>(_ count: Int, timeout: TimeInterval = 30, _ body: @escaping @Sendable () throws -> T) -> [Result<T, Error>]? {
     let gate = StartGate(parties: count)
     let results = ResultSlots<T>(count: count)
     let group = DispatchGroup()

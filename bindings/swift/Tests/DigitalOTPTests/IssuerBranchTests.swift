@@ -516,9 +516,9 @@ final class IssuerBranchTests: XCTestCase {
             try issuer.deviceInquiry(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.vendor, serialNumber: Branch.serial)
         }
 
-        func nowCode() throws -> String {
-            try token.codeAt(unixTime: clock.seconds).code
-        }
+        // A closure, not a nested func: Swift 6.0.3's emit-module pass misjudges `try` in
+        // such a nested func (a warning there, the opposite error when compiling).
+        let nowCode = { () throws -> String in try token.codeAt(unixTime: self.clock.seconds).code }
 
         try verify(try nowCode(), customer: "lee") // no OTP device
         try verify(try Branch.wrongCode(token, at: clock.seconds)) // wrong

@@ -6,7 +6,7 @@ import Foundation
 ///
 /// The demo ships `FakeBankApi` (module DemoFakeBank): a bank inside the app's process,
 /// for the demo and the tests only.
-public protocol BankApi: AnyObject {
+public protocol BankApi: AnyObject, Sendable {
     /// Sends the SDK's registration request (`DigitalOtp.beginRegistration`) and returns
     /// the bank's answer, to pass to `DigitalOtp.completeRegistration`. A refusal by the
     /// bank (expired or used code, another phone number) is part of the answer, not an

@@ -4,7 +4,7 @@ import Foundation
 /// The phone's clock, as the SDK's `Clock`. The app gives the same clock to
 /// `DigitalOtp.withClock` and to `OtpFlow`, so the countdown and the codes agree.
 /// (Qualified as `DigitalOTP.Clock`: the standard library has a `Clock` protocol too.)
-public final class DeviceClock: DigitalOTP.Clock, @unchecked Sendable {
+public final class DeviceClock: DigitalOTP.Clock {
     public init() {}
 
     public func nowUnixSeconds() throws -> UInt64 {

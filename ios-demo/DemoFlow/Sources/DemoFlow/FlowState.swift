@@ -20,7 +20,7 @@ import Foundation
 //   reRegistrationRequired (Locked, DeviceMismatch, Expired) ──startReRegistration──┘
 
 /// Why the credential cannot be used any more and the customer must register again.
-public enum ReRegistrationReason: Equatable {
+public enum ReRegistrationReason: Equatable, Sendable {
     /// Five wrong passwords: the SDK destroyed the seed.
     case locked
     /// Registered with another phone number or on another device (for example, the app
@@ -32,7 +32,7 @@ public enum ReRegistrationReason: Equatable {
 }
 
 /// A message shown on the current screen: the outcome of the last event.
-public enum FlowNotice: Equatable {
+public enum FlowNotice: Equatable, Sendable {
     /// The registration code is mistyped (format or check digit).
     case invalidRegistrationCode(reason: String)
     /// The phone number (or the device id) is refused.
@@ -116,7 +116,7 @@ public enum FlowNotice: Equatable {
 }
 
 /// A transfer the customer is asked to confirm, with the SDK's canonical summary.
-public struct TransferConfirmation: Equatable {
+public struct TransferConfirmation: Equatable, Sendable {
     /// The transfer the code will be bound to.
     public let transaction: Transaction
     /// `transactionSummary(transaction:)`, e.g. `Transfer KRW 1,500,000 to 홍길동 (account 110123456789)`.
@@ -140,7 +140,7 @@ public struct TransferConfirmation: Equatable {
 }
 
 /// What a password unlocks.
-public enum PasswordPurpose: Equatable {
+public enum PasswordPurpose: Equatable, Sendable {
     /// A login code.
     case login
     /// A code for the confirmed transfer.
@@ -148,7 +148,7 @@ public enum PasswordPurpose: Equatable {
 }
 
 /// The code screen, as of the last `tick`.
-public struct CodeScreen: Equatable {
+public struct CodeScreen: Equatable, Sendable {
     /// A login code, or a transfer's code (with what was confirmed).
     public let purpose: PasswordPurpose
     /// The credential's serial number.
@@ -164,7 +164,7 @@ public struct CodeScreen: Equatable {
 }
 
 /// The screen to show.
-public enum FlowState: Equatable {
+public enum FlowState: Equatable, Sendable {
     /// Before `start`.
     case starting
     /// Enter the registration code the bank issued, and the phone number (prefilled when known).
@@ -184,7 +184,7 @@ public enum FlowState: Equatable {
 }
 
 /// What the customer (or the countdown timer) did.
-public enum FlowEvent {
+public enum FlowEvent: Sendable {
     /// Loads the credential (app launch).
     case start
     /// The registration code and phone number typed on the enrollment screen.

@@ -2,7 +2,7 @@ import DigitalOTP
 import Foundation
 
 /// What the flow is set up with.
-public struct FlowConfig {
+public struct FlowConfig: Sendable {
     /// The bank's institution id (the one credential this bank app uses).
     public var institutionId: String
     /// The device id the credential is bound to: `UIDevice.current.identifierForVendor`.
@@ -20,16 +20,17 @@ public struct FlowConfig {
 /// The demo app's screens as a state machine over the SDK (`DigitalOtp`) and the bank
 /// (`BankApi`): `send` an event, get the next `FlowState`.
 ///
-/// Not thread-safe: drive it from one task at a time (the app's model waits for each
-/// `send` before the next). The SDK calls block for a fraction of a second (each password
-/// check derives a key), so `send` is best not called on the main thread; as a
-/// nonisolated async method it is not.
+/// An actor: events are handled one at a time, off the main thread (the SDK calls block
+/// for a fraction of a second: each password check derives a key), and a `@MainActor`
+/// view model can hold it and `await send(_:)` under Swift 6's complete concurrency
+/// checking. The app's model still waits for each `send` before the next, so that a tap
+/// during a password check is dropped rather than queued.
 ///
 /// What it keeps in memory: the registration request between the enrollment and password
 /// screens, and the code on screen (forgotten when it expires or the screen closes).
 /// Passwords are passed to the SDK and not kept. The phone number the customer typed
 /// (iOS has no API for it) is kept in `profile` under `OtpFlow.phoneNumberKey`.
-public final class OtpFlow {
+public actor OtpFlow {
     /// The key of the phone number in the `profile` store.
     public static let phoneNumberKey = "demo-app.phone-number"
 

@@ -1,3 +1,6 @@
+// The Keychain exists only on Apple platforms: on Linux (where `swift test` also runs)
+// this file compiles to nothing.
+#if canImport(Security)
 import DigitalOTP
 import Foundation
 import Security
@@ -15,7 +18,7 @@ import Security
 ///
 /// The SDK's blobs are already encrypted and authenticated; the Keychain adds the
 /// device binding and the lock-state protection.
-public final class KeychainStore: DigitalOTP.SecureStore, @unchecked Sendable {
+public final class KeychainStore: DigitalOTP.SecureStore {
     private let service: String
     private let accessGroup: String?
     private let useDataProtectionKeychain: Bool
@@ -119,3 +122,5 @@ public final class KeychainStore: DigitalOTP.SecureStore, @unchecked Sendable {
         return HostError.Failed(reason: "Keychain \(operation) failed: \(message) (\(status))")
     }
 }
+
+#endif

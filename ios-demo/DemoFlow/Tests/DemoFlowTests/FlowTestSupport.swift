@@ -88,19 +88,31 @@ final class TestClock: DigitalOTP.Clock, @unchecked Sendable {
 // MARK: - The bank
 
 /// The fake bank behind a switch that takes it offline, counting registrations sent.
-final class SwitchableBank: BankApi {
+/// Its two mutable fields are guarded by a lock: the flow (an actor) calls it from its own
+/// executor while the test flips the switch from the test's.
+final class SwitchableBank: BankApi, @unchecked Sendable {
     static let offline = "the bank is offline (test)"
 
     let bank: FakeBankApi
-    var unreachable = false
-    private(set) var registerCalls = 0
+    private let lock = NSLock()
+    private var _unreachable = false
+    private var _registerCalls = 0
 
     init(_ bank: FakeBankApi) {
         self.bank = bank
     }
 
+    /// While true, every call throws `BankApiError` (the bank cannot be reached).
+    var unreachable: Bool {
+        get { lock.withLock { _unreachable } }
+        set { lock.withLock { _unreachable = newValue } }
+    }
+
+    /// How many registrations were sent (reachable or not).
+    var registerCalls: Int { lock.withLock { _registerCalls } }
+
     func register(request: Data) async throws -> Data {
-        registerCalls += 1
+        lock.withLock { _registerCalls += 1 }
         if unreachable {
             throw BankApiError(reason: SwitchableBank.offline)
         }
@@ -195,7 +207,7 @@ final class World {
         file: StaticString = #filePath,
         line: UInt = #line
     ) async throws -> CredentialInfo {
-        if case .starting = flow.state {
+        if case .starting = await flow.state {
             await send(.start, file: file, line: line)
         }
         let code = try fakeBank.issueRegistrationCode(phoneNumber: phone)

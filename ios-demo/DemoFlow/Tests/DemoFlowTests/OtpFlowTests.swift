@@ -256,7 +256,8 @@ final class OtpFlowTests: XCTestCase {
     func testARelaunchReturnsToTheHomeScreen() async throws {
         let registered = try await w.register()
         w.relaunch()
-        XCTAssertEqual(w.flow.state, .starting)
+        let relaunched = await w.flow.state
+        XCTAssertEqual(relaunched, .starting)
         let started = await w.send(.start)
         XCTAssertEqual(started, .home(credential: registered, notice: nil))
     }
