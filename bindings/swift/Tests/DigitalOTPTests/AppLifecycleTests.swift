@@ -169,6 +169,8 @@ final class AppLifecycleTests: XCTestCase {
         // A login code of this credential that the bank never sees (it is used below).
         w.clock.advance(30)
         let stale = try w.app.generate(institutionId: "bank-a", password: password, device: w.phone)
+        // The phone's storage as it is now (a backup, say): the old credential, usable.
+        let oldPhone = w.store.copy()
 
         // Five wrong passwords lock it; then the right one is refused too.
         for remaining in [UInt32(4), 3, 2, 1] {
@@ -188,11 +190,20 @@ final class AppLifecycleTests: XCTestCase {
         XCTAssertEqual(again.status, .pending)
         XCTAssertNotEqual(again.serialNumber, serial)
         XCTAssertEqual(try w.bank.state(serial: serial), .revoked)
+        let revoked = try XCTUnwrap(try w.bank.device(serial: serial))
+        XCTAssertEqual(revoked.state, .cancelled)
+        XCTAssertEqual(revoked.registrations.last?.endedReason, "re-registered on a new device")
+        XCTAssertEqual(try w.bank.state(serial: again.serialNumber), .pending)
         XCTAssertEqual(try w.bank.serialOf(customer: "customer-1"), again.serialNumber)
         let fresh = try w.app.generate(institutionId: "bank-a", password: password, device: w.phone)
         XCTAssertEqual(fresh.serialNumber, again.serialNumber)
-        // The bank verifies the customer's current OTP only: the old credential's unused
-        // code, still within the bank's window, is refused; the new one's is accepted.
+        // The old credential still makes codes (restored from the backup), but the bank
+        // verifies the customer's current OTP only: the old credential's codes, the unused
+        // one from before and the backup's current one, are refused; the new one's is accepted.
+        let restored = try DigitalOtp.withClock(store: oldPhone, clock: w.clock)
+            .generate(institutionId: "bank-a", password: password, device: w.phone)
+        XCTAssertEqual(restored.serialNumber, serial)
+        XCTAssertFalse(try w.bank.verifyLogin(code: restored.code), "the old credential is revoked")
         XCTAssertFalse(try w.bank.verifyLogin(code: stale.code), "the old serial is revoked")
         XCTAssertTrue(try w.bank.verifyLogin(code: fresh.code))
         XCTAssertEqual(try w.bank.state(serial: again.serialNumber), .active)
@@ -378,6 +389,7 @@ final class AppLifecycleTests: XCTestCase {
         // Each credential has its own password.
         assertFails(.wrongPassword, try w.app.generate(institutionId: "bank-b", password: Fixture.password, device: w.phone))
         let b = try w.app.generate(institutionId: "bank-b", password: Fixture.otherPassword, device: w.phone)
+        XCTAssertEqual(b.serialNumber, serialB)
         XCTAssertTrue(try bankB.verifyLogin(code: b.code))
 
         try w.app.cancel(institutionId: "bank-a")

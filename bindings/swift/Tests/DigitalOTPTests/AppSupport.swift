@@ -96,6 +96,14 @@ final class TestStore: DigitalOTP.SecureStore, @unchecked Sendable {
     }
 
     var isEmpty: Bool { synchronized { map.isEmpty } }
+
+    /// A healthy store holding a copy of this one's content (a backup of the phone).
+    func copy() -> TestStore {
+        let content = synchronized { map }
+        let backup = TestStore()
+        backup.synchronized { backup.map = content }
+        return backup
+    }
 }
 
 // MARK: - A Clock written in Swift
@@ -214,15 +222,21 @@ struct TestBank {
         ) == .accepted
     }
 
-    /// The state of the mobile OTP `serial`'s latest registration at the bank, or nil
-    /// for an unknown serial number.
-    func state(serial: String) throws -> BankCredentialState? {
-        let report: DeviceReport
+    /// The staff view of the mobile OTP `serial`, or nil if the bank has none by that serial.
+    func device(serial: String) throws -> DeviceReport? {
         do {
-            report = try issuer.deviceInquiry(
+            return try issuer.deviceInquiry(
                 actor: TestBank.actor, institutionId: institutionId, vendorCode: TestBank.mobileVendor, serialNumber: serial
             )
         } catch IssuerError.UnknownDevice {
+            return nil
+        }
+    }
+
+    /// The state of the mobile OTP `serial`'s latest registration at the bank, or nil
+    /// for an unknown serial number.
+    func state(serial: String) throws -> BankCredentialState? {
+        guard let report = try device(serial: serial) else {
             return nil
         }
         guard let latest = report.registrations.last else {

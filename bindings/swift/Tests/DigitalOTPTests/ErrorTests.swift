@@ -261,4 +261,158 @@ final class ErrorTests: XCTestCase {
             }
         }
     }
+
+    // MARK: - The Kotlin ErrorsTest's cases
+
+    func testMalformedOrShortSecretsAreInvalidSecret() throws {
+        let cases: [(name: String, call: () throws -> OtpSecret)] = [
+            // 40 and 72 bits: under the 80-bit minimum.
+            ("base32 of 40 bits", { try OtpSecret.fromBase32(text: "JBSWY3DP") }),
+            ("base32 of 72 bits", { try OtpSecret.fromBase32(text: "JBSWY3DPEHPK3PI") }),
+            ("hex of 72 bits", { try OtpSecret.fromHex(text: "313233343536373839") }),
+            ("bytes of 72 bits", { try OtpSecret.fromBytes(bytes: Data(repeating: 0x5A, count: 9)) }),
+            ("empty base32", { try OtpSecret.fromBase32(text: "") }),
+            ("empty hex", { try OtpSecret.fromHex(text: "") }),
+            ("empty bytes", { try OtpSecret.fromBytes(bytes: Data()) }),
+            ("base32 with 1, 8, 0 and 9", { try OtpSecret.fromBase32(text: "JBSWY3DPEHPK3P18") }),
+            ("base32 with punctuation", { try OtpSecret.fromBase32(text: "JBSWY3DP!EHPK3PXP") }),
+            ("base32 with padding in the middle", { try OtpSecret.fromBase32(text: "JBSWY3DP==EHPK3PXP") }),
+            ("base32 of impossible length", { try OtpSecret.fromBase32(text: "JBSWY3DPEHPK3PXPA") }),
+            ("hex with non-hex letters", { try OtpSecret.fromHex(text: "31323334353637383930zz") }),
+            ("hex of odd length", { try OtpSecret.fromHex(text: "31323334353637383930313") }),
+            ("generated secret under 160 bits", { try OtpSecret.generateWithLength(byteLength: 19) }),
+            ("generated secret over 1024 bytes", { try OtpSecret.generateWithLength(byteLength: 1025) }),
+        ]
+        XCTAssertEqual(cases.count, 15)
+        for c in cases {
+            XCTAssertNotNil(
+                assertOtpError(try c.call(), .invalidSecret, hiding: ["JBSWY3DP", "EHPK3P", "3132333435", "zz"]),
+                c.name
+            )
+        }
+    }
+
+    func testSecretErrorMessagesNeverEchoTheText() throws {
+        let secretText = "MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U-X"
+        assertOtpError(
+            try OtpSecret.fromBase32(text: secretText), .invalidSecret,
+            reasonContains: "base32", hiding: [secretText, "MFRGGZDF", "OBYXE43U"]
+        )
+        let hex = "00112233445566778899aabbccddeeffgg"
+        assertOtpError(try OtpSecret.fromHex(text: hex), .invalidSecret, hiding: [hex, "00112233", "ccddeeff"])
+    }
+
+    func testDigitsOutside6To10AreInvalidParameter() throws {
+        let secret = try Keys.rfcSecret()
+        for digits: UInt8 in [0, 5, 11, 255] {
+            XCTAssertNotNil(
+                assertOtpError(
+                    try Hotp(secret: secret, algorithm: .sha1, digits: digits), .invalidParameter,
+                    reasonContains: "digits", hiding: [Keys.sha1Hex, Keys.sha1Base32]
+                ),
+                "Hotp digits \(digits)"
+            )
+            XCTAssertNotNil(
+                assertOtpError(
+                    try Totp(secret: secret, algorithm: .sha256, digits: digits, periodSeconds: 30, t0: 0), .invalidParameter,
+                    hiding: [Keys.sha1Hex, Keys.sha1Base32]
+                ),
+                "Totp digits \(digits)"
+            )
+        }
+        // The ends of the range are accepted.
+        XCTAssertEqual(try Hotp(secret: secret, algorithm: .sha1, digits: 6).digits(), 6)
+        XCTAssertEqual(try Totp(secret: secret, algorithm: .sha1, digits: 10).digits(), 10)
+    }
+
+    func testPeriodOutside1To3600IsInvalidParameter() throws {
+        let secret = try Keys.rfcSecret()
+        for period: UInt64 in [0, 3601, UInt64(Int64.max), UInt64.max] {
+            XCTAssertNotNil(
+                assertOtpError(
+                    try Totp(secret: secret, algorithm: .sha1, digits: 6, periodSeconds: period, t0: 0), .invalidParameter,
+                    reasonContains: "period", hiding: [Keys.sha1Hex]
+                ),
+                "period \(period)"
+            )
+        }
+        XCTAssertEqual(try Totp(secret: secret, algorithm: .sha1, digits: 6, periodSeconds: 1, t0: 0).periodSeconds(), 1)
+        XCTAssertEqual(try Totp(secret: secret, algorithm: .sha1, digits: 6, periodSeconds: 3600, t0: 0).periodSeconds(), 3600)
+    }
+
+    func testWindowWiderThan100IsInvalidParameter() throws {
+        let secret = try Keys.rfcSecret()
+        let totp = try Totp(secret: secret, algorithm: .sha1, digits: 6, periodSeconds: 30, t0: 0)
+        let code = try totp.codeAt(unixTime: 59).code
+        XCTAssertEqual(try totp.verify(code: code, unixTime: 59, stepsBehind: 100, stepsAhead: 100), 1)
+        assertOtpError(try totp.verify(code: code, unixTime: 59, stepsBehind: 101, stepsAhead: 0), .invalidParameter, hiding: [code])
+        assertOtpError(try totp.verify(code: code, unixTime: 59, stepsBehind: 0, stepsAhead: 101), .invalidParameter, hiding: [code])
+        assertOtpError(try totp.verify(code: code, unixTime: 59, stepsBehind: UInt32.max, stepsAhead: 0), .invalidParameter, hiding: [code])
+        let hotp = try Hotp(secret: secret, algorithm: .sha1, digits: 6)
+        assertOtpError(try hotp.verify(code: "755224", counter: 0, behind: 101, ahead: 1), .invalidParameter, hiding: ["755224"])
+        assertOtpError(try hotp.verify(code: "755224", counter: 0, behind: 1, ahead: 101), .invalidParameter, hiding: ["755224"])
+        let ocra = try Ocra(suite: "OCRA-1:HOTP-SHA1-6:C-QN08", key: secret)
+        let input = OcraInput(question: "12345678", counter: 0)
+        let response = try ocra.generate(input: input)
+        assertOtpError(try ocra.verify(response: response, input: input, behind: 101, ahead: 0), .invalidParameter, hiding: [response])
+        XCTAssertEqual(try ocra.verify(response: response, input: input, behind: 100, ahead: 100), 0)
+    }
+
+    func testMalformedCodesOfTheKotlinSuiteAreMalformedCode() throws {
+        let secret = try Keys.rfcSecret()
+        let hotp = try Hotp(secret: secret, algorithm: .sha1, digits: 6)
+        let totp = try Totp(secret: secret, algorithm: .sha1, digits: 6, periodSeconds: 30, t0: 0)
+        for code in ["12345a", "12345", "1234567", "", " 755224", "755224 ", "-75522", "７５５２２４", "75522.", "0x7552"] {
+            let trimmed = code.trimmingCharacters(in: .whitespaces)
+            let hidden = trimmed.isEmpty ? [] : [trimmed]
+            XCTAssertNotNil(
+                assertOtpError(try hotp.verify(code: code, counter: 0, behind: 1, ahead: 1), .malformedCode, reasonContains: "6", hiding: hidden),
+                "Hotp code \"\(code)\""
+            )
+            XCTAssertNotNil(
+                assertOtpError(
+                    try totp.verify(code: code, unixTime: 59, stepsBehind: 1, stepsAhead: 1), .malformedCode, hiding: hidden
+                ),
+                "Totp code \"\(code)\""
+            )
+        }
+    }
+
+    func testACodeOfAnotherLengthIsMalformedCodeEvenIfItIsARealCode() throws {
+        let hotp = try Hotp(secret: try Keys.rfcSecret(), algorithm: .sha1, digits: 8)
+        // "84755224" is the 8-digit HOTP for counter 0; a 6-digit suffix is malformed.
+        XCTAssertEqual(hotp.generate(counter: 0), "84755224")
+        assertOtpError(try hotp.verify(code: "755224", counter: 0, behind: 0, ahead: 0), .malformedCode, hiding: ["755224"])
+    }
+
+    func testTimeBeforeT0IsInvalidParameterAndAT0InTheFutureRefusesCodeNow() throws {
+        let secret = try Keys.rfcSecret()
+        let totp = try Totp(secret: secret, algorithm: .sha1, digits: 6, periodSeconds: 30, t0: 1_000)
+        assertOtpError(try totp.codeAt(unixTime: 999), .invalidParameter, reasonContains: "T0")
+        assertOtpError(try totp.timeStep(unixTime: 0), .invalidParameter)
+        let code = totp.codeForStep(step: 0)
+        assertOtpError(try totp.verify(code: code, unixTime: 999, stepsBehind: 1, stepsAhead: 1), .invalidParameter, hiding: [code])
+        XCTAssertEqual(try totp.verify(code: code, unixTime: 1_000, stepsBehind: 0, stepsAhead: 0), 0)
+        // A T0 in the future: codeNow is refused too.
+        let future = try Totp(secret: secret, algorithm: .sha1, digits: 6, periodSeconds: 30, t0: UInt64.max)
+        assertOtpError(try future.codeNow(), .invalidParameter)
+    }
+
+    func testTimesBeyondTheRangeOf64BitStepsAreInvalidParameter() throws {
+        let totp = try Totp(secret: try Keys.rfcSecret(), algorithm: .sha1, digits: 6, periodSeconds: 1, t0: 0)
+        assertOtpError(try totp.codeAt(unixTime: UInt64.max), .invalidParameter)
+    }
+
+    func testUnknownHashNamesAreInvalidParameter() throws {
+        for name in ["MD5", "SHA3", "SHA-384", "", "SHA 1"] {
+            XCTAssertNotNil(assertOtpError(try hashAlgorithmFromName(name: name), .invalidParameter), "\"\(name)\"")
+        }
+    }
+
+    func testATotpUriRefusesHotpAndAnHotpUriRefusesTotpWithoutShowingTheSecret() throws {
+        let totpUri = try OtpAuthUri.parse(uri: "otpauth://totp/A:b?secret=\(Keys.sha1Base32)")
+        assertOtpError(try totpUri.hotp(), .invalidParameter, hiding: [Keys.sha1Base32])
+        let hotpUri = try OtpAuthUri.parse(uri: "otpauth://hotp/A:b?secret=\(Keys.sha1Base32)&counter=1")
+        assertOtpError(try hotpUri.totp(), .invalidParameter, hiding: [Keys.sha1Base32])
+    }
 }

@@ -143,11 +143,12 @@ fileprivate final class RecordingSms: SmsGateway, @unchecked Sendable {
 
 /// The customer's phone: the app on a Swift store and the test clock.
 fileprivate final class BranchPhone {
+    let store = TestStore()
     let app: DigitalOtp
     let device: DeviceInfo
 
     init(clock: TestClock) throws {
-        app = DigitalOtp.withClock(store: TestStore(), clock: clock)
+        app = DigitalOtp.withClock(store: store, clock: clock)
         device = try DeviceInfo(phoneNumber: Branch.phone, deviceId: Branch.deviceId)
     }
 
@@ -253,6 +254,11 @@ fileprivate func issuerError<T>(
     return caught
 }
 
+/// The detail of the newest audit record of `action`.
+fileprivate func lastDetail(_ issuer: Issuer, _ action: String) throws -> String {
+    try onlyElement(try issuer.audit(filter: AuditFilter(action: action, limit: 1))).detail
+}
+
 /// Whether `secret` occurs in `text` as a whole number (not inside a longer run of digits).
 fileprivate func containsWhole(_ text: String, _ secret: String) -> Bool {
     let pattern = "(?<![0-9])" + NSRegularExpression.escapedPattern(for: secret) + "(?![0-9])"
@@ -348,6 +354,7 @@ final class IssuerBranchTests: XCTestCase {
         try phone.app.confirmActivation(institutionId: "bank-a")
         XCTAssertEqual(try verify(first), .rejected, "replay")
         XCTAssertEqual(try device().errorCount, 0, "a replay is not counted")
+        XCTAssertTrue(try device().history.contains { $0.detail == "code already used" })
         clock.advance(30)
         let second = try phone.loginCode()
         XCTAssertEqual(try verify(second), .accepted)
@@ -381,6 +388,7 @@ final class IssuerBranchTests: XCTestCase {
         clock.advance(30)
         let afterLoss = try phone.loginCode()
         XCTAssertEqual(try verify(afterLoss), .rejected)
+        XCTAssertEqual(try lastDetail(issuer, "verify_login"), "device reported lost")
         try issuer.recover(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.mobile, serialNumber: serial)
         XCTAssertEqual(try device().state, .active)
         XCTAssertEqual(
@@ -423,6 +431,12 @@ final class IssuerBranchTests: XCTestCase {
         clock.advance(30)
         let tokenCode = try token.codeAt(unixTime: clock.seconds).code
         XCTAssertEqual(try issuer.verifyLogin(actor: Branch.web, institutionId: "bank-c", customerId: "kim", code: tokenCode), .accepted)
+        XCTAssertTrue(
+            t.history.contains { $0.action == "register_device" && $0.detail.contains("possession proven") },
+            "\(t.history.map { "\($0.action): \($0.detail)" })"
+        )
+        // Bank A still verifies kim against the phone, not the token.
+        XCTAssertEqual(try verify(tokenCode), .rejected)
         // Bank A's customer still has the mobile OTP, bank C the token.
         let atBankA = try issuer.customerInquiry(actor: Branch.staff, institutionId: "bank-a", customerId: "kim").devices
         XCTAssertEqual(atBankA.map { $0.serialNumber }, [serial])
@@ -451,13 +465,16 @@ final class IssuerBranchTests: XCTestCase {
         let issuer = try memoryIssuer()
         try issuer.registerCustomer(actor: Branch.staff, customer: Branch.customer("bank-a", "acme", kind: .corporation))
         try issuer.registerCustomer(actor: Branch.staff, customer: Branch.customer("bank-a", "smith", residency: .foreign))
-        for who in ["acme", "smith"] {
+        for (who, why) in [("acme", "corporations"), ("smith", "foreign")] {
             let e = issuerError(try issuer.issueNonFaceToFace(actor: Branch.web, institutionId: "bank-a", customerId: who, verificationReference: "kyc-77"))
             XCTAssertEqual(e?.kind, .notEligible, who)
             XCTAssertTrue(e?.reasonText.contains("physical OTP") ?? false, "\(String(describing: e))")
+            XCTAssertTrue(e?.reasonText.contains(why) ?? false, "\(String(describing: e))")
             XCTAssertEqual(issuerError(try issuer.startFaceToFace(actor: Branch.staff, institutionId: "bank-a", customerId: who))?.kind, .notEligible, who)
             let refused = try issuer.audit(filter: AuditFilter(subject: "customer:\(who)", action: "issue_registration_code"))
             XCTAssertEqual(refused.map { $0.outcome }, ["refused"], who)
+            let refusals = try issuer.audit(filter: AuditFilter(subject: "customer:\(who)")).filter { $0.outcome == "refused" }
+            XCTAssertEqual(Set(refusals.map { $0.action }), ["issue_registration_code", "start_face_to_face"], who)
         }
         XCTAssertTrue(sms.sent.isEmpty, "no SMS for an ineligible customer")
         let report = try issuer.customerInquiry(actor: Branch.staff, institutionId: "bank-a", customerId: "acme")
@@ -468,6 +485,8 @@ final class IssuerBranchTests: XCTestCase {
         try issuer.registerDevice(actor: Branch.staff, institutionId: "bank-a", customerId: "acme", vendorCode: Branch.vendor, serialNumber: Branch.serial)
         let devices = try issuer.customerInquiry(actor: Branch.staff, institutionId: "bank-a", customerId: "acme").devices
         XCTAssertEqual(devices.map { $0.serialNumber }, [Branch.serial])
+        let acmeCode = try Branch.token().codeAt(unixTime: clock.seconds).code
+        XCTAssertEqual(try issuer.verifyLogin(actor: Branch.web, institutionId: "bank-a", customerId: "acme", code: acmeCode), .accepted)
         // Unknown customers and institutions are refused as such.
         XCTAssertEqual(
             issuerError(try issuer.issueNonFaceToFace(actor: Branch.web, institutionId: "bank-a", customerId: "nobody", verificationReference: "kyc-77")),
@@ -485,12 +504,22 @@ final class IssuerBranchTests: XCTestCase {
         let response = issuer.handleRegistration(actor: Branch.app, request: request)
         XCTAssertThrowsError(try phone.app.completeRegistration(response: response, password: Branch.password)) { error in
             XCTAssertEqual((error as? DigitalOtpError)?.kind, .registrationRejected, "\(error)")
+            XCTAssertTrue((error as? DigitalOtpError)?.reasonText.contains("expired") ?? false, "\(error)")
         }
         XCTAssertEqual(try issuer.customerInquiry(actor: Branch.staff, institutionId: "bank-a", customerId: "kim").devices, [])
         let entry = try onlyElement(issuer.audit(filter: AuditFilter(action: "register_mobile_otp")))
         XCTAssertEqual(entry.actor, Branch.app)
         XCTAssertEqual(entry.outcome, "rejected")
         XCTAssertEqual(entry.detail, "expired registration code")
+        // The expired code is void for good.
+        let again = issuer.handleRegistration(
+            actor: Branch.app, request: try phone.app.beginRegistration(registrationCode: code, device: phone.device)
+        )
+        XCTAssertThrowsError(try phone.app.completeRegistration(response: again, password: Branch.password)) { error in
+            XCTAssertEqual((error as? DigitalOtpError)?.kind, .registrationRejected, "\(error)")
+        }
+        XCTAssertTrue(phone.store.isEmpty, "failed registrations write nothing")
+        XCTAssertEqual(try issuer.customerInquiry(actor: Branch.staff, institutionId: "bank-a", customerId: "kim").devices, [])
         // The face-to-face SMS code lives 5 minutes.
         try issuer.startFaceToFace(actor: Branch.staff, institutionId: "bank-a", customerId: "kim")
         let shown = try sms.lastCode()
@@ -636,6 +665,131 @@ final class IssuerBranchTests: XCTestCase {
         XCTAssertEqual(try issuer.purgeExpiredAudit(), 0, "kept ten years")
     }
 
+    /// The Kotlin suite's audit test: every operation is recorded with its actor, outcome
+    /// and institution; the filters select; no code of any kind, nor the master key, shows.
+    func testTheAuditLogRecordsTheOperationsWithTheirActorsAndNeverACode() throws {
+        let auditor = "audit-07"
+        let masterKey = try generateMasterKey()
+        let issuer = try Branch.setUp(try Issuer.inMemory(masterKeyHex: masterKey, clock: clock, sms: sms))
+        try issuer.startFaceToFace(actor: Branch.staff, institutionId: "bank-a", customerId: "kim")
+        let shown = try sms.lastCode()
+        let wrongShown = shown == "00000" ? "11111" : "00000"
+        XCTAssertEqual(
+            issuerError(try issuer.confirmFaceToFace(actor: Branch.staff, institutionId: "bank-a", customerId: "kim", shownCode: wrongShown))?.kind,
+            .wrongVerificationCode
+        )
+        let registrationCode = try issuer.confirmFaceToFace(actor: Branch.staff, institutionId: "bank-a", customerId: "kim", shownCode: shown)
+        let phone = try BranchPhone(clock: clock)
+        let serial = try phone.register(issuer, code: registrationCode).serialNumber
+        clock.advance(30)
+        let login = try phone.loginCode()
+        XCTAssertEqual(try issuer.verifyLogin(actor: Branch.web, institutionId: "bank-a", customerId: "kim", code: login), .accepted)
+        let tx = Branch.transfer()
+        let txCode = try phone.transactionCode(tx)
+        XCTAssertEqual(
+            try issuer.verifyTransaction(actor: Branch.web, institutionId: "bank-a", customerId: "kim", code: txCode, transaction: tx),
+            .accepted
+        )
+        let token = try Branch.importToken(issuer, serial: "SN0003")
+        let proof = try token.codeAt(unixTime: clock.seconds).code
+        try issuer.registerDevice(
+            actor: Branch.staff, institutionId: "bank-b", customerId: "kim", vendorCode: Branch.vendor, serialNumber: "SN0003",
+            possessionCode: proof
+        )
+        let wrongLogin = Branch.otherCode(login)
+        XCTAssertEqual(try issuer.verifyLogin(actor: Branch.web, institutionId: "bank-a", customerId: "kim", code: wrongLogin), .rejected)
+        _ = try issuer.deviceInquiry(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.mobile, serialNumber: serial)
+        _ = try issuer.customerInquiry(actor: auditor, institutionId: "bank-a", customerId: "kim")
+
+        let log = try issuer.audit(filter: AuditFilter())
+        XCTAssertEqual(log.map { $0.id }, log.map { $0.id }.sorted(by: >), "newest first")
+        XCTAssertEqual(Set(log.map { $0.id }).count, log.count, "ids are unique")
+        let expected: [(action: String, actor: String, outcome: String, institution: String)] = [
+            ("add_institution", Branch.admin, "ok", "bank-a"),
+            ("register_customer", Branch.staff, "ok", "bank-a"),
+            ("start_face_to_face", Branch.staff, "ok", "bank-a"),
+            ("confirm_face_to_face", Branch.staff, "rejected", "bank-a"),
+            ("confirm_face_to_face", Branch.staff, "ok", "bank-a"),
+            ("issue_registration_code", Branch.staff, "ok", "bank-a"),
+            ("register_mobile_otp", Branch.app, "ok", "bank-a"),
+            ("verify_login", Branch.web, "ok", "bank-a"),
+            ("verify_login", Branch.web, "rejected", "bank-a"),
+            ("verify_transaction", Branch.web, "ok", "bank-a"),
+            ("import_device", Branch.ops, "ok", ""),
+            ("register_device", Branch.staff, "ok", "bank-b"),
+            ("device_inquiry", Branch.staff, "ok", "bank-a"),
+            ("customer_inquiry", auditor, "ok", "bank-a"),
+        ]
+        for e in expected {
+            XCTAssertTrue(
+                log.contains { $0.action == e.action && $0.actor == e.actor && $0.outcome == e.outcome && $0.institutionId == e.institution },
+                "no \(e.action) by \(e.actor) (\(e.outcome)) at '\(e.institution)'"
+            )
+        }
+        XCTAssertTrue(log.contains { $0.subject == "device:\(Branch.mobile):\(serial)" && $0.detail == "customer kim, pending activation" })
+
+        // Filters.
+        let logins = try issuer.audit(filter: AuditFilter(action: "verify_login"))
+        XCTAssertEqual(logins.count, 2)
+        XCTAssertTrue(logins.allSatisfy { $0.action == "verify_login" })
+        let atBankB = try issuer.audit(filter: AuditFilter(institutionId: "bank-b"))
+        XCTAssertFalse(atBankB.isEmpty)
+        XCTAssertTrue(atBankB.allSatisfy { $0.institutionId == "bank-b" })
+        let ofDevice = Set(try issuer.audit(filter: AuditFilter(subject: "device:\(Branch.mobile):\(serial)")).map { $0.action })
+        XCTAssertTrue(ofDevice.isSuperset(of: ["register_mobile_otp", "verify_login", "verify_transaction"]), "\(ofDevice)")
+        XCTAssertEqual(try issuer.audit(filter: AuditFilter(limit: 3)).count, 3)
+        let before = try issuer.audit(filter: AuditFilter(until: Branch.t0 + 1))
+        XCTAssertFalse(before.isEmpty)
+        XCTAssertTrue(before.allSatisfy { $0.at == Branch.t0 })
+        XCTAssertFalse(before.contains { $0.action == "verify_login" })
+        XCTAssertEqual(try issuer.audit(filter: AuditFilter(from: clock.seconds + 1)), [])
+        XCTAssertEqual(try issuer.purgeExpiredAudit(), 0, "kept ten years")
+
+        // No code, of any kind, in any record (nor in a device's history), nor the master key.
+        let codes = [shown, wrongShown, registrationCode, registrationCode.replacingOccurrences(of: "-", with: ""), login, txCode, proof]
+        let history = try issuer.deviceInquiry(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.mobile, serialNumber: serial).history
+        let texts = (log + history).map { r in
+            [r.institutionId, r.actor, r.action, r.subject, r.outcome, r.detail].joined(separator: " | ")
+        }
+        for text in texts {
+            for code in codes {
+                XCTAssertFalse(containsWhole(text, code), "the audit log holds a code: \(text)")
+            }
+            XCTAssertFalse(text.lowercased().contains(masterKey.lowercased()), text)
+        }
+    }
+
+    /// The rest of the Kotlin suite's "the customer hears only ACCEPTED or REJECTED": no
+    /// device at that institution, an unknown customer and a stolen device are all just
+    /// REJECTED, while the audit log tells them apart.
+    func testOtherInstitutionsUnknownCustomersAndStolenDevicesAreRejectedAlike() throws {
+        let issuer = try memoryIssuer()
+        let token = try Branch.importToken(issuer)
+        try issuer.registerDevice(actor: Branch.staff, institutionId: "bank-a", customerId: "kim", vendorCode: Branch.vendor, serialNumber: Branch.serial)
+        let verify = { (institutionId: String, customerId: String, code: String) throws -> Verification in
+            try issuer.verifyLogin(actor: Branch.web, institutionId: institutionId, customerId: customerId, code: code)
+        }
+        let nowCode = { () throws -> String in try token.codeAt(unixTime: self.clock.seconds).code }
+
+        XCTAssertEqual(try verify("bank-b", "kim", try nowCode()), .rejected)
+        XCTAssertEqual(try lastDetail(issuer, "verify_login"), "no OTP device")
+        XCTAssertEqual(try verify("bank-a", "nobody", try nowCode()), .rejected, "an unknown customer is not told apart")
+        XCTAssertEqual(try lastDetail(issuer, "verify_login"), "no OTP device")
+        XCTAssertEqual(issuerError(try issuer.customerInquiry(actor: Branch.staff, institutionId: "bank-a", customerId: "nobody")), .UnknownCustomer)
+
+        try issuer.reportAccident(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.vendor, serialNumber: Branch.serial, kind: .stolen)
+        clock.advance(30)
+        XCTAssertEqual(try verify("bank-a", "kim", try nowCode()), .rejected)
+        XCTAssertEqual(try lastDetail(issuer, "verify_login"), "device reported stolen")
+        let stolen = try issuer.deviceInquiry(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.vendor, serialNumber: Branch.serial)
+        XCTAssertEqual(stolen.state, .stolen)
+        XCTAssertEqual(stolen.errorCount, 0, "a refusal for the device's state is not a wrong code")
+        try issuer.recover(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.vendor, serialNumber: Branch.serial)
+        clock.advance(30)
+        XCTAssertEqual(try verify("bank-a", "kim", try nowCode()), .accepted)
+        XCTAssertEqual(try lastDetail(issuer, "verify_login"), "accepted")
+    }
+
     func testReopeningTheDatabaseWithAnotherMasterKeyIsRefused() throws {
         let path = databasePath
         let key = try generateMasterKey()
@@ -652,18 +806,25 @@ final class IssuerBranchTests: XCTestCase {
         let text = String(describing: e)
         XCTAssertTrue(e?.reasonText.contains("not the master key") ?? false, text)
         XCTAssertFalse(text.contains(other) || text.contains(key), text)
-        for malformed in ["", String(repeating: "00", count: 31), String(repeating: "zz", count: 32)] {
+        for malformed in ["", "not a key", String(repeating: "00", count: 31), String(repeating: "zz", count: 32)] {
             XCTAssertEqual(issuerError(try Issuer.openSqlite(path: path, masterKeyHex: malformed, clock: clock))?.kind, .masterKey, malformed)
         }
+        XCTAssertEqual(issuerError(try Issuer.inMemory(masterKeyHex: "00"))?.kind, .masterKey)
 
         // The right key opens it, and unseals the token's secret.
         let reopened = try Issuer.openSqlite(path: path, masterKeyHex: key, clock: clock)
-        let devices = try reopened.customerInquiry(actor: Branch.staff, institutionId: "bank-a", customerId: "kim").devices
+        let kim = try reopened.customerInquiry(actor: Branch.staff, institutionId: "bank-a", customerId: "kim")
+        XCTAssertEqual(kim.name, "홍길동")
+        let devices = kim.devices
         XCTAssertEqual(devices.map { $0.serialNumber }, [Branch.serial])
         let code = try Branch.token().codeAt(unixTime: Branch.t0).code
         XCTAssertEqual(try reopened.verifyLogin(actor: Branch.web, institutionId: "bank-a", customerId: "kim", code: code), .accepted)
         // Neither the key nor the secret is in the database files.
-        let needles = [Data(key.utf8), Data(hexString: key), Data(Branch.tokenSecretHex.utf8), Data(hexString: Branch.tokenSecretHex)]
+        let tokenBase32 = try OtpSecret.fromHex(text: Branch.tokenSecretHex).toBase32()
+        let needles = [
+            Data(key.utf8), Data(hexString: key), Data(Branch.tokenSecretHex.utf8), Data(hexString: Branch.tokenSecretHex),
+            Data(tokenBase32.utf8),
+        ]
         let files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
             .filter { $0.lastPathComponent.hasPrefix("issuer.db") }
         XCTAssertFalse(files.isEmpty)
@@ -699,13 +860,15 @@ final class IssuerBranchTests: XCTestCase {
             XCTAssertEqual(try verify(other), .rejected, "\(other)")
         }
         // The same transfer, with the account written another way.
-        XCTAssertEqual(try verify(Branch.transfer(account: "110 123 456789")), .accepted)
+        XCTAssertEqual(try verify(Branch.transfer(account: "110 123 456789", currency: "krw")), .accepted)
         XCTAssertEqual(try verify(tx), .rejected, "replay")
+        XCTAssertEqual(try lastDetail(issuer, "verify_transaction"), "code already used")
         XCTAssertEqual(try issuer.verifyLogin(actor: Branch.web, institutionId: "bank-a", customerId: "kim", code: code), .rejected, "not a login code")
         let d = try issuer.deviceInquiry(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.mobile, serialNumber: serial)
         XCTAssertEqual(d.registrations.last?.state, .active, "a transaction code activates too")
         XCTAssertEqual(d.errorCount, 1)
         XCTAssertEqual(issuerError(try verify(Branch.transfer(amount: 0)))?.kind, .invalidInput)
+        XCTAssertEqual(issuerError(try verify(Branch.transfer(currency: "")))?.kind, .invalidInput)
         // Another institution's customer: no device there.
         XCTAssertEqual(
             try issuer.verifyTransaction(actor: Branch.web, institutionId: "bank-b", customerId: "kim", code: code, transaction: tx),
@@ -745,5 +908,17 @@ final class IssuerBranchTests: XCTestCase {
         let refused = try issuer.audit(filter: AuditFilter(subject: "device:WRONG:\(Branch.serial)"))
         XCTAssertFalse(refused.isEmpty)
         XCTAssertEqual(Set(refused.map { $0.outcome }), ["refused"])
+        XCTAssertTrue(refused.allSatisfy { $0.detail.contains("no OTP device with this vendor code") }, "\(refused)")
+        // The SDK's own vendor code is not for imported devices.
+        let mobileImport = ImportedDevice(
+            vendorCode: Branch.mobile, serialNumber: "X1", secret: try OtpSecret.fromHex(text: Branch.tokenSecretHex),
+            algorithm: .sha1, digits: 6, periodSeconds: 30, validUntil: Branch.t0 + 60
+        )
+        XCTAssertEqual(issuerError(try issuer.importDevice(actor: Branch.ops, device: mobileImport))?.kind, .invalidInput)
+        // A known device registered elsewhere is another matter.
+        XCTAssertEqual(
+            issuerError(try issuer.resetErrorCount(actor: Branch.staff, institutionId: "bank-b", vendorCode: Branch.vendor, serialNumber: Branch.serial))?.kind,
+            .notRegisteredHere
+        )
     }
 }

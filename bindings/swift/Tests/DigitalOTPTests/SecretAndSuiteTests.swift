@@ -10,6 +10,7 @@ final class SecretAndSuiteTests: XCTestCase {
         XCTAssertEqual(secret.byteLength(), 20)
         let encoded = secret.toBase32()
         XCTAssertEqual(encoded.count, 32)
+        XCTAssertTrue(matchesWhole(encoded, "[A-Z2-7]{32}"), "unpadded upper-case base32: \(encoded)")
         XCTAssertEqual(secret.description, "<redacted secret>")
         for text in [String(describing: secret), String(reflecting: secret), "\(secret)"] {
             XCTAssertFalse(text.contains(encoded))
@@ -106,6 +107,19 @@ final class SecretAndSuiteTests: XCTestCase {
                 suite: "OCRA-1:HOTP-SHA1-4:QA04-S001-T30S", algorithm: .sha1, digits: 4, usesCounter: false,
                 questionFormat: .alphanumeric, questionLength: 4, pinHash: nil, sessionLength: 1, timeStepSeconds: 30
             ),
+            // The Kotlin OcraTest's suites: every field, a minimal suite, a hex question with hours.
+            OcraSuiteInfo(
+                suite: "OCRA-1:HOTP-SHA512-8:C-QN08-PSHA256-S128-T30S", algorithm: .sha512, digits: 8, usesCounter: true,
+                questionFormat: .numeric, questionLength: 8, pinHash: .sha256, sessionLength: 128, timeStepSeconds: 30
+            ),
+            OcraSuiteInfo(
+                suite: "OCRA-1:HOTP-SHA1-6:QA64", algorithm: .sha1, digits: 6, usesCounter: false,
+                questionFormat: .alphanumeric, questionLength: 64, pinHash: nil, sessionLength: nil, timeStepSeconds: nil
+            ),
+            OcraSuiteInfo(
+                suite: "OCRA-1:HOTP-SHA256-10:QH40-T2H", algorithm: .sha256, digits: 10, usesCounter: false,
+                questionFormat: .hex, questionLength: 40, pinHash: nil, sessionLength: nil, timeStepSeconds: 7_200
+            ),
         ]
         for expected in cases {
             XCTAssertEqual(try parseOcraSuite(suite: expected.suite), expected)
@@ -118,5 +132,77 @@ final class SecretAndSuiteTests: XCTestCase {
                 XCTAssertNil(steps, expected.suite)
             }
         }
+    }
+
+    func testSecretsAreEqualByContentWhateverTheEncodingTheyCameFrom() throws {
+        let hex = try OtpSecret.fromHex(text: Keys.sha1Hex)
+        let others = [
+            try OtpSecret.fromBase32(text: "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"),
+            try OtpSecret.fromBytes(bytes: Data("12345678901234567890".utf8)),
+            // Lower case, spaces, hyphens and padding are tolerated.
+            try OtpSecret.fromBase32(text: "gezd gnbv-gy3t qojq gezd gnbv gy3t qojq"),
+            try OtpSecret.fromHex(text: Keys.sha1Hex.uppercased()),
+        ]
+        for other in others {
+            XCTAssertEqual(hex, other)
+            XCTAssertEqual(other, hex)
+            // Hashable agrees with ==.
+            XCTAssertEqual(hex.hashValue, other.hashValue)
+        }
+        XCTAssertEqual(hex, hex)
+        XCTAssertEqual(Set(others + [hex]).count, 1)
+        XCTAssertEqual(hex.toBase32(), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")
+        XCTAssertEqual(hex.byteLength(), 20)
+
+        let padded = try OtpSecret.fromBase32(text: "GEZDGNBVGY3TQOJQGE======")
+        XCTAssertEqual(padded, try OtpSecret.fromHex(text: "3132333435363738393031"))
+        XCTAssertEqual(padded.toBase32(), "GEZDGNBVGY3TQOJQGE")
+
+        XCTAssertNotEqual(hex, try OtpSecret.fromHex(text: "3132333435363738393031323334353637383931"))
+        XCTAssertNotEqual(hex, try OtpSecret.fromHex(text: Keys.sha1Hex + "00"), "a longer secret")
+        XCTAssertEqual(Set([hex, padded, try OtpSecret.fromHex(text: Keys.sha1Hex + "00")]).count, 3)
+    }
+
+    /// Kotlin closes the secret; in Swift it is freed when the last reference goes.
+    func testObjectsStayUsableAfterTheSecretTheyWereBuiltFromIsFreed() throws {
+        weak var released: OtpSecret?
+        let totp: Totp = try {
+            let secret = try OtpSecret.fromHex(text: Keys.sha1Hex)
+            released = secret
+            return try Totp(secret: secret, algorithm: .sha1, digits: 8, periodSeconds: 30, t0: 0)
+        }()
+        XCTAssertNil(released, "the secret object is freed")
+        // RFC 6238 Appendix B, SHA-1 at T = 59.
+        XCTAssertEqual(try totp.codeAt(unixTime: 59).code, "94287082")
+    }
+
+    /// On Linux the tests link `libdigital_otp.so` dynamically: the one loaded must be the
+    /// library of this checkout (`target/debug`, or `DIGITALOTP_NATIVE_DIR`), not a stale
+    /// copy elsewhere. On Apple platforms the library is linked statically.
+    func testTheNativeLibraryIsTheOneBuiltInTarget() throws {
+        #if os(Linux)
+        XCTAssertEqual(try OtpSecret.fromHex(text: Keys.sha1Hex).byteLength(), 20)  // a call into the library
+        let expectedDirectory = ProcessInfo.processInfo.environment["DIGITALOTP_NATIVE_DIR"]
+            .map { URL(fileURLWithPath: $0) }
+            ?? repositoryRoot.appendingPathComponent("target").appendingPathComponent("debug")
+        // Read to the end: /proc files have no size, which String(contentsOfFile:) relies on.
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/self/maps"))
+        defer { try? handle.close() }
+        let maps = String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
+        let loaded = Set(maps.split(separator: "\n").compactMap { line -> String? in
+            guard let slash = line.firstIndex(of: "/") else { return nil }
+            let path = String(line[slash...])
+            return path.hasSuffix("/libdigital_otp.so") ? path : nil
+        })
+        XCTAssertEqual(loaded.count, 1, "libdigital_otp.so mapped from: \(loaded)")
+        let path = try XCTUnwrap(loaded.first)
+        XCTAssertEqual(
+            URL(fileURLWithPath: path).resolvingSymlinksInPath().deletingLastPathComponent().path,
+            expectedDirectory.resolvingSymlinksInPath().path,
+            "libdigital_otp.so loaded from \(path)"
+        )
+        #else
+        throw XCTSkip("the Rust library is linked statically on this platform")
+        #endif
     }
 }

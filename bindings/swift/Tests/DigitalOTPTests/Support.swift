@@ -78,6 +78,8 @@ enum Keys {
     static let sha1Hex = "3132333435363738393031323334353637383930"
     static let sha256Hex = sha1Hex + "313233343536373839303132"
     static let sha512Hex = sha1Hex + sha1Hex + sha1Hex + "31323334"
+    /// The SHA-1 key in base32.
+    static let sha1Base32 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
     /// Google Authenticator's example secret.
     static let exampleBase32 = "JBSWY3DPEHPK3PXP"
 
@@ -145,13 +147,17 @@ extension OtpError {
     }
 }
 
-/// Asserts that `expression` throws an `OtpError` of `kind` whose reason contains
-/// `fragment`, and returns that error (nil if the assertion failed).
+/// Asserts that `expression` throws an `OtpError` of `kind`, that its reason is not blank
+/// (for the variants that have one) and contains `fragment` if one is given, and that
+/// none of its descriptions or its reason contains any of `hiding` (ignoring case): the
+/// secrets, codes and PINs given to the call. Returns the error (nil if the assertion
+/// failed). The Swift twin of the Kotlin suite's `assertOtpError` / `assertReasonMentions`.
 @discardableResult
 func assertOtpError<T>(
     _ expression: @autoclosure () throws -> T,
     _ kind: OtpErrorKind,
-    reasonContains fragment: String,
+    reasonContains fragment: String? = nil,
+    hiding secrets: [String] = [],
     file: StaticString = #filePath,
     line: UInt = #line
 ) -> OtpError? {
@@ -162,12 +168,37 @@ func assertOtpError<T>(
             return
         }
         XCTAssertEqual(otpError.kind, kind, "\(otpError)", file: file, line: line)
-        XCTAssertTrue(
-            otpError.reasonText.contains(fragment),
-            "reason \"\(otpError.reasonText)\" does not contain \"\(fragment)\"",
-            file: file, line: line
-        )
+        let reason = otpError.reasonText
+        if otpError.kind != .randomSourceFailed {
+            XCTAssertFalse(
+                reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
+                "\(otpError.kind) has a blank reason", file: file, line: line
+            )
+        }
+        if let fragment {
+            XCTAssertTrue(
+                reason.contains(fragment),
+                "reason \"\(reason)\" does not contain \"\(fragment)\"",
+                file: file, line: line
+            )
+        }
+        let texts = [reason, String(describing: otpError), String(reflecting: otpError), otpError.localizedDescription]
+        for secret in secrets where !secret.isEmpty {
+            for text in texts {
+                XCTAssertFalse(
+                    text.lowercased().contains(secret.lowercased()),
+                    "\(otpError.kind) reveals \"\(secret)\": \(text)",
+                    file: file, line: line
+                )
+            }
+        }
         caught = otpError
     }
     return caught
 }
+
+/// The repository root, found from this file's path:
+/// `<repo>/bindings/swift/Tests/DigitalOTPTests/Support.swift`.
+let repositoryRoot: URL = Vectors.directory
+    .deletingLastPathComponent()  // tests
+    .deletingLastPathComponent()  // repository root

@@ -19,6 +19,8 @@ final class VectorTests: XCTestCase {
                 algorithm: try hashAlgorithmFromName(name: v.algorithm),
                 digits: v.digits
             )
+            XCTAssertEqual(hotp.algorithm(), try hashAlgorithmFromName(name: v.algorithm), "HOTP vector \(index)")
+            XCTAssertEqual(hotp.digits(), v.digits, "HOTP vector \(index)")
             XCTAssertEqual(hotp.generate(counter: v.counter), v.code, "HOTP vector \(index)")
             XCTAssertEqual(
                 try hotp.verify(code: v.code, counter: v.counter, behind: 0, ahead: 0),
@@ -47,6 +49,7 @@ final class VectorTests: XCTestCase {
             XCTAssertLessThanOrEqual(code.validFrom, v.time, label)
             XCTAssertGreaterThan(code.validUntil, v.time, label)
             XCTAssertEqual(code.validUntil - code.validFrom, v.period, label)
+            XCTAssertEqual(code.validFrom, v.t0 + step * v.period, label)
             XCTAssertEqual(code.secondsRemaining, code.validUntil - v.time, label)
             XCTAssertEqual(try totp.timeStep(unixTime: v.time), step, label)
             XCTAssertEqual(totp.codeForStep(step: step), v.code, label)
@@ -65,6 +68,7 @@ final class VectorTests: XCTestCase {
             let ocra = try Ocra(suite: v.suite, key: try OtpSecret.fromHex(text: v.keyHex))
             let label = "OCRA vector \(index) (\(v.suite), \(v.question))"
             let pin = v.ocraPin
+            XCTAssertEqual(ocra.suite().suite, v.suite, label)
             XCTAssertEqual(try ocra.generate(input: v.input, pin: pin), v.response, label)
             // verify reports the timestamp (suites with T), else the counter (C), else 0.
             let expected: UInt64 = v.timeSteps ?? v.counter ?? 0

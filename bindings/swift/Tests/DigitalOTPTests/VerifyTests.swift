@@ -163,4 +163,53 @@ final class VerifyTests: XCTestCase {
         XCTAssertEqual(try ocra.verify(response: "237653", input: input, behind: 0, ahead: 0), 0)
         XCTAssertNil(try ocra.verify(response: "243178", input: input, behind: 0, ahead: 0))
     }
+
+    func testTotpVerifyAcceptsTheWholePeriodOfAStep() throws {
+        let totp = try rfcTotp()
+        // 999_999_990 is a multiple of 30: the step starts there.
+        let code = try totp.codeAt(unixTime: 1_000_000_010)
+        XCTAssertEqual(code.validFrom, 999_999_990)
+        XCTAssertEqual(code.validUntil, 1_000_000_020)
+        XCTAssertEqual(code.secondsRemaining, 10)
+        for t in code.validFrom..<code.validUntil {
+            XCTAssertEqual(try totp.verify(code: code.code, unixTime: t, stepsBehind: 0, stepsAhead: 0), code.step, "at \(t)")
+            let at = try totp.codeAt(unixTime: t)
+            XCTAssertEqual(at.code, code.code, "at \(t)")
+            XCTAssertEqual(at.step, code.step, "at \(t)")
+            XCTAssertEqual(at.secondsRemaining, code.validUntil - t, "at \(t)")
+        }
+        XCTAssertNil(try totp.verify(code: code.code, unixTime: code.validUntil + 30, stepsBehind: 0, stepsAhead: 0))
+    }
+
+    func testTotpCodeNowAgreesWithCodeAtOfTheSystemClock() throws {
+        let totp = try rfcTotp()
+        let before = UInt64(Date().timeIntervalSince1970)
+        let now = try totp.codeNow()
+        let after = UInt64(Date().timeIntervalSince1970)
+        let steps = try totp.timeStep(unixTime: before)...totp.timeStep(unixTime: after)
+        XCTAssertTrue(steps.contains(now.step), "step \(now.step) of codeNow is outside the system clock's \(steps)")
+        XCTAssertEqual(totp.codeForStep(step: now.step), now.code)
+        XCTAssertEqual(now.code.count, 6)
+    }
+
+    func testHotpVerifyAtTheEndsOfTheCounterRangeDoesNotWrap() throws {
+        let hotp = try Hotp(secret: try Keys.rfcSecret(), algorithm: .sha512, digits: 10)
+        let max = UInt64.max
+        let code = hotp.generate(counter: max)
+        XCTAssertEqual(code.count, 10)
+        XCTAssertEqual(try hotp.verify(code: code, counter: max, behind: 2, ahead: 2), max)
+        XCTAssertEqual(try hotp.verify(code: code, counter: max - 1, behind: 0, ahead: 1), max)
+        XCTAssertEqual(try hotp.verify(code: hotp.generate(counter: 0), counter: 0, behind: 3, ahead: 0), 0)
+        XCTAssertNil(try hotp.verify(code: hotp.generate(counter: 0), counter: max, behind: 0, ahead: 100))
+    }
+
+    func testCodesDependOnTheSecret() throws {
+        let a = try OtpSecret.generate()
+        let b = try OtpSecret.generate()
+        XCTAssertNotEqual(a, b)
+        let ha = try Hotp(secret: a, algorithm: .sha1, digits: 10)
+        let hb = try Hotp(secret: b, algorithm: .sha1, digits: 10)
+        let differing = (UInt64(0)..<20).filter { ha.generate(counter: $0) != hb.generate(counter: $0) }.count
+        XCTAssertGreaterThanOrEqual(differing, 19, "codes of two random secrets mostly differ")
+    }
 }
