@@ -7,8 +7,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use digital_otp::clock::FixedClock;
 use digital_otp::enrollment::{self, Device, PendingRegistration, RegistrationCode};
+use digital_otp::host::FixedClock;
 use digital_otp::issuer::master_key::MasterKey;
 use digital_otp::issuer::model::{CustomerKind, Residency};
 use digital_otp::issuer::sqlite::SqliteStore;

@@ -25,12 +25,12 @@ scripts/setup.sh
 
 echo "== Rust"
 export DOTP_REQUIRE_OATHTOOL=1
-suite rust cargo test --features cli,issuer,engine,file-store,keyring --all-targets
-suite rust-doc cargo test --features cli,issuer,engine,file-store,keyring --doc
+suite rust cargo test --features cli,issuer,engine,file-store,keyring,test-support --all-targets
+suite rust-doc cargo test --features cli,issuer,engine,file-store,keyring,test-support --doc
 
 echo "== Rust style (rustfmt.toml; clippy with every feature and with the mobile library's defaults)"
 cargo fmt --check
-cargo clippy --quiet --all-targets --features cli,issuer,engine,file-store,keyring,bindgen -- -D warnings
+cargo clippy --quiet --all-targets --features cli,issuer,engine,file-store,keyring,test-support,bindgen -- -D warnings
 cargo clippy --quiet --lib -- -D warnings
 
 echo "== Kotlin"

@@ -42,18 +42,19 @@ pub enum TransactionError {
     Memo,
 }
 
-/// A transfer to confirm with a code.
-#[derive(Clone, PartialEq, Eq)]
+/// A transfer to confirm with a code. See `transaction_summary` for what the app must show.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct Transaction {
-    /// Amount in minor units (won for KRW, cents for USD).
+    /// Amount in minor units (won for KRW, cents for USD); greater than zero.
     pub amount_minor: u64,
-    /// ISO 4217 currency code.
+    /// ISO 4217 currency code, e.g. `KRW`.
     pub currency: String,
-    /// The payee's account number.
+    /// The payee's account number (spaces and hyphens ignored).
     pub payee_account: String,
     /// The payee's name.
     pub payee_name: String,
     /// An optional memo.
+    #[uniffi(default)]
     pub memo: Option<String>,
 }
 
@@ -161,7 +162,7 @@ impl Canonical {
 
     /// The OCRA question: SHA-256 of the canonical bytes, 64 upper-case hex digits.
     pub fn question(&self) -> String {
-        let digest = crate::enrollment::sha256_plain(self.encode().as_bytes());
+        let digest = crate::crypto::sha256(self.encode().as_bytes());
         let mut q = String::with_capacity(64);
         for b in digest {
             let _ = write!(q, "{b:02X}");

@@ -8,13 +8,14 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use digital_otp::client::{Client, ClientError, Status, MIN_PBKDF2_ITERATIONS};
-use digital_otp::clock::FixedClock;
 use digital_otp::enrollment::{Device, ProtocolError, RejectReason};
-use digital_otp::error::HostError;
+use digital_otp::host::FixedClock;
+use digital_otp::host::HostError;
 mod common;
 
 use common::bank::{Bank as Issuer, CredentialState};
-use digital_otp::storage::{MemoryStore, SecureStore};
+use digital_otp::host::SecureStore;
+use digital_otp::storage::MemoryStore;
 use digital_otp::transaction::Transaction;
 
 const T0: u64 = 1_800_000_000;
@@ -524,7 +525,7 @@ trait Now {
 }
 impl Now for FixedClock {
     fn now(&self) -> u64 {
-        digital_otp::clock::Clock::now_unix_seconds(self).unwrap()
+        digital_otp::host::Clock::now_unix_seconds(self).unwrap()
     }
 }
 

@@ -1,7 +1,7 @@
 //! Bad input through the public (FFI) surface: typed errors, no panics, and no
 //! secret or code in any message.
 
-use digital_otp::error::OtpError;
+use digital_otp::ffi::OtpError;
 use digital_otp::ffi::{self, HashAlgorithm, OcraInput, OtpSecret};
 
 const SECRET_B32: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";

@@ -7,9 +7,9 @@
 use std::sync::{Arc, Mutex};
 
 use digital_otp::client::{Client, MIN_PBKDF2_ITERATIONS};
-use digital_otp::clock::{Clock, FixedClock};
 use digital_otp::enrollment::{Device, ProtocolError, RejectReason};
-use digital_otp::error::HostError;
+use digital_otp::host::HostError;
+use digital_otp::host::{Clock, FixedClock, SmsGateway};
 use digital_otp::issuer::master_key::{MasterKey, MasterKeyError};
 use digital_otp::issuer::model::*;
 use digital_otp::issuer::sqlite::SqliteStore;

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use digital_otp::clock::FixedClock;
+use digital_otp::host::FixedClock;
 use digital_otp::issuer::master_key::MasterKey;
 use digital_otp::issuer::model::{AuditQuery, CustomerKind, DeviceState, Moving, Residency};
 use digital_otp::issuer::sqlite::SqliteStore;

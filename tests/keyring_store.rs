@@ -5,13 +5,13 @@
 use std::sync::Arc;
 
 use digital_otp::client::{Client, MIN_PBKDF2_ITERATIONS};
-use digital_otp::clock::FixedClock;
 use digital_otp::enrollment::Device;
+use digital_otp::host::FixedClock;
 mod common;
 
 use common::bank::Bank as Issuer;
+use digital_otp::host::SecureStore;
 use digital_otp::storage::keyring_store::KeyringStore;
-use digital_otp::storage::SecureStore;
 
 #[test]
 fn raw_operations() {

@@ -10,10 +10,11 @@
 use std::sync::Arc;
 
 use digital_otp::client::{Client, CREDENTIAL_PREFIX, DEVICE_KEY, INDEX};
-use digital_otp::clock::FixedClock;
 use digital_otp::enrollment::{
     normalize_phone, transaction_suite, Device, PendingRegistration, RegistrationCode, Request,
 };
+use digital_otp::host::FixedClock;
+use digital_otp::host::SecureStore;
 use digital_otp::issuer::master_key::MasterKey;
 use digital_otp::issuer::model::{CustomerKind, Residency};
 use digital_otp::issuer::store::MemoryStore as IssuerMemory;
@@ -21,7 +22,7 @@ use digital_otp::issuer::{Issuer, IssuerConfig, NewCustomer};
 use digital_otp::otp::ocra::{parse_suite, Ocra, OcraInput, Pin};
 use digital_otp::otp::uri::KeyUri;
 use digital_otp::otp::Secret;
-use digital_otp::storage::{encode_device_key, BlobKind, MemoryStore, Sealer, SecureStore};
+use digital_otp::storage::{encode_device_key, BlobKind, MemoryStore, Sealer};
 use digital_otp::transaction::Transaction;
 
 /// The registration code, phone number and device of the app-side targets.

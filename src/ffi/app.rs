@@ -1,17 +1,37 @@
 //! The app side for Kotlin, Swift and Python: `DigitalOtp` and its records. Thin: each
-//! method converts its arguments and delegates to [`crate::client::Client`].
+//! method converts its arguments and delegates to [`crate::client::Client`]. The records
+//! that cross as they are (`CredentialInfo`, `CredentialStatus`, `LoginCode`,
+//! `Transaction`) are the core's own types; only `DeviceInfo` (which redacts) and
+//! `TransactionCode` (a code with its summary) are defined here.
 
 use std::fmt;
 use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
-use crate::client::{self, Client};
-use crate::clock::{Clock, SystemClock};
+use super::errors::DigitalOtpError;
+use crate::client::{
+    self, Client, CredentialSummary as CredentialInfo, GeneratedCode as LoginCode,
+};
 use crate::enrollment::{self, Device};
-use crate::error::DigitalOtpError;
-use crate::storage::SecureStore;
-use crate::transaction;
+use crate::host::SecureStore;
+use crate::host::{Clock, SystemClock};
+use crate::transaction::Transaction;
+
+/// A store in memory, for tests and demos (from Kotlin, Swift or Python too).
+#[uniffi::export]
+pub fn memory_store() -> Arc<dyn SecureStore> {
+    Arc::new(crate::storage::MemoryStore::new())
+}
+
+/// A store in the directory `path` (created if missing), with atomic writes. For
+/// desktop apps, tools and tests; mobile apps implement `SecureStore` over the
+/// platform keystore instead.
+#[cfg(feature = "file-store")]
+#[uniffi::export]
+pub fn file_store(path: String) -> Result<Arc<dyn SecureStore>, crate::host::HostError> {
+    Ok(Arc::new(crate::storage::FileStore::open(path)?))
+}
 
 /// The phone number and device id a credential is bound to. Give the platform's values
 /// (Android: the SIM's line number and a per-install id; iOS: `identifierForVendor`).
@@ -46,114 +66,6 @@ impl DeviceInfo {
     /// The phone number in E.164 form.
     pub fn phone_number_e164(&self) -> String {
         self.inner.phone().to_string()
-    }
-}
-
-/// A credential's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum CredentialStatus {
-    /// Registered; waiting for the bank to accept the first code (then call `confirmActivation`).
-    Pending,
-    /// Usable.
-    Active,
-    /// Locked after five wrong passwords: register again.
-    Locked,
-    /// Past its validity (3 years): register again.
-    Expired,
-    /// Registered on another phone number or device: register again on this one.
-    DeviceMismatch,
-}
-
-impl From<client::Status> for CredentialStatus {
-    fn from(s: client::Status) -> Self {
-        match s {
-            client::Status::Pending => Self::Pending,
-            client::Status::Active => Self::Active,
-            client::Status::Locked => Self::Locked,
-            client::Status::Expired => Self::Expired,
-            client::Status::DeviceMismatch => Self::DeviceMismatch,
-        }
-    }
-}
-
-/// What the app may show about a credential.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct CredentialInfo {
-    /// The issuing institution's id.
-    pub institution_id: String,
-    /// Its display name.
-    pub institution_name: String,
-    /// The credential's serial number.
-    pub serial_number: String,
-    /// Status on the device it was asked for.
-    pub status: CredentialStatus,
-    /// End of validity (Unix seconds, bank clock).
-    pub valid_until: u64,
-    /// Password attempts left before the lock (0 when locked).
-    pub attempts_remaining: u32,
-}
-
-impl From<client::CredentialSummary> for CredentialInfo {
-    fn from(c: client::CredentialSummary) -> Self {
-        Self {
-            institution_id: c.institution_id,
-            institution_name: c.institution_name,
-            serial_number: c.serial_number,
-            status: c.status.into(),
-            valid_until: c.valid_until,
-            attempts_remaining: c.attempts_remaining,
-        }
-    }
-}
-
-/// A login code and its validity, in the device's own clock.
-#[derive(Clone, PartialEq, Eq, uniffi::Record)]
-pub struct LoginCode {
-    /// The code to show.
-    pub code: String,
-    /// The credential's serial number.
-    pub serial_number: String,
-    /// First second (Unix time, device clock) the code is valid.
-    pub valid_from: u64,
-    /// First second it no longer is.
-    pub valid_until: u64,
-    /// Seconds left: drive the countdown with this.
-    pub seconds_remaining: u64,
-}
-
-impl fmt::Debug for LoginCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LoginCode")
-            .field("serial_number", &self.serial_number)
-            .finish_non_exhaustive()
-    }
-}
-
-/// A transfer to confirm with a code. See `transaction_summary` for what the app must show.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct Transaction {
-    /// Amount in minor units (won for KRW, cents for USD); greater than zero.
-    pub amount_minor: u64,
-    /// ISO 4217 currency code, e.g. `KRW`.
-    pub currency: String,
-    /// The payee's account number (spaces and hyphens ignored).
-    pub payee_account: String,
-    /// The payee's name.
-    pub payee_name: String,
-    /// An optional memo.
-    #[uniffi(default)]
-    pub memo: Option<String>,
-}
-
-impl From<Transaction> for transaction::Transaction {
-    fn from(t: Transaction) -> Self {
-        Self {
-            amount_minor: t.amount_minor,
-            currency: t.currency,
-            payee_account: t.payee_account,
-            payee_name: t.payee_name,
-            memo: t.memo,
-        }
     }
 }
 
@@ -204,9 +116,9 @@ pub fn check_registration_code(code: String) -> Result<(), DigitalOtpError> {
 /// confirm, before `generateForTransaction`.
 #[uniffi::export]
 pub fn transaction_summary(transaction: Transaction) -> Result<String, DigitalOtpError> {
-    let t: transaction::Transaction = transaction.into();
-    let c =
-        t.canonical().map_err(|e| DigitalOtpError::InvalidTransaction { reason: e.to_string() })?;
+    let c = transaction
+        .canonical()
+        .map_err(|e| DigitalOtpError::InvalidTransaction { reason: e.to_string() })?;
     Ok(c.summary())
 }
 
@@ -260,7 +172,7 @@ impl DigitalOtp {
         password: String,
     ) -> Result<CredentialInfo, DigitalOtpError> {
         let password = Zeroizing::new(password);
-        Ok(self.inner.complete_registration(&response, &password)?.into())
+        Ok(self.inner.complete_registration(&response, &password)?)
     }
 
     /// Marks a pending credential active once the bank confirms its first code.
@@ -278,14 +190,7 @@ impl DigitalOtp {
         device: Arc<DeviceInfo>,
     ) -> Result<LoginCode, DigitalOtpError> {
         let password = Zeroizing::new(password);
-        let c = self.inner.generate(&institution_id, &password, &device.inner)?;
-        Ok(LoginCode {
-            code: c.code,
-            serial_number: c.serial_number,
-            valid_from: c.valid_from,
-            valid_until: c.valid_until,
-            seconds_remaining: c.seconds_remaining,
-        })
+        Ok(self.inner.generate(&institution_id, &password, &device.inner)?)
     }
 
     /// A transaction code bound to exactly `transaction`, with the summary the customer
@@ -302,7 +207,7 @@ impl DigitalOtp {
             &institution_id,
             &password,
             &device.inner,
-            &transaction.into(),
+            &transaction,
         )?;
         Ok(TransactionCode {
             code: c.code,
@@ -332,7 +237,7 @@ impl DigitalOtp {
         &self,
         device: Arc<DeviceInfo>,
     ) -> Result<Vec<CredentialInfo>, DigitalOtpError> {
-        Ok(self.inner.credentials(&device.inner)?.into_iter().map(Into::into).collect())
+        Ok(self.inner.credentials(&device.inner)?)
     }
 
     /// Removes one bank's credential, leaving the others. Persists the removal.

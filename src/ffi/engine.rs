@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
-use crate::error::OtpError;
+use super::errors::OtpError;
+use crate::host::{Clock, SystemClock};
 use crate::otp::{self, ocra, uri};
 
 /// HMAC hash function of an OTP.
@@ -189,7 +190,10 @@ impl Totp {
 
     /// The code now, by the system clock.
     pub fn code_now(&self) -> Result<TotpCode, OtpError> {
-        self.code_at(otp::unix_now())
+        let now = SystemClock
+            .now_unix_seconds()
+            .map_err(|e| OtpError::InvalidParameter { reason: e.to_string() })?;
+        self.code_at(now)
     }
 
     /// The code for a time step.

@@ -1,108 +1,28 @@
-//! The issuer for JVM and Python backends (feature `issuer`). Thin: records and enums
-//! mirror [`crate::issuer::model`], and every method delegates to
-//! [`crate::issuer::Issuer`]. `actor` is the employee or channel id recorded in the audit log.
+//! The issuer for JVM and Python backends (feature `issuer`). Thin: every method delegates
+//! to [`crate::issuer::Issuer`]. The enums and records that cross as they are
+//! (`CustomerKind`, `Residency`, `NewCustomer`, `Verification`, `AccidentKind`,
+//! `DeviceKind`, `DeviceState`, `RegistrationState`, `AuditRecord`, `AuditFilter`) are the
+//! core's own types; the reports are reshaped here (a registration's end is one tuple in
+//! the core, two fields here), and `ImportedDevice` holds an `OtpSecret` object. `actor`
+//! is the employee or channel id recorded in the audit log.
 
 use std::sync::Arc;
 
-use super::app::Transaction;
 use super::engine::{HashAlgorithm, OtpSecret};
-use crate::clock::{Clock, SystemClock};
-use crate::error::IssuerError;
+use super::errors::IssuerError;
+use crate::host::SmsGateway;
+use crate::host::{Clock, SystemClock};
 use crate::issuer::master_key::MasterKey;
-use crate::issuer::model;
+use crate::issuer::model::{
+    self, AuditEntry as AuditRecord, AuditQuery as AuditFilter, CustomerKind, DeviceKind,
+    DeviceState, LinkState as RegistrationState, Residency,
+};
 use crate::issuer::sqlite::SqliteStore;
 use crate::issuer::store::{IssuerStore, MemoryStore};
-use crate::issuer::{self, IssuerConfig, SmsGateway};
-
-/// Individual or corporate customer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum CustomerKind {
-    /// A person.
-    Individual,
-    /// A company (not eligible for mobile OTP).
-    Corporation,
-}
-
-/// Domestic or foreign customer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum Residency {
-    /// Domestic.
-    Domestic,
-    /// Foreign (not eligible for mobile OTP).
-    Foreign,
-}
-
-/// A customer to register.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct NewCustomer {
-    /// The institution.
-    pub institution_id: String,
-    /// The institution's customer id.
-    pub customer_id: String,
-    /// Name.
-    pub name: String,
-    /// Individual or corporation.
-    pub kind: CustomerKind,
-    /// Domestic or foreign.
-    pub residency: Residency,
-    /// Phone number (normalized to E.164; the SMS code goes there).
-    pub phone_number: String,
-}
-
-/// The answer a customer gets: never why a code was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum Verification {
-    /// Valid; it cannot be used again.
-    Accepted,
-    /// Wrong, reused, expired, locked, lost or unknown: the staff inquiry tells which.
-    Rejected,
-}
-
-/// Loss or theft.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum AccidentKind {
-    /// Lost.
-    Lost,
-    /// Stolen.
-    Stolen,
-}
-
-/// Mobile OTP or a physical token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum DeviceKind {
-    /// A digital OTP in the bank's app.
-    Mobile,
-    /// A physical OTP token or card.
-    Hardware,
-}
-
-/// A device's state, shared by every institution using it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum DeviceState {
-    /// Usable.
-    Active,
-    /// Locked after 10 consecutive wrong codes until a branch resets the count.
-    Locked,
-    /// Reported lost.
-    Lost,
-    /// Reported stolen.
-    Stolen,
-    /// Cancelled.
-    Cancelled,
-}
-
-/// A registration's state at one institution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum RegistrationState {
-    /// Waiting for the first code (mobile OTP).
-    Pending,
-    /// In use.
-    Active,
-    /// Cancelled at the customer's request.
-    Cancelled,
-    /// Replaced by a newer registration.
-    Revoked,
-}
+use crate::issuer::{
+    self, Accident as AccidentKind, IssuerConfig, NewCustomer, Verdict as Verification,
+};
+use crate::transaction::Transaction;
 
 /// A device's registration at an institution.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -119,27 +39,6 @@ pub struct Registration {
     pub ended_at: Option<u64>,
     /// Why it ended.
     pub ended_reason: Option<String>,
-}
-
-/// One audit record.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct AuditRecord {
-    /// Increasing id.
-    pub id: u64,
-    /// Unix seconds.
-    pub at: u64,
-    /// Institution (empty for centre-wide operations).
-    pub institution_id: String,
-    /// Employee or channel id.
-    pub actor: String,
-    /// Operation.
-    pub action: String,
-    /// `customer:ID` or `device:VENDOR:SERIAL`.
-    pub subject: String,
-    /// `ok`, `rejected` or `refused`.
-    pub outcome: String,
-    /// Details (never a code or secret).
-    pub detail: String,
 }
 
 /// What the staff inquiry shows about a device.
@@ -201,57 +100,12 @@ pub struct ImportedDevice {
     pub valid_until: u64,
 }
 
-/// A filter over the audit log; null fields match everything.
-#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
-pub struct AuditFilter {
-    /// Only this institution.
-    #[uniffi(default)]
-    pub institution_id: Option<String>,
-    /// Only this subject (`customer:ID`, `device:VENDOR:SERIAL`).
-    #[uniffi(default)]
-    pub subject: Option<String>,
-    /// Only this action.
-    #[uniffi(default)]
-    pub action: Option<String>,
-    /// From (inclusive, Unix seconds).
-    #[uniffi(default)]
-    pub from: Option<u64>,
-    /// Until (exclusive).
-    #[uniffi(default)]
-    pub until: Option<u64>,
-    /// At most this many, newest first (0: 1000).
-    #[uniffi(default)]
-    pub limit: u32,
-}
-
-fn audit_record(e: model::AuditEntry) -> AuditRecord {
-    AuditRecord {
-        id: e.id,
-        at: e.at,
-        institution_id: e.institution_id,
-        actor: e.actor,
-        action: e.action,
-        subject: e.subject,
-        outcome: e.outcome,
-        detail: e.detail,
-    }
-}
-
 fn device_report(r: issuer::DeviceReport) -> DeviceReport {
     DeviceReport {
         vendor_code: r.vendor_code,
         serial_number: r.serial_number,
-        kind: match r.kind {
-            model::DeviceKind::Mobile => DeviceKind::Mobile,
-            model::DeviceKind::Hardware => DeviceKind::Hardware,
-        },
-        state: match r.state {
-            model::DeviceState::Active => DeviceState::Active,
-            model::DeviceState::Locked => DeviceState::Locked,
-            model::DeviceState::Lost => DeviceState::Lost,
-            model::DeviceState::Stolen => DeviceState::Stolen,
-            model::DeviceState::Cancelled => DeviceState::Cancelled,
-        },
+        kind: r.kind,
+        state: r.state,
         expired: r.expired,
         error_count: r.error_count,
         valid_until: r.valid_until,
@@ -261,39 +115,13 @@ fn device_report(r: issuer::DeviceReport) -> DeviceReport {
             .map(|l| Registration {
                 institution_id: l.institution_id,
                 customer_id: l.customer_id,
-                state: match l.state {
-                    model::LinkState::Pending => RegistrationState::Pending,
-                    model::LinkState::Active => RegistrationState::Active,
-                    model::LinkState::Cancelled => RegistrationState::Cancelled,
-                    model::LinkState::Revoked => RegistrationState::Revoked,
-                },
+                state: l.state,
                 since: l.since,
                 ended_at: l.ended.as_ref().map(|e| e.0),
                 ended_reason: l.ended.map(|e| e.1),
             })
             .collect(),
-        history: r.history.into_iter().map(audit_record).collect(),
-    }
-}
-
-fn kind(k: CustomerKind) -> model::CustomerKind {
-    match k {
-        CustomerKind::Individual => model::CustomerKind::Individual,
-        CustomerKind::Corporation => model::CustomerKind::Corporation,
-    }
-}
-
-fn residency(r: Residency) -> model::Residency {
-    match r {
-        Residency::Domestic => model::Residency::Domestic,
-        Residency::Foreign => model::Residency::Foreign,
-    }
-}
-
-fn verification(v: issuer::Verdict) -> Verification {
-    match v {
-        issuer::Verdict::Accepted => Verification::Accepted,
-        issuer::Verdict::Rejected => Verification::Rejected,
+        history: r.history,
     }
 }
 
@@ -377,17 +205,7 @@ impl Issuer {
         actor: String,
         customer: NewCustomer,
     ) -> Result<(), IssuerError> {
-        Ok(self.inner.register_customer(
-            &actor,
-            &issuer::NewCustomer {
-                institution_id: customer.institution_id,
-                customer_id: customer.customer_id,
-                name: customer.name,
-                kind: kind(customer.kind),
-                residency: residency(customer.residency),
-                phone_number: customer.phone_number,
-            },
-        )?)
+        Ok(self.inner.register_customer(&actor, &customer)?)
     }
 
     /// Face to face, step 1: sends a 5-digit verification code to the customer's phone.
@@ -444,7 +262,7 @@ impl Issuer {
         customer_id: String,
         code: String,
     ) -> Result<Verification, IssuerError> {
-        Ok(verification(self.inner.verify_login(&actor, &institution_id, &customer_id, &code)?))
+        Ok(self.inner.verify_login(&actor, &institution_id, &customer_id, &code)?)
     }
 
     /// Verifies a transaction code for exactly `transaction`.
@@ -456,13 +274,13 @@ impl Issuer {
         code: String,
         transaction: Transaction,
     ) -> Result<Verification, IssuerError> {
-        Ok(verification(self.inner.verify_transaction(
+        Ok(self.inner.verify_transaction(
             &actor,
             &institution_id,
             &customer_id,
             &code,
-            &transaction.into(),
-        )?))
+            &transaction,
+        )?)
     }
 
     /// Imports a physical OTP device with its secret. Persisted (sealed) and audited.
@@ -525,16 +343,12 @@ impl Issuer {
         serial_number: String,
         kind: AccidentKind,
     ) -> Result<(), IssuerError> {
-        let accident = match kind {
-            AccidentKind::Lost => issuer::Accident::Lost,
-            AccidentKind::Stolen => issuer::Accident::Stolen,
-        };
         Ok(self.inner.report_accident(
             &actor,
             &institution_id,
             &vendor_code,
             &serial_number,
-            accident,
+            kind,
         )?)
     }
 
@@ -572,14 +386,8 @@ impl Issuer {
             institution_id: r.customer.institution_id,
             customer_id: r.customer.customer_id,
             name: r.customer.name,
-            kind: match r.customer.kind {
-                model::CustomerKind::Individual => CustomerKind::Individual,
-                model::CustomerKind::Corporation => CustomerKind::Corporation,
-            },
-            residency: match r.customer.residency {
-                model::Residency::Domestic => Residency::Domestic,
-                model::Residency::Foreign => Residency::Foreign,
-            },
+            kind: r.customer.kind,
+            residency: r.customer.residency,
             devices: r.devices.into_iter().map(device_report).collect(),
         })
     }
@@ -602,15 +410,7 @@ impl Issuer {
 
     /// The audit log, newest first.
     pub fn audit(&self, filter: AuditFilter) -> Result<Vec<AuditRecord>, IssuerError> {
-        let q = model::AuditQuery {
-            institution_id: filter.institution_id,
-            subject: filter.subject,
-            action: filter.action,
-            from: filter.from,
-            until: filter.until,
-            limit: filter.limit,
-        };
-        Ok(self.inner.audit(&q)?.into_iter().map(audit_record).collect())
+        Ok(self.inner.audit(&filter)?)
     }
 
     /// Deletes audit entries past the retention period (10 years); returns how many.

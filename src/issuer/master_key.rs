@@ -5,11 +5,10 @@
 
 use std::path::Path;
 
-use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use ring::hmac;
 use zeroize::Zeroizing;
 
-use crate::enrollment;
+use crate::crypto::{self, CryptoError, SealingKey};
 
 /// Why a master key was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,7 +32,7 @@ pub enum MasterKeyError {
 
 /// The master key. `Debug` is redacted.
 pub struct MasterKey {
-    aead: LessSafeKey,
+    aead: SealingKey,
     check: String,
 }
 
@@ -46,24 +45,17 @@ impl std::fmt::Debug for MasterKey {
 impl MasterKey {
     /// From 32 bytes.
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, MasterKeyError> {
-        let mut k = Zeroizing::new([0u8; 32]);
-        enrollment::hkdf(b"digital-otp/v1/master", bytes, &[b"seal"], &mut *k);
-        let aead = LessSafeKey::new(
-            UnboundKey::new(&AES_256_GCM, &*k).map_err(|_| MasterKeyError::Format)?,
-        );
+        let aead = SealingKey::derive(b"digital-otp/v1/master", bytes, &[b"seal"])
+            .map_err(|_| MasterKeyError::Format)?;
         let tag =
             hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, bytes), b"digital-otp/v1/master-check");
-        Ok(Self { aead, check: base16ct::lower::encode_string(&tag.as_ref()[..16]) })
+        Ok(Self { aead, check: crypto::hex(&tag.as_ref()[..16]) })
     }
 
     /// From 64 hex digits (surrounding whitespace ignored).
     pub fn from_hex(text: &str) -> Result<Self, MasterKeyError> {
-        let mut bytes = Zeroizing::new([0u8; 32]);
-        let decoded = base16ct::mixed::decode(text.trim(), &mut *bytes)
-            .map_err(|_| MasterKeyError::Format)?;
-        if decoded.len() != 32 {
-            return Err(MasterKeyError::Format);
-        }
+        let bytes =
+            Zeroizing::new(crypto::unhex_array(text.trim()).map_err(|_| MasterKeyError::Format)?);
         Self::from_bytes(&bytes)
     }
 
@@ -88,8 +80,8 @@ impl MasterKey {
     /// A new random key and its hex form (to write to the operator's key file).
     pub fn generate() -> Result<(Self, Zeroizing<String>), MasterKeyError> {
         let mut bytes = Zeroizing::new([0u8; 32]);
-        enrollment::random(&mut *bytes).map_err(|_| MasterKeyError::Random)?;
-        Ok((Self::from_bytes(&bytes)?, Zeroizing::new(base16ct::lower::encode_string(&*bytes))))
+        crypto::random(&mut *bytes).map_err(|_| MasterKeyError::Random)?;
+        Ok((Self::from_bytes(&bytes)?, Zeroizing::new(crypto::hex(&*bytes))))
     }
 
     /// The check value stored in the database.
@@ -99,41 +91,17 @@ impl MasterKey {
 
     /// Seals `plain`, bound to `aad` (the record it belongs to). Hex of nonce ‖ ciphertext ‖ tag.
     pub fn seal(&self, aad: &str, plain: &[u8]) -> Result<String, MasterKeyError> {
-        let mut nonce = [0u8; NONCE_LEN];
-        enrollment::random(&mut nonce).map_err(|_| MasterKeyError::Random)?;
-        let mut body = Zeroizing::new(plain.to_vec());
-        self.aead
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(aad.as_bytes()),
-                &mut *body,
-            )
-            .map_err(|_| MasterKeyError::Random)?;
-        Ok(base16ct::lower::encode_string(&[nonce.as_slice(), &body].concat()))
+        let sealed = self.aead.seal(aad.as_bytes(), plain).map_err(|_| MasterKeyError::Random)?;
+        Ok(crypto::hex(&sealed))
     }
 
     /// Opens what [`Self::seal`] produced for the same `aad`.
     pub fn open(&self, aad: &str, sealed: &str) -> Result<Zeroizing<Vec<u8>>, MasterKeyError> {
-        let raw = Zeroizing::new(
-            base16ct::mixed::decode_vec(sealed).map_err(|_| MasterKeyError::Tampered)?,
-        );
-        if raw.len() < NONCE_LEN + AES_256_GCM.tag_len() {
-            return Err(MasterKeyError::Tampered);
-        }
-        let mut nonce = [0u8; NONCE_LEN];
-        nonce.copy_from_slice(&raw[..NONCE_LEN]);
-        let mut body = Zeroizing::new(raw[NONCE_LEN..].to_vec());
-        let n = self
-            .aead
-            .open_in_place(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(aad.as_bytes()),
-                &mut body,
-            )
-            .map_err(|_| MasterKeyError::Tampered)?
-            .len();
-        body.truncate(n);
-        Ok(body)
+        let raw = Zeroizing::new(crypto::unhex(sealed).map_err(|_| MasterKeyError::Tampered)?);
+        self.aead.open(aad.as_bytes(), &raw).map_err(|e| match e {
+            CryptoError::Random => MasterKeyError::Random,
+            _ => MasterKeyError::Tampered,
+        })
     }
 }
 

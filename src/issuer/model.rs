@@ -13,22 +13,22 @@ pub struct Institution {
 }
 
 /// Individual or corporate customer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, uniffi::Enum)]
 #[serde(rename_all = "snake_case")]
 pub enum CustomerKind {
     /// A person.
     Individual,
-    /// A company.
+    /// A company (not eligible for mobile OTP).
     Corporation,
 }
 
 /// Domestic or foreign customer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, uniffi::Enum)]
 #[serde(rename_all = "snake_case")]
 pub enum Residency {
     /// Domestic.
     Domestic,
-    /// Foreign.
+    /// Foreign (not eligible for mobile OTP).
     Foreign,
 }
 
@@ -52,7 +52,7 @@ pub struct Customer {
 }
 
 /// Mobile OTP (this SDK's app) or a physical token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, uniffi::Enum)]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceKind {
     /// A digital OTP in the bank's app.
@@ -75,18 +75,18 @@ pub enum Moving {
 }
 
 /// A device's state, shared by every institution that uses it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, uniffi::Enum)]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceState {
     /// Usable.
     Active,
-    /// Locked after 10 consecutive wrong codes, until a branch resets the count.
+    /// Locked after 10 consecutive wrong codes until a branch resets the count.
     Locked,
     /// Reported lost.
     Lost,
     /// Reported stolen.
     Stolen,
-    /// Cancelled (a mobile OTP whose registration ended).
+    /// Cancelled.
     Cancelled,
 }
 
@@ -130,11 +130,13 @@ pub struct OtpDevice {
     pub created_at: u64,
 }
 
-/// The state of a device's registration at one institution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A registration's state at one institution.
+// In the bindings: `RegistrationState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, uniffi::Enum)]
+#[uniffi(name = "RegistrationState")]
 #[serde(rename_all = "snake_case")]
 pub enum LinkState {
-    /// Registered, waiting for the first code (mobile).
+    /// Waiting for the first code (mobile OTP).
     Pending,
     /// In use.
     Active,
@@ -238,9 +240,11 @@ pub struct SmsChallenge {
 }
 
 /// One audit record: who did what, when, with what outcome. Never a secret or code.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+// In the bindings: `AuditRecord`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, uniffi::Record)]
+#[uniffi(name = "AuditRecord")]
 pub struct AuditEntry {
-    /// Store-assigned, increasing.
+    /// Increasing id.
     pub id: u64,
     /// Unix seconds.
     pub at: u64,
@@ -250,28 +254,36 @@ pub struct AuditEntry {
     pub actor: String,
     /// Operation, e.g. `verify_login`.
     pub action: String,
-    /// What it was about: `customer:ID`, `device:VENDOR:SERIAL`.
+    /// `customer:ID` or `device:VENDOR:SERIAL`.
     pub subject: String,
-    /// `ok`, `rejected`, or an error kind.
+    /// `ok`, `rejected` or `refused`.
     pub outcome: String,
-    /// Free text without secrets.
+    /// Details (never a code or secret).
     pub detail: String,
 }
 
-/// A filter over the audit log; empty fields match everything.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A filter over the audit log; null fields match everything.
+// In the bindings: `AuditFilter`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+#[uniffi(name = "AuditFilter")]
 pub struct AuditQuery {
     /// Only this institution.
+    #[uniffi(default)]
     pub institution_id: Option<String>,
-    /// Only this subject.
+    /// Only this subject (`customer:ID`, `device:VENDOR:SERIAL`).
+    #[uniffi(default)]
     pub subject: Option<String>,
     /// Only this action.
+    #[uniffi(default)]
     pub action: Option<String>,
-    /// From (inclusive).
+    /// From (inclusive, Unix seconds).
+    #[uniffi(default)]
     pub from: Option<u64>,
     /// Until (exclusive).
+    #[uniffi(default)]
     pub until: Option<u64>,
     /// At most this many, newest first (0: 1000).
+    #[uniffi(default)]
     pub limit: u32,
 }
 
@@ -293,4 +305,15 @@ impl AuditQuery {
             self.limit as usize
         }
     }
+}
+
+/// The customer-facing answer of a verification: it never says why a code was refused.
+// In the bindings: `Verification`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[uniffi(name = "Verification")]
+pub enum Verdict {
+    /// The code is valid; it cannot be used again.
+    Accepted,
+    /// Wrong, reused, expired, locked, lost or unknown: the staff inquiry tells which.
+    Rejected,
 }

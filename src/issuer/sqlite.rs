@@ -15,8 +15,7 @@ use serde::Serialize;
 use super::model::{
     AuditEntry, AuditQuery, CodeRecord, Customer, Institution, Link, OtpDevice, SmsChallenge,
 };
-use super::store::{IssuerStore, IssuerTx, StoreFault};
-use super::Fault;
+use super::store::{IssuerStore, IssuerTx, Rollback, StoreFault};
 
 /// The schema, one entry per version; never edit a released entry, append a new one.
 const MIGRATIONS: &[&str] = &[
@@ -327,8 +326,8 @@ impl IssuerTx for SqlTx<'_> {
 impl IssuerStore for SqliteStore {
     fn transaction(
         &self,
-        f: &mut dyn FnMut(&mut dyn IssuerTx) -> Result<(), Fault>,
-    ) -> Result<(), Fault> {
+        f: &mut dyn FnMut(&mut dyn IssuerTx) -> Result<(), Rollback>,
+    ) -> Result<(), Rollback> {
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
         f(&mut SqlTx { tx: &tx })?;

@@ -1,5 +1,6 @@
 //! The issuer's persistence, behind a trait so the issuer's logic never depends on the
-//! database: SQLite ([`super::sqlite::SqliteStore`]) is the embedded default, and
+//! database (and the store knows nothing of the logic: it depends only on the records of
+//! [`super::model`]): SQLite (`sqlite::SqliteStore`) is the embedded default, and
 //! [`MemoryStore`] serves tests.
 //!
 //! Every state change runs inside [`IssuerStore::transaction`]: the closure reads and
@@ -15,9 +16,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use super::model::{
-    AuditEntry, AuditQuery, CodeRecord, Customer, Institution, Link, OtpDevice, SmsChallenge,
+    AuditEntry, AuditQuery, CodeRecord, CodeState, Customer, Institution, Link, OtpDevice,
+    SmsChallenge,
 };
-use super::Fault;
 
 /// A storage failure.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,6 +32,21 @@ pub enum StoreFault {
     /// The database was written by a newer version of this software.
     #[error("the database schema version {0} is newer than this software supports")]
     SchemaTooNew(i64),
+}
+
+/// Why a transaction was rolled back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rollback {
+    /// The store failed; nothing was written.
+    Store(StoreFault),
+    /// The caller's closure gave up; the caller keeps its own reason.
+    Abort,
+}
+
+impl From<StoreFault> for Rollback {
+    fn from(e: StoreFault) -> Self {
+        Self::Store(e)
+    }
 }
 
 /// Reads and writes inside one transaction.
@@ -99,8 +115,8 @@ pub trait IssuerStore: Send + Sync {
     /// Runs `f` in one transaction; commits if it returns `Ok`, rolls back otherwise.
     fn transaction(
         &self,
-        f: &mut dyn FnMut(&mut dyn IssuerTx) -> Result<(), Fault>,
-    ) -> Result<(), Fault>;
+        f: &mut dyn FnMut(&mut dyn IssuerTx) -> Result<(), Rollback>,
+    ) -> Result<(), Rollback>;
     /// Audit entries matching `query`, newest first.
     fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreFault>;
     /// Deletes audit entries older than `before` (retention); returns how many.
@@ -202,7 +218,6 @@ impl IssuerTx for State {
         Ok(())
     }
     fn open_codes_by_phone_hint(&mut self, hint: &str) -> Result<Vec<CodeRecord>, StoreFault> {
-        use super::model::CodeState;
         Ok(self
             .codes
             .values()
@@ -243,8 +258,8 @@ impl IssuerTx for State {
 impl IssuerStore for MemoryStore {
     fn transaction(
         &self,
-        f: &mut dyn FnMut(&mut dyn IssuerTx) -> Result<(), Fault>,
-    ) -> Result<(), Fault> {
+        f: &mut dyn FnMut(&mut dyn IssuerTx) -> Result<(), Rollback>,
+    ) -> Result<(), Rollback> {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let mut copy = state.clone();
         f(&mut copy)?;

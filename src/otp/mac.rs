@@ -35,7 +35,7 @@ use sha1::Sha1;
 use sha2::{Sha256, Sha512};
 use zeroize::Zeroize;
 
-use super::Algorithm;
+use super::params::Algorithm;
 
 /// Longest HMAC output used here (SHA-512).
 pub(crate) const MAX_MAC_LEN: usize = 64;

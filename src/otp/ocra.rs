@@ -12,10 +12,10 @@ use std::str::FromStr;
 
 use zeroize::Zeroizing;
 
+use super::hotp::{check_code_shape, find_match, Code, Window};
 use super::mac::{hash, KeyedMac};
-use super::{
-    check_code_shape, check_digits, find_match, Algorithm, Code, ParamError, Secret, Window,
-};
+use super::params::{check_digits, Algorithm, ParamError};
+use super::secret::Secret;
 
 /// Length of the question field in the data input, in bytes.
 pub const QUESTION_FIELD_BYTES: usize = 128;

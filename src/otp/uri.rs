@@ -15,9 +15,8 @@ use std::fmt;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use zeroize::Zeroizing;
 
-use super::{
-    check_digits, Algorithm, ParamError, Secret, SecretError, MAX_DIGITS, MAX_PERIOD, MIN_DIGITS,
-};
+use super::params::{check_digits, Algorithm, ParamError, MAX_DIGITS, MAX_PERIOD, MIN_DIGITS};
+use super::secret::{Secret, SecretError};
 
 /// Longest URI accepted, in bytes.
 pub const MAX_URI_LEN: usize = 4096;

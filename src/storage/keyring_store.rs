@@ -12,7 +12,7 @@ use std::sync::Arc;
 use keyring_core::{CredentialStore, Entry, Error as KeyringError};
 
 use super::SecureStore;
-use crate::error::HostError;
+use crate::host::HostError;
 
 /// Keys of the SDK are stored as the `user` of entries of one `service`.
 pub struct KeyringStore {

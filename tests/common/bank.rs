@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use digital_otp::clock::Clock;
 use digital_otp::enrollment::RegistrationCode;
+use digital_otp::host::Clock;
 use digital_otp::issuer::master_key::MasterKey;
 use digital_otp::issuer::model::{CustomerKind, LinkState, Residency};
 use digital_otp::issuer::store::MemoryStore;

@@ -308,7 +308,7 @@ pub fn run(ctx: &Context, command: IssuerCommand) -> CliResult<Output> {
                 (None, None) => return Err("give --secret or --secret-hex".into()),
             }
             .map_err(err("invalid secret"))?;
-            let now = digital_otp::otp::unix_now();
+            let now = crate::unix_now()?;
             bank.import_device(
                 actor,
                 &ImportDevice {

@@ -15,12 +15,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use digital_otp::client::Client;
-use digital_otp::clock::SystemClock;
 use digital_otp::enrollment::Device;
-use digital_otp::error::HostError;
+use digital_otp::host::HostError;
+use digital_otp::host::SmsGateway;
+use digital_otp::host::SystemClock;
 use digital_otp::issuer::master_key::MasterKey;
 use digital_otp::issuer::sqlite::SqliteStore;
-use digital_otp::issuer::{Issuer, IssuerConfig, SmsGateway};
+use digital_otp::issuer::{Issuer, IssuerConfig};
 use digital_otp::storage::FileStore;
 use serde_json::{json, Value};
 use zeroize::Zeroizing;

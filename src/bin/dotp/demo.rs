@@ -59,7 +59,7 @@ pub fn run(json: bool) -> CliResult<Output> {
     let dir = std::env::temp_dir().join(format!(
         "dotp-demo-{}-{}",
         std::process::id(),
-        digital_otp::otp::unix_now()
+        crate::unix_now().unwrap_or(0)
     ));
     let ctx = Context { data_dir: dir.clone(), json, actor: "demo".into() };
     let result = narrate(&ctx, json);

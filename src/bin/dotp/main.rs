@@ -257,6 +257,12 @@ struct UriNewArgs {
     counter: Option<u64>,
 }
 
+/// The system clock's Unix time (the SDK's one system clock).
+pub(crate) fn unix_now() -> Result<u64, String> {
+    use digital_otp::host::Clock;
+    digital_otp::host::SystemClock.now_unix_seconds().map_err(|e| e.to_string())
+}
+
 fn digits(d: u64) -> Result<u8, String> {
     u8::try_from(d).map_err(|_| {
         format!("digits must be between {} and {}, got {d}", otp::MIN_DIGITS, otp::MAX_DIGITS)
@@ -300,7 +306,10 @@ fn engine(command: Command) -> Result<Zeroizing<String>, String> {
                 a.t0,
             )
             .map_err(|e| e.to_string())?;
-            let time = a.time.unwrap_or_else(otp::unix_now);
+            let time = match a.time {
+                Some(t) => t,
+                None => unix_now()?,
+            };
             Ok(totp.generate_at(time).map_err(|e| e.to_string())?.to_string().into())
         }
         Command::Hotp(a) => {
@@ -319,7 +328,7 @@ fn engine(command: Command) -> Result<Zeroizing<String>, String> {
                 ),
                 None => None,
             };
-            let time_steps = match (a.time_steps, suite.time_steps_at(otp::unix_now())) {
+            let time_steps = match (a.time_steps, suite.time_steps_at(unix_now()?)) {
                 (Some(t), _) => Some(t),
                 (None, now) => now,
             };

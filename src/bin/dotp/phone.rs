@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use clap::Subcommand;
 use digital_otp::client::{CredentialSummary, Status};
-use digital_otp::otp;
 use serde_json::{json, Value};
 
 use crate::context::{err, read_password, CliResult, Context, Output};
@@ -97,7 +96,7 @@ fn summary_text(c: &CredentialSummary) -> String {
 fn countdown(code: &str, valid_until: u64, period: u64) {
     let mut stderr = std::io::stderr();
     loop {
-        let now = otp::unix_now();
+        let Ok(now) = crate::unix_now() else { return };
         if now >= valid_until {
             let _ = writeln!(stderr, "\r{code}  expired{:30}", "");
             return;

@@ -25,422 +25,35 @@
 //! `version = 1` and `type` = `request`, `response` or `error`; unknown fields are
 //! refused; binary fields are lower-case hex.
 
+mod code;
+mod device;
+mod error;
+mod params;
+
 use std::fmt;
 
 use ring::agreement::{self, EphemeralPrivateKey, UnparsedPublicKey, X25519};
-use ring::digest::{digest, SHA256};
-use ring::hkdf;
 use ring::hmac;
-use ring::rand::{SecureRandom, SystemRandom};
+use ring::rand::SystemRandom;
 use zeroize::Zeroizing;
 
+use crate::crypto::{self, hex, hkdf, sha256_parts as sha256};
 use crate::json::{Fields, JsonError, Writer};
-use crate::otp::ocra::{OcraSuite, QuestionFormat};
-use crate::otp::{self, Algorithm, Secret, Totp, MAX_DIGITS, MIN_DIGITS};
 
-/// The protocol name in every message.
-pub const PROTOCOL: &str = "digital-otp/registration";
-/// The protocol version this SDK speaks.
-pub const VERSION: u32 = 1;
-/// Largest message accepted, in bytes.
-pub const MAX_MESSAGE_BYTES: usize = 8192;
-/// Digits in a registration code, check digit included.
-pub const CODE_DIGITS: usize = 12;
-/// How long a credential is valid: 3 years.
-pub const VALIDITY_SECONDS: u64 = 3 * 365 * 24 * 3600 + 24 * 3600;
-/// The transaction suite: a SHA-256 of the canonical transaction as a 64-hex-digit
-/// question, with a 30-second time step.
-pub const DEFAULT_TRANSACTION_SUITE: &str = "OCRA-1:HOTP-SHA256-8:QH64-T30S";
+pub use code::RegistrationCode;
+pub use device::{normalize_phone, phone_hint, Device};
+pub use error::{
+    ProtocolError, RejectReason, CODE_DIGITS, MAX_MESSAGE_BYTES, PROTOCOL, VALIDITY_SECONDS,
+    VERSION,
+};
+pub use params::{
+    derive_keys, login_totp, transaction_suite, CredentialKeys, OtpParams,
+    DEFAULT_TRANSACTION_SUITE,
+};
 
-/// Protocol and input faults. Messages never contain codes, keys or personal data.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ProtocolError {
-    /// A registration code that is not 12 digits.
-    #[error("a registration code is {CODE_DIGITS} digits (spaces and hyphens allowed)")]
-    CodeFormat,
-    /// A registration code whose check digit does not match: a typing mistake.
-    #[error("the registration code has a typing mistake (its check digit does not match)")]
-    CodeCheckDigit,
-    /// A phone number that cannot be normalized to E.164.
-    #[error("invalid phone number: {0}")]
-    PhoneNumber(&'static str),
-    /// An empty, overlong or control-character device id.
-    #[error("the device id must be 1 to 256 characters without control characters")]
-    DeviceId,
-    /// A message that is not valid JSON of the expected shape.
-    #[error("malformed message: {0}")]
-    Malformed(String),
-    /// A message larger than [`MAX_MESSAGE_BYTES`].
-    #[error("the message is larger than {MAX_MESSAGE_BYTES} bytes")]
-    TooLarge,
-    /// Another protocol or version.
-    #[error("unsupported protocol or version (expected {PROTOCOL} version {VERSION})")]
-    Version,
-    /// A field with an invalid value.
-    #[error("invalid field '{0}' in the message")]
-    Field(&'static str),
-    /// The issuer's confirmation does not match: the response was altered, or belongs
-    /// to another request, code or device.
-    #[error(
-        "the issuer's key confirmation failed: the response does not belong to this registration"
-    )]
-    Confirmation,
-    /// The issuer refused the registration.
-    #[error("the issuer refused the registration: {0}")]
-    Rejected(RejectReason),
-    /// The OS random source or a key agreement failed.
-    #[error("a cryptographic operation failed")]
-    Crypto,
-}
-
-/// Why an issuer refuses a registration, as told to the app.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RejectReason {
-    /// Unknown, already used, or voided registration code.
-    InvalidCode,
-    /// The registration code has expired.
-    ExpiredCode,
-    /// The request was malformed.
-    MalformedRequest,
-    /// The customer may not register (for example not eligible, or the issuer's policy).
-    Refused,
-}
-
-impl fmt::Display for RejectReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::InvalidCode => "the registration code is not valid (unknown, used or void); ask the bank for a new one",
-            Self::ExpiredCode => "the registration code has expired; ask the bank for a new one",
-            Self::MalformedRequest => "the request was malformed",
-            Self::Refused => "the bank refused the registration",
-        })
-    }
-}
-
-// ---------------------------------------------------------------- small crypto helpers
-
-struct Len(usize);
-impl hkdf::KeyType for Len {
-    fn len(&self) -> usize {
-        self.0
-    }
-}
-
-/// HKDF-SHA256 (RFC 5869) into `out` (at most 8160 bytes).
-pub(crate) fn hkdf(salt: &[u8], ikm: &[u8], info: &[&[u8]], out: &mut [u8]) {
-    let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, salt).extract(ikm);
-    // `expand`/`fill` fail only for outputs over 255 hash lengths; ours are at most 64 bytes.
-    if let Ok(okm) = prk.expand(info, Len(out.len())) {
-        if okm.fill(out).is_ok() {
-            return;
-        }
-    }
-    out.iter_mut().for_each(|b| *b = 0);
-}
-
-fn sha256(parts: &[&[u8]]) -> [u8; 32] {
-    let mut ctx = ring::digest::Context::new(&SHA256);
-    for p in parts {
-        ctx.update(&(p.len() as u64).to_be_bytes());
-        ctx.update(p);
-    }
-    let mut out = [0u8; 32];
-    out.copy_from_slice(ctx.finish().as_ref());
-    out
-}
-
-/// Fills `buf` from the OS random source.
-pub(crate) fn random(buf: &mut [u8]) -> Result<(), ProtocolError> {
-    SystemRandom::new().fill(buf).map_err(|_| ProtocolError::Crypto)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    base16ct::lower::encode_string(bytes)
-}
-
+/// `N` bytes from a hex field of a message.
 fn unhex<const N: usize>(text: &str, field: &'static str) -> Result<[u8; N], ProtocolError> {
-    let mut out = [0u8; N];
-    let decoded =
-        base16ct::mixed::decode(text, &mut out).map_err(|_| ProtocolError::Field(field))?;
-    if decoded.len() != N {
-        return Err(ProtocolError::Field(field));
-    }
-    Ok(out)
-}
-
-// ---------------------------------------------------------------- registration codes
-
-/// Damm check digit: detects every single-digit error and every adjacent transposition.
-const DAMM: [[u8; 10]; 10] = [
-    [0, 3, 1, 7, 5, 9, 8, 6, 4, 2],
-    [7, 0, 9, 2, 1, 5, 4, 8, 6, 3],
-    [4, 2, 0, 6, 8, 7, 1, 3, 5, 9],
-    [1, 7, 5, 0, 9, 8, 3, 4, 2, 6],
-    [6, 1, 2, 3, 0, 4, 5, 9, 7, 8],
-    [3, 6, 7, 4, 2, 0, 9, 5, 8, 1],
-    [5, 8, 6, 9, 7, 2, 0, 1, 3, 4],
-    [8, 9, 4, 5, 3, 6, 2, 0, 1, 7],
-    [9, 4, 3, 8, 6, 1, 7, 2, 0, 5],
-    [2, 5, 8, 1, 4, 3, 6, 7, 9, 0],
-];
-
-fn damm(digits: &[u8]) -> u8 {
-    digits.iter().fold(0u8, |interim, d| DAMM[usize::from(interim)][usize::from(*d)])
-}
-
-/// An app registration code: 11 random digits and a Damm check digit. Zeroized on drop;
-/// `Debug` is redacted.
-#[derive(Clone, PartialEq, Eq)]
-pub struct RegistrationCode(Zeroizing<String>);
-
-impl fmt::Debug for RegistrationCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("RegistrationCode(<redacted>)")
-    }
-}
-
-impl RegistrationCode {
-    /// A new random code (issuer side).
-    pub fn generate() -> Result<Self, ProtocolError> {
-        let mut digits = Zeroizing::new(Vec::with_capacity(CODE_DIGITS));
-        let mut buf = Zeroizing::new([0u8; 32]);
-        while digits.len() < CODE_DIGITS - 1 {
-            random(&mut *buf)?;
-            // Rejection sampling keeps the digits uniform.
-            for b in buf.iter().filter(|b| **b < 250) {
-                if digits.len() < CODE_DIGITS - 1 {
-                    digits.push(b % 10);
-                }
-            }
-        }
-        let check = damm(&digits);
-        digits.push(check);
-        Ok(Self(Zeroizing::new(digits.iter().map(|d| char::from(b'0' + d)).collect())))
-    }
-
-    /// Parses what the customer typed: 12 digits, spaces and hyphens ignored. A wrong
-    /// check digit is refused here, before any network call.
-    pub fn parse(text: &str) -> Result<Self, ProtocolError> {
-        if text.len() > 64 {
-            return Err(ProtocolError::CodeFormat);
-        }
-        let mut digits = Zeroizing::new(Vec::with_capacity(CODE_DIGITS));
-        for c in text.chars() {
-            match c {
-                ' ' | '-' => {}
-                '0'..='9' => digits.push(c as u8 - b'0'),
-                _ => return Err(ProtocolError::CodeFormat),
-            }
-        }
-        if digits.len() != CODE_DIGITS {
-            return Err(ProtocolError::CodeFormat);
-        }
-        if damm(&digits) != 0 {
-            return Err(ProtocolError::CodeCheckDigit);
-        }
-        Ok(Self(Zeroizing::new(digits.iter().map(|d| char::from(b'0' + d)).collect())))
-    }
-
-    /// The 12 digits.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Grouped for display: `1234-5678-9012`.
-    pub fn display(&self) -> String {
-        let s = self.as_str();
-        format!("{}-{}-{}", &s[0..4], &s[4..8], &s[8..12])
-    }
-
-    /// The identifier the request carries (and the issuer stores instead of the code).
-    pub fn id(&self) -> [u8; 32] {
-        sha256(&[b"digital-otp/v1/code-id", self.0.as_bytes()])
-    }
-
-    /// The HKDF salt that binds the derived keys to this code. An issuer stores it (and
-    /// [`Self::id`]) instead of the code.
-    pub fn salt(&self) -> [u8; 32] {
-        sha256(&[b"digital-otp/v1/code-salt", self.0.as_bytes()])
-    }
-}
-
-// ---------------------------------------------------------------- device binding
-
-/// The phone number (E.164) and device id a credential is bound to.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Device {
-    phone: String,
-    device_id: String,
-}
-
-impl fmt::Debug for Device {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Device(<redacted>)")
-    }
-}
-
-/// Normalizes a phone number to E.164. Separators (space, `-`, `.`, parentheses) are
-/// ignored; `+CC…` and `00CC…` are international; a number starting with a single `0`
-/// is Korean domestic (`010-1234-5678` → `+821012345678`).
-pub fn normalize_phone(raw: &str) -> Result<String, ProtocolError> {
-    if raw.len() > 64 {
-        return Err(ProtocolError::PhoneNumber("too long"));
-    }
-    let compact: String =
-        raw.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
-    let national_or_intl = if let Some(rest) = compact.strip_prefix('+') {
-        rest.to_string()
-    } else if let Some(rest) = compact.strip_prefix("00") {
-        rest.to_string()
-    } else if let Some(rest) = compact.strip_prefix('0') {
-        format!("82{rest}")
-    } else if compact.is_empty() {
-        return Err(ProtocolError::PhoneNumber("empty"));
-    } else {
-        return Err(ProtocolError::PhoneNumber("give the country code (+82…) or the leading 0"));
-    };
-    if !national_or_intl.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ProtocolError::PhoneNumber(
-            "only digits, spaces, hyphens, dots, parentheses and a leading + are allowed",
-        ));
-    }
-    if national_or_intl.starts_with('0') {
-        return Err(ProtocolError::PhoneNumber("a country code cannot start with 0"));
-    }
-    if !(8..=15).contains(&national_or_intl.len()) {
-        return Err(ProtocolError::PhoneNumber("an E.164 number has 8 to 15 digits"));
-    }
-    Ok(format!("+{national_or_intl}"))
-}
-
-/// The phone hint of an E.164 number (see [`Device::phone_hint`]).
-pub fn phone_hint(e164: &str) -> [u8; 32] {
-    sha256(&[b"digital-otp/v1/phone", e164.as_bytes()])
-}
-
-impl Device {
-    /// Checks and normalizes a phone number and device id.
-    pub fn new(phone_number: &str, device_id: &str) -> Result<Self, ProtocolError> {
-        let phone = normalize_phone(phone_number)?;
-        let device_id = device_id.trim();
-        if device_id.is_empty()
-            || device_id.chars().count() > 256
-            || device_id.chars().any(char::is_control)
-        {
-            return Err(ProtocolError::DeviceId);
-        }
-        Ok(Self { phone, device_id: device_id.to_string() })
-    }
-
-    /// The E.164 phone number.
-    pub fn phone(&self) -> &str {
-        &self.phone
-    }
-
-    /// The salted hash stored (and sent) instead of the phone number and device id.
-    pub fn binding(&self, salt: &[u8; 16]) -> [u8; 32] {
-        sha256(&[b"digital-otp/v1/device", salt, self.phone.as_bytes(), self.device_id.as_bytes()])
-    }
-
-    /// An unsalted hash of the phone number alone, sent so the issuer can tie a request to
-    /// the customer whose phone received the SMS: it checks the number on record, and counts
-    /// wrong registration codes against that customer's outstanding code.
-    pub fn phone_hint(&self) -> [u8; 32] {
-        phone_hint(&self.phone)
-    }
-
-    /// Whether this device matches a stored binding (constant time).
-    pub fn matches(&self, salt: &[u8; 16], binding: &[u8; 32]) -> bool {
-        bool::from(subtle::ConstantTimeEq::ct_eq(self.binding(salt).as_slice(), binding.as_slice()))
-    }
-}
-
-// ---------------------------------------------------------------- OTP parameters
-
-/// The OTP parameters an issuer assigns to a credential.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OtpParams {
-    /// Login code hash.
-    pub algorithm: Algorithm,
-    /// Login code digits.
-    pub digits: u8,
-    /// Login code period in seconds.
-    pub period: u64,
-    /// The OCRA suite of transaction codes: `QH64` with a timestamp, no C, P or S.
-    pub transaction_suite: OcraSuite,
-}
-
-impl OtpParams {
-    /// The standard parameters: 6-digit HMAC-SHA1 TOTP every 30 seconds for logins, and
-    /// [`DEFAULT_TRANSACTION_SUITE`] for transactions.
-    pub fn standard() -> Result<Self, ProtocolError> {
-        Ok(Self {
-            algorithm: Algorithm::Sha1,
-            digits: 6,
-            period: 30,
-            transaction_suite: transaction_suite(DEFAULT_TRANSACTION_SUITE)?,
-        })
-    }
-}
-
-/// Parses and checks a transaction suite: it must take a 64-hex-digit question (the
-/// SHA-256 of the canonical transaction) and a timestamp, and no counter, PIN or session.
-pub fn transaction_suite(text: &str) -> Result<OcraSuite, ProtocolError> {
-    let s: OcraSuite = text.parse().map_err(|_| ProtocolError::Field("transaction_suite"))?;
-    let ok = s.question_format() == QuestionFormat::Hex
-        && s.question_length() == 64
-        && s.timestamp().is_some()
-        && !s.uses_counter()
-        && s.pin_hash().is_none()
-        && s.session_length().is_none();
-    if !ok {
-        return Err(ProtocolError::Field("transaction_suite"));
-    }
-    Ok(s)
-}
-
-impl OtpParams {
-    fn check(&self) -> Result<(), ProtocolError> {
-        if !(MIN_DIGITS..=MAX_DIGITS).contains(&self.digits) {
-            return Err(ProtocolError::Field("digits"));
-        }
-        if self.period == 0 || self.period > otp::MAX_PERIOD {
-            return Err(ProtocolError::Field("period"));
-        }
-        Ok(())
-    }
-}
-
-/// The per-purpose keys derived from a credential's seed.
-pub struct CredentialKeys {
-    /// The TOTP key for login codes.
-    pub login: Secret,
-    /// The OCRA key for transaction codes.
-    pub transaction: Secret,
-}
-
-impl fmt::Debug for CredentialKeys {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("CredentialKeys(<redacted>)")
-    }
-}
-
-/// Derives the login and transaction keys from a seed, one HKDF output per purpose.
-pub fn derive_keys(seed: &[u8; 32], params: &OtpParams) -> Result<CredentialKeys, ProtocolError> {
-    let mut login = Zeroizing::new(vec![0u8; params.algorithm.output_len()]);
-    hkdf(b"digital-otp/v1/keys", seed, &[b"totp"], &mut login);
-    let mut tx = Zeroizing::new(vec![0u8; params.transaction_suite.algorithm().output_len()]);
-    hkdf(b"digital-otp/v1/keys", seed, &[b"ocra"], &mut tx);
-    Ok(CredentialKeys {
-        login: Secret::from_bytes(&login).map_err(|_| ProtocolError::Crypto)?,
-        transaction: Secret::from_bytes(&tx).map_err(|_| ProtocolError::Crypto)?,
-    })
-}
-
-/// The TOTP for a credential's login codes.
-pub fn login_totp(keys: &CredentialKeys, params: &OtpParams) -> Result<Totp, ProtocolError> {
-    Totp::new(&keys.login, params.algorithm, params.digits, params.period, 0)
-        .map_err(|_| ProtocolError::Field("period"))
+    crypto::unhex_array(text).map_err(|_| ProtocolError::Field(field))
 }
 
 // ---------------------------------------------------------------- messages
@@ -464,24 +77,6 @@ const RESPONSE_FIELDS: &[&str] = &[
     "confirmation",
 ];
 const ERROR_FIELDS: &[&str] = &["protocol", "version", "type", "error"];
-
-impl RejectReason {
-    /// The reason's name on the wire.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::InvalidCode => "invalid_code",
-            Self::ExpiredCode => "expired_code",
-            Self::MalformedRequest => "malformed_request",
-            Self::Refused => "refused",
-        }
-    }
-
-    fn from_name(name: &str) -> Option<Self> {
-        [Self::InvalidCode, Self::ExpiredCode, Self::MalformedRequest, Self::Refused]
-            .into_iter()
-            .find(|r| r.name() == name)
-    }
-}
 
 /// A message's envelope (`protocol`, `version`, `type`) as a JSON object to add fields to.
 fn envelope(kind: &str) -> Writer {
@@ -694,7 +289,7 @@ impl PendingRegistration {
         let mut app_key = [0u8; 32];
         app_key.copy_from_slice(public.as_ref());
         let mut device_salt = [0u8; 16];
-        random(&mut device_salt)?;
+        crypto::random(&mut device_salt)?;
         let request = Request {
             code_id: code.id(),
             app_key,
@@ -803,13 +398,6 @@ pub fn accept(
 /// An error message the issuer sends instead of a response.
 pub fn reject(reason: RejectReason) -> Vec<u8> {
     envelope("error").string("error", reason.name()).finish()
-}
-
-/// SHA-256 of arbitrary bytes (for callers that need a plain digest).
-pub fn sha256_plain(data: &[u8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    out.copy_from_slice(digest(&SHA256, data).as_ref());
-    out
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
-//! Public errors: few, actionable, and free of secrets, codes, passwords and
-//! personal data. The engine's detailed errors (`otp::SecretError`,
-//! `otp::ParamError`, `otp::ocra::SuiteError`, …) convert into them; their
-//! messages become the `reason`.
+//! The public errors, at the FFI edge: few, actionable, and free of secrets, codes,
+//! passwords and personal data. This is the one place where the internal errors of the
+//! core modules (`otp::SecretError`, `otp::ParamError`, `otp::ocra::SuiteError`,
+//! `enrollment::ProtocolError`, `client::ClientError`, `issuer::Fault`, …) are mapped to
+//! them; their messages become the `reason`. The core never imports this module.
 
 use crate::otp::ocra::{InputError, SuiteError};
 use crate::otp::uri::UriError;
@@ -90,35 +91,6 @@ impl From<InputError> for OtpError {
 impl From<UriError> for OtpError {
     fn from(e: UriError) -> Self {
         Self::InvalidUri { reason: e.to_string() }
-    }
-}
-
-/// The error of every foreign callback (`SecureStore`, `Clock`, and the issuer's
-/// gateways): implementations throw `Failed` with a reason; anything unexpected that a
-/// callback throws arrives as `Unexpected`. Kotlin sees `HostException`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
-pub enum HostError {
-    /// The callback failed for a reason it explains (never put secrets in it).
-    #[error("{reason}")]
-    Failed {
-        /// What went wrong.
-        reason: String,
-    },
-    /// The callback threw something other than `HostError`.
-    #[error("unexpected error in a callback: {reason}")]
-    Unexpected {
-        /// The foreign exception's description.
-        reason: String,
-    },
-}
-
-impl From<uniffi::UnexpectedUniFFICallbackError> for HostError {
-    /// Keeps only the first line of the foreign exception (bounded): Kotlin passes a whole
-    /// stack trace, which could carry whatever the app put in its messages.
-    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
-        let first = e.reason.lines().next().unwrap_or("").trim();
-        let reason: String = first.chars().take(200).collect();
-        Self::Unexpected { reason }
     }
 }
 
@@ -238,7 +210,7 @@ impl From<crate::client::ClientError> for DigitalOtpError {
             C::Transaction(t) => Self::InvalidTransaction { reason: t.to_string() },
             C::Store(_) | C::LostWrite => Self::StorageFailed { reason },
             C::Corrupted(_) => Self::CorruptedData { reason },
-            C::Internal(_) => Self::Internal { reason },
+            C::Internal(_) | C::Clock(_) => Self::Internal { reason },
         }
     }
 }
@@ -360,7 +332,7 @@ impl From<crate::issuer::Fault> for IssuerError {
             }
             F::MasterKey(_) => Self::MasterKey { reason },
             F::Store(_) => Self::StorageFailed { reason },
-            F::Clock(_) => Self::Internal { reason },
+            F::Clock(_) | F::Crypto(_) => Self::Internal { reason },
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Storage: the app gives the SDK a [`SecureStore`] (over the Android Keystore or the
-//! iOS Keychain with a `…ThisDeviceOnly` accessibility), and the SDK keeps only opaque,
-//! versioned, authenticated blobs in it.
+//! iOS Keychain with a `…ThisDeviceOnly` accessibility; the trait is in [`crate::host`]),
+//! and the SDK keeps only opaque, versioned, authenticated blobs in it.
 //!
 //! Blob format (all blobs but the device key):
 //! `"DOTP" | format version (1) | kind (1 byte) | nonce (12) | AES-256-GCM ciphertext+tag`,
@@ -19,32 +19,15 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-use ring::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
-use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 
-use crate::error::HostError;
+use crate::crypto::{self, CryptoError, SealingKey};
+use crate::host::{HostError, SecureStore};
 
 #[cfg(feature = "keyring")]
 pub mod keyring_store;
-
-/// Key-value storage the app provides, backed by the platform keystore.
-///
-/// Contract: `write` replaces the value atomically (a reader sees the old or the new
-/// value, never a mix); `delete` of a missing key succeeds; errors are thrown as
-/// `HostError`. The SDK reads back what it wrote where it matters (the password failure
-/// counter, registration) and reports a store that loses writes.
-#[uniffi::export(with_foreign)]
-pub trait SecureStore: Send + Sync {
-    /// The value stored under `key`, or null if there is none.
-    fn read(&self, key: String) -> Result<Option<Vec<u8>>, HostError>;
-    /// Stores `value` under `key`, replacing any previous value atomically.
-    fn write(&self, key: String, value: Vec<u8>) -> Result<(), HostError>;
-    /// Removes `key`. Removing a missing key is not an error.
-    fn delete(&self, key: String) -> Result<(), HostError>;
-}
 
 /// A store in memory, for tests (a list: the SDK keeps a handful of keys).
 #[derive(Debug, Default)]
@@ -122,8 +105,7 @@ impl SecureStore for FileStore {
     fn write(&self, key: String, value: Vec<u8>) -> Result<(), HostError> {
         let path = self.path(&key);
         let mut suffix = [0u8; 8];
-        SystemRandom::new()
-            .fill(&mut suffix)
+        crypto::random(&mut suffix)
             .map_err(|_| HostError::Failed { reason: "random source failed".into() })?;
         let tmp = path.with_extension(format!("tmp-{}", u64::from_le_bytes(suffix)));
         let result = (|| {
@@ -156,21 +138,6 @@ impl SecureStore for FileStore {
             Err(e) => Err(io_error("delete from the store", &e)),
         }
     }
-}
-
-/// A store in memory, for tests and demos (from Kotlin, Swift or Python too).
-#[uniffi::export]
-pub fn memory_store() -> Arc<dyn SecureStore> {
-    Arc::new(MemoryStore::new())
-}
-
-/// A store in the directory `path` (created if missing), with atomic writes. For
-/// desktop apps, tools and tests; mobile apps implement `SecureStore` over the
-/// platform keystore instead.
-#[cfg(feature = "file-store")]
-#[uniffi::export]
-pub fn file_store(path: String) -> Result<Arc<dyn SecureStore>, HostError> {
-    Ok(Arc::new(FileStore::open(path)?))
 }
 
 /// What went wrong with a stored blob.
@@ -214,8 +181,8 @@ pub fn encode_device_key(key: &[u8; 32]) -> Zeroizing<Vec<u8>> {
     out.push(FORMAT_VERSION);
     out.push(BlobKind::DeviceKey as u8);
     out.extend_from_slice(key);
-    let check = ring::digest::digest(&ring::digest::SHA256, &out);
-    out.extend_from_slice(&check.as_ref()[..16]);
+    let check = crypto::sha256(&out);
+    out.extend_from_slice(&check[..16]);
     out
 }
 
@@ -225,8 +192,8 @@ pub fn decode_device_key(blob: &[u8]) -> Result<Zeroizing<[u8; 32]>, BlobError> 
     if blob.len() != HEADER + 32 + 16 {
         return Err(BlobError::Tampered);
     }
-    let check = ring::digest::digest(&ring::digest::SHA256, &blob[..HEADER + 32]);
-    if !bool::from(subtle::ConstantTimeEq::ct_eq(&check.as_ref()[..16], &blob[HEADER + 32..])) {
+    let check = crypto::sha256(&blob[..HEADER + 32]);
+    if !bool::from(subtle::ConstantTimeEq::ct_eq(&check[..16], &blob[HEADER + 32..])) {
         return Err(BlobError::Tampered);
     }
     let mut key = Zeroizing::new([0u8; 32]);
@@ -249,8 +216,7 @@ fn check_header(blob: &[u8], kind: BlobKind) -> Result<(), BlobError> {
 
 /// Seals and opens blobs with a key derived from the device key.
 pub struct Sealer {
-    key: LessSafeKey,
-    rng: SystemRandom,
+    key: SealingKey,
 }
 
 impl std::fmt::Debug for Sealer {
@@ -259,43 +225,26 @@ impl std::fmt::Debug for Sealer {
     }
 }
 
+fn header(kind: BlobKind) -> [u8; HEADER] {
+    [MAGIC[0], MAGIC[1], MAGIC[2], MAGIC[3], FORMAT_VERSION, kind as u8]
+}
+
 fn aad(kind: BlobKind, name: &str) -> Vec<u8> {
-    let mut a = Vec::with_capacity(HEADER + name.len());
-    a.extend_from_slice(MAGIC);
-    a.push(FORMAT_VERSION);
-    a.push(kind as u8);
-    a.extend_from_slice(name.as_bytes());
-    a
+    [header(kind).as_slice(), name.as_bytes()].concat()
 }
 
 impl Sealer {
     /// The sealer for a device key.
     pub fn new(device_key: &[u8; 32]) -> Result<Self, BlobError> {
-        let mut k = Zeroizing::new([0u8; 32]);
-        crate::enrollment::hkdf(b"digital-otp/v1/storage", device_key, &[b"blob-aead"], &mut *k);
-        let key = UnboundKey::new(&AES_256_GCM, &*k).map_err(|_| BlobError::Random)?;
-        Ok(Self { key: LessSafeKey::new(key), rng: SystemRandom::new() })
+        let key = SealingKey::derive(b"digital-otp/v1/storage", device_key, &[b"blob-aead"])
+            .map_err(|_| BlobError::Random)?;
+        Ok(Self { key })
     }
 
     /// Seals `plain` for storage under `name`.
     pub fn seal(&self, kind: BlobKind, name: &str, plain: &[u8]) -> Result<Vec<u8>, BlobError> {
-        let mut nonce = [0u8; NONCE_LEN];
-        self.rng.fill(&mut nonce).map_err(|_| BlobError::Random)?;
-        let mut out = Vec::with_capacity(HEADER + NONCE_LEN + plain.len() + 16);
-        out.extend_from_slice(MAGIC);
-        out.push(FORMAT_VERSION);
-        out.push(kind as u8);
-        out.extend_from_slice(&nonce);
-        let mut body = plain.to_vec();
-        self.key
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(aad(kind, name)),
-                &mut body,
-            )
-            .map_err(|_| BlobError::Random)?;
-        out.extend_from_slice(&body);
-        Ok(out)
+        let sealed = self.key.seal(&aad(kind, name), plain).map_err(|_| BlobError::Random)?;
+        Ok([header(kind).as_slice(), &sealed].concat())
     }
 
     /// Opens a blob stored under `name`.
@@ -306,23 +255,10 @@ impl Sealer {
         blob: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, BlobError> {
         check_header(blob, kind)?;
-        if blob.len() < HEADER + NONCE_LEN + aead::AES_256_GCM.tag_len() {
-            return Err(BlobError::Tampered);
-        }
-        let mut nonce = [0u8; NONCE_LEN];
-        nonce.copy_from_slice(&blob[HEADER..HEADER + NONCE_LEN]);
-        let mut body = Zeroizing::new(blob[HEADER + NONCE_LEN..].to_vec());
-        let plain_len = self
-            .key
-            .open_in_place(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(aad(kind, name)),
-                &mut body,
-            )
-            .map_err(|_| BlobError::Tampered)?
-            .len();
-        body.truncate(plain_len);
-        Ok(body)
+        self.key.open(&aad(kind, name), &blob[HEADER..]).map_err(|e| match e {
+            CryptoError::Random => BlobError::Random,
+            _ => BlobError::Tampered,
+        })
     }
 }
 

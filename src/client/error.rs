@@ -1,0 +1,61 @@
+//! The app side's internal error. Its public form, `DigitalOtpError`, is mapped from it in
+//! one place at the FFI edge (`ffi::errors`).
+
+use super::policy::{PasswordPolicyError, MAX_PASSWORD_ATTEMPTS};
+use crate::enrollment::ProtocolError;
+use crate::host::HostError;
+use crate::storage::BlobError;
+use crate::transaction::TransactionError;
+
+/// Everything that can go wrong on the app side (internal; `ffi::DigitalOtpError` is
+/// the public form).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientError {
+    /// Registration code, device info or message problems.
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
+    /// The new password breaks the policy.
+    #[error("the password does not meet the policy: {0}")]
+    Policy(#[from] PasswordPolicyError),
+    /// Wrong password; `remaining` attempts before the credential locks.
+    #[error("wrong password; {remaining} attempts remain before the OTP is locked")]
+    WrongPassword {
+        /// Attempts left.
+        remaining: u32,
+    },
+    /// Locked after five wrong passwords: register again.
+    #[error("the OTP is locked after {MAX_PASSWORD_ATTEMPTS} wrong passwords; register again")]
+    Locked,
+    /// Used on another phone number or device than it was registered on.
+    #[error(
+        "this OTP was registered on another phone number or device; register again on this one"
+    )]
+    DeviceMismatch,
+    /// No credential for that institution.
+    #[error("no OTP is registered for this institution")]
+    NotRegistered,
+    /// `complete_registration` without `begin_registration`.
+    #[error("no registration is in progress; begin one first")]
+    NoPendingRegistration,
+    /// Past its validity.
+    #[error("the OTP has expired; register again")]
+    Expired,
+    /// A transaction field is invalid.
+    #[error("invalid transaction: {0}")]
+    Transaction(#[from] TransactionError),
+    /// The app's store failed.
+    #[error("the secure store failed: {0}")]
+    Store(#[from] HostError),
+    /// The app's store accepted a write but did not keep it.
+    #[error("the secure store did not keep a write")]
+    LostWrite,
+    /// A stored blob is not readable.
+    #[error("stored data is unreadable: {0}")]
+    Corrupted(#[from] BlobError),
+    /// A cryptographic primitive failed.
+    #[error("internal error: {0}")]
+    Internal(&'static str),
+    /// The clock failed.
+    #[error("the clock failed: {0}")]
+    Clock(HostError),
+}
