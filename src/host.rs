@@ -75,6 +75,107 @@ pub trait SmsGateway: Send + Sync {
     fn send(&self, phone_number: String, message: String) -> Result<(), HostError>;
 }
 
+/// The decoder of Android Play Integrity tokens, implemented by the bank (feature
+/// `issuer`): it calls Google's `decodeIntegrityToken` (or decrypts the token with the
+/// app's keys) and returns what the verdict says. The issuer calls it during a
+/// registration, inside no transaction; it must not call back into the issuer.
+#[cfg(feature = "issuer")]
+#[uniffi::export(with_foreign)]
+pub trait IntegrityVerifier: Send + Sync {
+    /// The verdict of `token`.
+    fn decode(&self, token: String) -> Result<IntegrityVerdict, HostError>;
+}
+
+/// What a Play Integrity verdict says (feature `issuer`).
+#[cfg(feature = "issuer")]
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct IntegrityVerdict {
+    /// The request's nonce (`requestDetails.nonce`, decoded from base64): the issuer
+    /// requires the registration's attestation challenge.
+    pub nonce: Vec<u8>,
+    /// `deviceRecognitionVerdict` contains `MEETS_DEVICE_INTEGRITY` (a genuine, unrooted
+    /// device passing Android's checks).
+    pub device_integrity: bool,
+    /// `appRecognitionVerdict` is `PLAY_RECOGNIZED` (the bank's own, unmodified app).
+    pub app_recognized: bool,
+}
+
+/// The platform's non-exportable signing keys: Android Keystore (StrongBox when present),
+/// the iOS Secure Enclave. The SDK creates one key per credential and signs with it every
+/// message that must come from this device (the registration's confirmation, every
+/// unlock request); the issuer verifies the signatures with the public key it received at
+/// registration, so a copy of the app's store on another device cannot use the credential.
+///
+/// What an implementation must provide:
+/// - `create_key`: a new P-256 key under `alias` (replacing any key of that alias), whose
+///   private part never leaves the secure hardware (Android: `setIsStrongBoxBacked(true)`
+///   when available, else TEE; purpose SIGN, digest SHA-256; iOS:
+///   `kSecAttrTokenIDSecureEnclave`, `kSecAttrAccessibleWhenUnlockedThisDeviceOnly`). It
+///   may require user authentication (biometrics) for each use, if the bank wants a
+///   biometric unlock. It returns the public key (65 bytes, SEC1 uncompressed) and the
+///   platform's evidence that the key is in hardware, bound to `challenge` (Android: the
+///   key attestation certificate chain with `setAttestationChallenge(challenge)`, and a
+///   Play Integrity token requested with the challenge; iOS: an App Attest attestation of
+///   `SHA-256(challenge ‖ public key)`); a platform without evidence returns
+///   `EvidenceKind::None`, which an issuer that requires attestation refuses.
+/// - `sign`: the ECDSA P-256 SHA-256 signature (ASN.1 DER) of `message`.
+/// - `delete_key`: removes the key (a missing key is not an error).
+///
+/// The SDK may hold its own lock while it calls these methods: an implementation must not
+/// call back into the SDK. A key that needs user authentication may block in `sign` while
+/// the platform asks for it; call the SDK off the main thread.
+#[uniffi::export(with_foreign)]
+pub trait DeviceKeys: Send + Sync {
+    /// Creates the key `alias` (replacing any) with `challenge` in its evidence.
+    fn create_key(&self, alias: String, challenge: Vec<u8>) -> Result<DeviceKey, HostError>;
+    /// Signs `message` with the key `alias`: ECDSA P-256 SHA-256, ASN.1 DER.
+    fn sign(&self, alias: String, message: Vec<u8>) -> Result<Vec<u8>, HostError>;
+    /// Deletes the key `alias`; deleting a missing key is not an error.
+    fn delete_key(&self, alias: String) -> Result<(), HostError>;
+}
+
+/// A new device key: its public part and the platform's evidence about it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DeviceKey {
+    /// The P-256 public key, 65 bytes (SEC1 uncompressed: `04 ‖ x ‖ y`).
+    pub public_key: Vec<u8>,
+    /// What the platform says about the key.
+    pub evidence: KeyEvidence,
+}
+
+/// The kind of evidence a platform gives about a device key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, uniffi::Enum)]
+pub enum EvidenceKind {
+    /// None (a software key, or a platform without attestation).
+    #[default]
+    None,
+    /// Android Key Attestation: the key's certificate chain up to Google's roots.
+    AndroidKeyAttestation,
+    /// iOS App Attest: an attestation object over the key.
+    AppleAppAttest,
+}
+
+/// A platform's evidence about a device key, passed through to the issuer.
+#[derive(Debug, Clone, PartialEq, Eq, Default, uniffi::Record)]
+pub struct KeyEvidence {
+    /// What kind of evidence this is.
+    pub kind: EvidenceKind,
+    /// Android: the attestation certificate chain of the key, leaf first (DER).
+    #[uniffi(default)]
+    pub certificate_chain: Vec<Vec<u8>>,
+    /// iOS: the App Attest attestation object (CBOR), attesting `SHA-256(challenge ‖
+    /// public key)`.
+    #[uniffi(default)]
+    pub app_attest_object: Option<Vec<u8>>,
+    /// iOS: the App Attest key id.
+    #[uniffi(default)]
+    pub app_attest_key_id: Option<Vec<u8>>,
+    /// Android: the Play Integrity token the app obtained with the challenge as its nonce
+    /// (the issuer has it decoded by the bank's integrity verifier).
+    #[uniffi(default)]
+    pub integrity_token: Option<String>,
+}
+
 /// The operating system's clock: the SDK's only source of the system time.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;

@@ -113,6 +113,28 @@ impl Fields {
         }
     }
 
+    /// A required array of strings.
+    pub(crate) fn string_list(&mut self, key: &'static str) -> Result<Vec<String>, JsonError> {
+        match self.take(key)? {
+            Value::Array(items) => items
+                .into_iter()
+                .map(|v| match v {
+                    Value::String(s) => Ok(s),
+                    _ => Err(JsonError::Type(key)),
+                })
+                .collect(),
+            _ => Err(JsonError::Type(key)),
+        }
+    }
+
+    /// A required JSON object, as its own `Fields`.
+    pub(crate) fn object(&mut self, key: &'static str) -> Result<Fields, JsonError> {
+        match self.take(key)? {
+            Value::Object(object) => Ok(Self(object)),
+            _ => Err(JsonError::Type(key)),
+        }
+    }
+
     /// A required object whose values are all strings, as pairs sorted by key.
     pub(crate) fn string_map(
         &mut self,
@@ -159,10 +181,29 @@ impl Writer {
         self
     }
 
+    /// Sets a non-negative integer field, or `null`.
+    pub(crate) fn opt_uint(mut self, key: &str, value: Option<u64>) -> Self {
+        self.0.insert(key.into(), value.map_or(Value::Null, |n| Value::Number(Number::U64(n))));
+        self
+    }
+
     /// Sets an integer field of either sign.
     pub(crate) fn int(mut self, key: &str, value: i64) -> Self {
         let n = u64::try_from(value).map_or(Number::I64(value), Number::U64);
         self.0.insert(key.into(), Value::Number(n));
+        self
+    }
+
+    /// Sets an array of strings.
+    pub(crate) fn string_list(mut self, key: &str, items: &[String]) -> Self {
+        let array = items.iter().map(|s| Value::String(s.clone())).collect();
+        self.0.insert(key.into(), Value::Array(array));
+        self
+    }
+
+    /// Sets a nested object.
+    pub(crate) fn object(mut self, key: &str, value: Writer) -> Self {
+        self.0.insert(key.into(), Value::Object(value.0));
         self
     }
 

@@ -34,9 +34,28 @@ pub enum ClientError {
     /// No credential for that institution.
     #[error("no OTP is registered for this institution")]
     NotRegistered,
-    /// `complete_registration` without `begin_registration`.
+    /// `confirm_registration` without `begin_registration`, or after a failed attempt.
     #[error("no registration is in progress; begin one first")]
     NoPendingRegistration,
+    /// `complete_…_code` without its `begin_…_code`, or after it was answered.
+    #[error("no code is being unlocked; begin one first")]
+    NoUnlockInProgress,
+    /// The credential waits for the bank's outcome of its registration.
+    #[error("the registration is not finished; complete it with the bank's outcome")]
+    Unconfirmed,
+    /// The bank refused because the phone's clock (or the request) is out of date: the
+    /// clock offset was corrected; try again.
+    #[error("the phone's clock differed from the bank's; try again")]
+    Stale,
+    /// A change of password with one attempt left: the bank confirmed the old password
+    /// on its own (counting one guess, not two); begin the change again.
+    #[error("the bank confirmed the old password; begin the change of password again")]
+    ChangeAgain,
+    /// The bank says the credential cannot be used (cancelled, lost, stolen, expired).
+    #[error(
+        "the bank says this OTP cannot be used (cancelled, reported lost or stolen, or expired)"
+    )]
+    NotUsable,
     /// Past its validity.
     #[error("the OTP has expired; register again")]
     Expired,
@@ -58,4 +77,7 @@ pub enum ClientError {
     /// The clock failed.
     #[error("the clock failed: {0}")]
     Clock(HostError),
+    /// The platform's device key store failed.
+    #[error("the device key store failed: {0}")]
+    Keys(HostError),
 }

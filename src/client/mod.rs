@@ -4,22 +4,29 @@
 //!
 //! - this module: the flows ([`Client`]); `error`: their error, [`ClientError`];
 //! - [`vault`]: the records kept in the app's [`SecureStore`] and how they are sealed;
-//! - [`policy`]: the app password policy.
+//! - [`policy`]: the app password policy;
+//! - `unlocking`: the bank-assisted unlock and what it is for (codes, a change of password).
 //!
-//! Registration writes the new credential under a fresh key, then switches the index to
-//! it (the commit point), then deletes the replaced credential: a failure at any point
-//! leaves the previous state whole.
+//! ## Registration (two round trips, docs/adr/0009)
+//! `begin_registration` (the code, the phone, the app password; a device key is created)
+//! → request → the bank → response → `confirm_registration`: the bank's key
+//! confirmation is checked and the credential stored, *unconfirmed*, under a fresh store
+//! key; the index switches to it (the commit point) and the replaced credential goes →
+//! confirmation → the bank → outcome → `complete_registration`: pending until the first
+//! accepted code, as before. A failure at any point leaves the previous state whole.
 //!
-//! ## The seed
-//! Each credential's seed is sealed (AES-256-GCM) under a key derived with HKDF-SHA256
-//! from PBKDF2-HMAC-SHA256(password, per-credential salt, [`PBKDF2_ITERATIONS`]) and the
-//! device key. A wrong password fails to decrypt. The failure count is persisted (and
-//! read back) *before* the password is tried, reset by a success; the fifth consecutive
-//! failure destroys the sealed seed: only re-registration helps.
-//! Password checks are serialized, so concurrent wrong passwords each count.
+//! ## Codes (one round trip each, docs/adr/0010)
+//! The seed is sealed under a key from the app password's OPRF output, which only the
+//! bank can help compute: `begin_login_code` / `begin_transaction_code` → unlock request
+//! (signed by the device key) → the bank counts and evaluates → answer →
+//! `complete_login_code` / `complete_transaction_code`. A wrong password fails to open
+//! the seed; the bank allows five unconfirmed evaluations in a row, then refuses: the
+//! count lives at the bank, where no copy of this store can roll it back. After the
+//! fifth wrong password the app destroys the sealed seed and the device key.
 
 mod error;
 mod policy;
+mod unlocking;
 mod vault;
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -27,17 +34,19 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use zeroize::Zeroizing;
 
 use crate::crypto::{self, hex};
-use crate::enrollment::{self, Completed, Device, PendingRegistration, RegistrationCode};
-use crate::host::{Clock, SecureStore};
-use crate::otp::ocra::{Ocra, OcraInput};
+use crate::enrollment::unlock::PendingUnlock;
+use crate::enrollment::{
+    self, Answered, Device, PendingRegistration, ProtocolError, RegistrationCode, DEVICE_KEY_LEN,
+};
+use crate::host::{Clock, DeviceKeys, SecureStore};
 use crate::storage::{BlobError, Sealer};
-use crate::transaction::Transaction;
+use crate::transaction::Canonical;
 
 pub use error::ClientError;
 pub use policy::{
     check_password_policy, PasswordPolicyError, COMMON_PASSWORDS, MAX_PASSWORD_ATTEMPTS,
 };
-use vault::{open_seed, seal_seed, seed_key, unhex_vec, StoredCredential, Vault};
+use vault::{seal_seed, seed_key, unhex_array, Index, StoredCredential, Vault};
 pub use vault::{
     StoredState, CREDENTIAL_PREFIX, DEVICE_KEY, INDEX, MIN_PBKDF2_ITERATIONS, PBKDF2_ITERATIONS,
 };
@@ -47,6 +56,9 @@ pub use vault::{
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 #[uniffi(name = "CredentialStatus")]
 pub enum Status {
+    /// The bank answered the registration, but its outcome has not been given to
+    /// `completeRegistration` yet.
+    Registering,
     /// Registered; waiting for the bank to accept the first code (then call `confirmActivation`).
     Pending,
     /// Usable.
@@ -74,7 +86,7 @@ pub struct CredentialSummary {
     pub status: Status,
     /// End of validity (Unix seconds, bank clock).
     pub valid_until: u64,
-    /// Password attempts left before the lock (0 when locked).
+    /// Password attempts left before the lock, as the bank last said (0 when locked).
     pub attempts_remaining: u32,
 }
 
@@ -95,6 +107,33 @@ pub struct GeneratedCode {
     pub seconds_remaining: u64,
 }
 
+/// A transaction code, bound to exactly one transaction.
+// `Debug` leaves the code out.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TransactionCode {
+    /// The code.
+    pub code: String,
+    /// The canonical summary the customer confirmed, e.g.
+    /// `Transfer KRW 1,500,000 to 홍길동 (account 110123456789)`.
+    pub summary: String,
+    /// The credential's serial number.
+    pub serial_number: String,
+    /// First second (Unix time, device clock) the code is valid.
+    pub valid_from: u64,
+    /// First second it no longer is.
+    pub valid_until: u64,
+    /// Seconds left.
+    pub seconds_remaining: u64,
+}
+
+impl std::fmt::Debug for TransactionCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TransactionCode")
+            .field("serial_number", &self.serial_number)
+            .finish_non_exhaustive()
+    }
+}
+
 impl std::fmt::Debug for GeneratedCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GeneratedCode")
@@ -107,13 +146,37 @@ impl std::fmt::Debug for GeneratedCode {
 /// The app side of digital OTP over one store.
 pub struct Client {
     vault: Vault,
+    keys: Arc<dyn DeviceKeys>,
     clock: Arc<dyn Clock>,
     iterations: u32,
     /// Serializes read-modify-write cycles on the store.
     state: Mutex<()>,
-    /// Serializes password checks (so concurrent wrong passwords each count).
-    checks: Mutex<()>,
-    pending: Mutex<Option<(PendingRegistration, Device)>>,
+    /// The registration between `begin_registration` and `confirm_registration`.
+    registering: Mutex<Option<Registering>>,
+    /// The unlocks between `begin_…_code` and `complete_…_code` (a few may be under way
+    /// at once, from several threads; the answer's MAC tells which it belongs to).
+    unlocking: Mutex<Vec<Unlocking>>,
+}
+
+struct Registering {
+    pending: PendingRegistration,
+    device: Device,
+    key_alias: String,
+}
+
+/// What an unlock is for.
+enum Purpose {
+    Login,
+    Transaction(Canonical),
+    ChangePassword,
+}
+
+struct Unlocking {
+    pending: PendingUnlock,
+    institution_id: String,
+    serial_number: String,
+    store_key: String,
+    purpose: Purpose,
 }
 
 impl std::fmt::Debug for Client {
@@ -126,17 +189,14 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The outcome of the first phase of a password check, which has already persisted
-/// the incremented failure count.
-pub struct Attempt {
-    key: String,
-    credential: StoredCredential,
-}
-
 impl Client {
-    /// A client over `store` and `clock`.
-    pub fn new(store: Arc<dyn SecureStore>, clock: Arc<dyn Clock>) -> Self {
-        Self::build(store, clock, PBKDF2_ITERATIONS)
+    /// A client over the app's `store`, the platform's device `keys` and `clock`.
+    pub fn new(
+        store: Arc<dyn SecureStore>,
+        keys: Arc<dyn DeviceKeys>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self::build(store, keys, clock, PBKDF2_ITERATIONS)
     }
 
     /// A client whose *new* credentials use `iterations` (at least
@@ -145,20 +205,27 @@ impl Client {
     #[cfg(feature = "test-support")]
     pub fn with_iterations(
         store: Arc<dyn SecureStore>,
+        keys: Arc<dyn DeviceKeys>,
         clock: Arc<dyn Clock>,
         iterations: u32,
     ) -> Self {
-        Self::build(store, clock, iterations)
+        Self::build(store, keys, clock, iterations)
     }
 
-    fn build(store: Arc<dyn SecureStore>, clock: Arc<dyn Clock>, iterations: u32) -> Self {
+    fn build(
+        store: Arc<dyn SecureStore>,
+        keys: Arc<dyn DeviceKeys>,
+        clock: Arc<dyn Clock>,
+        iterations: u32,
+    ) -> Self {
         Self {
             vault: Vault { store },
+            keys,
             clock,
             iterations: iterations.max(MIN_PBKDF2_ITERATIONS),
             state: Mutex::new(()),
-            checks: Mutex::new(()),
-            pending: Mutex::new(None),
+            registering: Mutex::new(None),
+            unlocking: Mutex::new(Vec::new()),
         }
     }
 
@@ -168,61 +235,81 @@ impl Client {
 
     // ------------------------------------------------------------ registration
 
-    /// Checks the code (check digit included) and the device, and returns the request
-    /// to send to the bank. Replaces any registration in progress. Writes nothing.
+    /// Starts registering with `institution_id`: checks the typed registration code (a
+    /// typo is refused here), the phone and device, and the new app password (the
+    /// policy), creates the credential's device key, and returns the request to send to
+    /// the bank. Replaces any registration in progress. Writes nothing to the store.
     pub fn begin_registration(
         &self,
-        code: &str,
-        phone_number: &str,
-        device_id: &str,
-    ) -> Result<Vec<u8>, ClientError> {
-        let code = RegistrationCode::parse(code)?;
-        self.begin(code, Device::new(phone_number, device_id)?)
-    }
-
-    /// [`Self::begin_registration`] with an already checked device.
-    pub fn begin_registration_with(
-        &self,
+        institution_id: &str,
         code: &str,
         device: Device,
+        password: &str,
     ) -> Result<Vec<u8>, ClientError> {
-        self.begin(RegistrationCode::parse(code)?, device)
-    }
-
-    fn begin(&self, code: RegistrationCode, device: Device) -> Result<Vec<u8>, ClientError> {
-        let (pending, request) = PendingRegistration::begin(code, &device)?;
-        *lock(&self.pending) = Some((pending, device));
+        let code = RegistrationCode::parse(code)?;
+        check_password_policy(password)?;
+        let mut pending =
+            PendingRegistration::start(&code, &device, institution_id, password.as_bytes())?;
+        let mut suffix = [0u8; 8];
+        random(&mut suffix)?;
+        let key_alias = format!("digital-otp.v2.key.{}", hex(&suffix));
+        let key = self
+            .keys
+            .create_key(key_alias.clone(), pending.attestation_challenge().to_vec())
+            .map_err(ClientError::Keys)?;
+        let public: [u8; DEVICE_KEY_LEN] = match key.public_key.as_slice().try_into() {
+            Ok(k) => k,
+            Err(_) => {
+                let _ = self.keys.delete_key(key_alias);
+                return Err(ClientError::Internal("the device key is not a P-256 public key"));
+            }
+        };
+        let request = pending.request(public, key.evidence)?;
+        if let Some(old) =
+            lock(&self.registering).replace(Registering { pending, device, key_alias })
+        {
+            let _ = self.keys.delete_key(old.key_alias);
+        }
         Ok(request)
     }
 
-    /// Finishes the registration in progress with the bank's response and sets the app
-    /// password. Persists the new credential (replacing this institution's previous one)
-    /// all-or-nothing. A password refused by the policy leaves the registration in
-    /// progress, so the app can ask again.
-    pub fn complete_registration(
-        &self,
-        response: &[u8],
-        password: &str,
-    ) -> Result<CredentialSummary, ClientError> {
-        check_password_policy(password)?;
-        let (pending, _device) =
-            lock(&self.pending).take().ok_or(ClientError::NoPendingRegistration)?;
-        let now = self.now()?;
-        let done = pending.complete(response)?;
-        self.store_new_credential(done, password, now)
+    /// Checks the bank's response (its key confirmation: a wrong, expired or used code
+    /// fails here) and stores the new credential, unconfirmed, replacing this bank's
+    /// previous one all-or-nothing. Returns the confirmation to send to the bank.
+    /// Persists the credential. The registration in progress ends either way.
+    pub fn confirm_registration(&self, response: &[u8]) -> Result<Vec<u8>, ClientError> {
+        let Registering { pending, device, key_alias } =
+            lock(&self.registering).take().ok_or(ClientError::NoPendingRegistration)?;
+        let result = (|| {
+            let now = self.now()?;
+            let answered = pending.answer(response)?;
+            let signature = self
+                .keys
+                .sign(key_alias.clone(), answered.to_sign.to_vec())
+                .map_err(ClientError::Keys)?;
+            self.store_new_credential(&answered, &device, &key_alias, now)?;
+            Ok(answered.confirmation(&signature))
+        })();
+        if result.is_err() {
+            let _ = self.keys.delete_key(key_alias);
+        }
+        result
     }
 
     fn store_new_credential(
         &self,
-        done: Completed,
-        password: &str,
+        done: &Answered,
+        device: &Device,
+        key_alias: &str,
         now: u64,
-    ) -> Result<CredentialSummary, ClientError> {
+    ) -> Result<(), ClientError> {
+        let _ = device;
         let g = &done.grant;
         let mut kdf_salt = [0u8; 16];
         random(&mut kdf_salt)?;
         let offset = (i128::from(g.issuer_time) - i128::from(now))
             .clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+        let (outcome_key, attempt) = done.outcome_key();
         let mut credential = StoredCredential {
             institution_id: g.institution_id.clone(),
             institution_name: g.institution_name.clone(),
@@ -239,14 +326,21 @@ impl Client {
             kdf_salt: hex(&kdf_salt),
             kdf_iterations: self.iterations,
             sealed_seed: None,
-            failed_attempts: 0,
-            state: StoredState::Pending,
+            state: StoredState::Unconfirmed,
+            key_alias: key_alias.to_string(),
+            unlock_key: hex(&*done.unlock_key),
+            outcome_key: Some(hex(&*outcome_key)),
+            attempt: Some(hex(&attempt)),
+            confirm_eval: None,
+            confirm_mac: None,
+            last_request_ms: 0,
+            attempts_remaining: MAX_PASSWORD_ATTEMPTS,
         };
 
         let _guard = lock(&self.state);
         let (device_key, sealer) = self.vault.sealer(true)?;
         let key = seed_key(
-            password,
+            &*done.password_output,
             &kdf_salt,
             self.iterations,
             &device_key,
@@ -269,213 +363,68 @@ impl Client {
             return Err(e);
         }
         if let Some(old) = replaced {
-            // The old credential is no longer referenced; failing to delete it only leaves garbage.
+            // No longer referenced; failing to delete it (or its key) only leaves garbage.
+            if let Ok(c) = self.vault.read_credential(&sealer, &old) {
+                let _ = self.keys.delete_key(c.key_alias);
+            }
             let _ = self.vault.store.delete(old);
         }
-        Ok(self.summarize(&credential, None, now))
+        Ok(())
     }
 
-    // ------------------------------------------------------------ password checks
-
-    /// Phase 1 of a password check alone, so that tests can simulate a crash right after
-    /// it (feature `test-support`).
-    #[cfg(feature = "test-support")]
-    pub fn begin_attempt(
+    /// Checks the bank's outcome of the registration of `institution_id`: registered (the
+    /// credential is now pending until its first accepted code) or refused (the credential
+    /// and its device key are deleted). Persists the state.
+    pub fn complete_registration(
         &self,
         institution_id: &str,
-        device: &Device,
-    ) -> Result<Attempt, ClientError> {
-        self.first_phase(institution_id, device)
-    }
-
-    /// Phase 1 of a password check: refuses locked, expired and mismatched credentials,
-    /// then persists the incremented failure count (and reads it back) *before* the
-    /// password is tried.
-    fn first_phase(&self, institution_id: &str, device: &Device) -> Result<Attempt, ClientError> {
+        outcome: &[u8],
+    ) -> Result<CredentialSummary, ClientError> {
         let now = self.now()?;
         let _guard = lock(&self.state);
         let (_, sealer) = self.vault.sealer(false)?;
         let key = self.vault.locate(&sealer, institution_id)?;
         let mut c = self.vault.read_credential(&sealer, &key)?;
-        if c.state == StoredState::Locked || c.sealed_seed.is_none() {
-            return Err(ClientError::Locked);
+        if c.state != StoredState::Unconfirmed {
+            return Err(ClientError::NoPendingRegistration);
         }
-        if !c.device_matches(device)? {
-            return Err(ClientError::DeviceMismatch);
-        }
-        if c.adjusted(now) >= c.valid_until {
-            return Err(ClientError::Expired);
-        }
-        if c.failed_attempts >= MAX_PASSWORD_ATTEMPTS {
-            // Only reachable after a crash in phase 3; finish the lock now.
-            c.state = StoredState::Locked;
-            c.sealed_seed = None;
-            self.vault.write_credential(&sealer, &key, &c)?;
-            return Err(ClientError::Locked);
-        }
-        c.failed_attempts += 1;
-        self.vault.write_credential(&sealer, &key, &c)?;
-        Ok(Attempt { key, credential: c })
-    }
-
-    /// Phases 2 and 3: tries the password, then resets the count on success or, on the
-    /// fifth consecutive failure, destroys the seed.
-    fn finish_attempt(
-        &self,
-        attempt: Attempt,
-        password: &str,
-    ) -> Result<(StoredCredential, Zeroizing<[u8; 32]>), ClientError> {
-        let Attempt { key, credential: c } = attempt;
-        let device_key = self.vault.device_key(false)?;
-        let sealed = c.sealed_seed.as_deref().ok_or(ClientError::Locked)?;
-        let aead = seed_key(
-            password,
-            &unhex_vec(&c.kdf_salt)?,
-            c.kdf_iterations,
-            &device_key,
-            &c.institution_id,
-            &c.serial_number,
-        )?;
-        let opened = open_seed(&aead, &c.seed_aad(), sealed);
-
-        let _guard = lock(&self.state);
-        let sealer = Sealer::new(&device_key)?;
-        let mut current = self.vault.read_credential(&sealer, &key)?;
-        if current.serial_number != c.serial_number {
-            return Err(ClientError::NotRegistered);
-        }
-        match opened {
-            Ok(seed) => {
-                current.failed_attempts = 0;
-                self.vault.write_credential(&sealer, &key, &current)?;
-                Ok((current, seed))
+        let (Some(result_key), Some(attempt)) = (&c.outcome_key, &c.attempt) else {
+            return Err(ClientError::Corrupted(BlobError::Tampered));
+        };
+        let result_key: Zeroizing<[u8; 32]> = Zeroizing::new(unhex_array(result_key)?);
+        let attempt: [u8; enrollment::ATTEMPT_LEN] = unhex_array(attempt)?;
+        match enrollment::check_outcome(&result_key, &attempt, &c.serial_number, outcome) {
+            Ok(()) => {
+                c.state = StoredState::Pending;
+                c.outcome_key = None;
+                c.attempt = None;
+                self.vault.write_credential(&sealer, &key, &c)?;
+                Ok(self.summarize(&c, None, now))
             }
-            Err(ClientError::Corrupted(BlobError::Tampered)) => {
-                if current.failed_attempts >= MAX_PASSWORD_ATTEMPTS {
-                    current.state = StoredState::Locked;
-                    current.sealed_seed = None;
-                    self.vault.write_credential(&sealer, &key, &current)?;
-                    return Err(ClientError::Locked);
-                }
-                Err(ClientError::WrongPassword {
-                    remaining: MAX_PASSWORD_ATTEMPTS - current.failed_attempts,
-                })
+            Err(e @ ProtocolError::Rejected(_)) => {
+                self.forget(&sealer, institution_id, &key, &c.key_alias)?;
+                Err(e.into())
             }
-            Err(e) => Err(e),
+            Err(e) => Err(e.into()),
         }
     }
 
-    fn unlock(
+    fn forget(
         &self,
+        sealer: &Sealer,
         institution_id: &str,
-        password: &str,
-        device: &Device,
-    ) -> Result<(StoredCredential, Zeroizing<[u8; 32]>), ClientError> {
-        let _serial = lock(&self.checks);
-        let attempt = self.first_phase(institution_id, device)?;
-        self.finish_attempt(attempt, password)
-    }
-
-    // ------------------------------------------------------------ codes
-
-    /// A login code (TOTP, issuer clock) for the credential of `institution_id`.
-    /// Persists the password failure count.
-    pub fn generate(
-        &self,
-        institution_id: &str,
-        password: &str,
-        device: &Device,
-    ) -> Result<GeneratedCode, ClientError> {
-        let (c, seed) = self.unlock(institution_id, password, device)?;
-        let params = c.params()?;
-        let keys = enrollment::derive_keys(&seed, &params)?;
-        let totp = enrollment::login_totp(&keys, &params)?;
-        let now = self.now()?;
-        let w = totp.window_at(c.adjusted(now)).map_err(|_| ClientError::Internal("time"))?;
-        Ok(GeneratedCode {
-            code: totp.generate_step(w.step).to_string(),
-            serial_number: c.serial_number.clone(),
-            valid_from: c.to_local(w.valid_from),
-            valid_until: c.to_local(w.valid_until),
-            seconds_remaining: w.seconds_remaining,
-        })
-    }
-
-    /// A transaction code bound to `transaction` (OCRA), and the summary the app must
-    /// show. The transaction is checked before the password. Persists the password
-    /// failure count.
-    pub fn generate_for_transaction(
-        &self,
-        institution_id: &str,
-        password: &str,
-        device: &Device,
-        transaction: &Transaction,
-    ) -> Result<(GeneratedCode, String), ClientError> {
-        let canonical = transaction.canonical()?;
-        let (c, seed) = self.unlock(institution_id, password, device)?;
-        let params = c.params()?;
-        let keys = enrollment::derive_keys(&seed, &params)?;
-        let suite = params.transaction_suite.clone();
-        let step = suite.timestamp().map(|t| t.seconds()).ok_or(ClientError::Internal("suite"))?;
-        let now = c.adjusted(self.now()?);
-        let steps = now / step;
-        let question = canonical.question();
-        let code = Ocra::new(suite, &keys.transaction)
-            .generate(&OcraInput {
-                question: &question,
-                time_steps: Some(steps),
-                ..Default::default()
-            })
-            .map_err(|_| ClientError::Internal("ocra"))?;
-        let start = steps.saturating_mul(step);
-        let end = start.saturating_add(step);
-        Ok((
-            GeneratedCode {
-                code: code.to_string(),
-                serial_number: c.serial_number.clone(),
-                valid_from: c.to_local(start),
-                valid_until: c.to_local(end),
-                seconds_remaining: end.saturating_sub(now),
-            },
-            canonical.summary(),
-        ))
+        key: &str,
+        alias: &str,
+    ) -> Result<(), ClientError> {
+        let mut index = self.vault.read_index(sealer)?;
+        index.remove(institution_id);
+        self.vault.write_index(sealer, &index)?;
+        let _ = self.vault.store.delete(key.to_string());
+        let _ = self.keys.delete_key(alias.to_string());
+        Ok(())
     }
 
     // ------------------------------------------------------------ management
-
-    /// Changes the password; the old one is required (and a wrong one counts as a
-    /// failure). Persists the re-sealed seed.
-    pub fn change_password(
-        &self,
-        institution_id: &str,
-        old: &str,
-        new: &str,
-        device: &Device,
-    ) -> Result<(), ClientError> {
-        check_password_policy(new)?;
-        let (c, seed) = self.unlock(institution_id, old, device)?;
-        let mut salt = [0u8; 16];
-        random(&mut salt)?;
-        let _guard = lock(&self.state);
-        let (device_key, sealer) = self.vault.sealer(false)?;
-        let key = self.vault.locate(&sealer, institution_id)?;
-        let mut current = self.vault.read_credential(&sealer, &key)?;
-        if current.serial_number != c.serial_number {
-            return Err(ClientError::NotRegistered);
-        }
-        let aead = seed_key(
-            new,
-            &salt,
-            self.iterations,
-            &device_key,
-            &current.institution_id,
-            &current.serial_number,
-        )?;
-        current.kdf_salt = hex(&salt);
-        current.kdf_iterations = self.iterations;
-        current.sealed_seed = Some(seal_seed(&aead, &current.seed_aad(), &seed)?);
-        self.vault.write_credential(&sealer, &key, &current)
-    }
 
     /// Marks a pending credential active, once the bank confirms its first code.
     /// Persists the state.
@@ -486,6 +435,7 @@ impl Client {
         let mut c = self.vault.read_credential(&sealer, &key)?;
         match c.state {
             StoredState::Locked => Err(ClientError::Locked),
+            StoredState::Unconfirmed => Err(ClientError::Unconfirmed),
             StoredState::Active => Ok(()),
             StoredState::Pending => {
                 c.state = StoredState::Active;
@@ -506,6 +456,8 @@ impl Client {
             Status::DeviceMismatch
         } else if c.adjusted(now) >= c.valid_until {
             Status::Expired
+        } else if c.state == StoredState::Unconfirmed {
+            Status::Registering
         } else if c.state == StoredState::Pending {
             Status::Pending
         } else {
@@ -517,11 +469,7 @@ impl Client {
             serial_number: c.serial_number.clone(),
             status,
             valid_until: c.valid_until,
-            attempts_remaining: if status == Status::Locked {
-                0
-            } else {
-                MAX_PASSWORD_ATTEMPTS.saturating_sub(c.failed_attempts)
-            },
+            attempts_remaining: if status == Status::Locked { 0 } else { c.attempts_remaining },
         }
     }
 
@@ -543,25 +491,37 @@ impl Client {
             .collect()
     }
 
-    /// Removes one institution's credential, leaving the others. Persists the removal.
+    /// Removes one institution's credential and its device key, leaving the others.
+    /// Persists the removal.
     pub fn cancel(&self, institution_id: &str) -> Result<(), ClientError> {
         let _guard = lock(&self.state);
         let (_, sealer) = self.vault.sealer(false)?;
-        let mut index = self.vault.read_index(&sealer)?;
+        let mut index: Index = self.vault.read_index(&sealer)?;
         let key = index.remove(institution_id).ok_or(ClientError::NotRegistered)?;
+        let alias = self.vault.read_credential(&sealer, &key).ok().map(|c| c.key_alias);
         self.vault.write_index(&sealer, &index)?;
         let _ = self.vault.store.delete(key);
+        if let Some(alias) = alias {
+            let _ = self.keys.delete_key(alias);
+        }
         Ok(())
     }
 
-    /// For a forgotten password: deletes every credential in the app and the device key
-    /// (as KB-OTP does). Works even when the stored index is unreadable.
+    /// For a forgotten password: deletes every credential in the app, their device keys
+    /// and the store's device key (as KB-OTP does). Works even when the stored index is
+    /// unreadable.
     pub fn reset_all(&self) -> Result<(), ClientError> {
-        *lock(&self.pending) = None;
+        if let Some(r) = lock(&self.registering).take() {
+            let _ = self.keys.delete_key(r.key_alias);
+        }
+        lock(&self.unlocking).clear();
         let _guard = lock(&self.state);
         if let Ok((_, sealer)) = self.vault.sealer(false) {
             if let Ok(index) = self.vault.read_index(&sealer) {
                 for key in index.keys() {
+                    if let Ok(c) = self.vault.read_credential(&sealer, key) {
+                        let _ = self.keys.delete_key(c.key_alias);
+                    }
                     self.vault.store.delete(key.clone())?;
                 }
             }

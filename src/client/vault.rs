@@ -7,8 +7,9 @@
 //! - [`CREDENTIAL_PREFIX`]`<random>`: one sealed JSON credential.
 //!
 //! Each credential's seed is sealed again (AES-256-GCM) under a key derived with
-//! HKDF-SHA256 from PBKDF2-HMAC-SHA256(password, per-credential salt, iterations) and the
-//! device key ([`seed_key`]).
+//! HKDF-SHA256 from PBKDF2-HMAC-SHA256(the app password's OPRF output, per-credential
+//! salt, iterations) and the store's device key ([`seed_key`]). The OPRF output needs the
+//! issuer's key (an unlock), so nothing here can test a password offline.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -39,6 +40,8 @@ pub const CREDENTIAL_PREFIX: &str = "digital-otp.v1.credential.";
 /// The state of a stored credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoredState {
+    /// Answered by the issuer; its outcome (registered or refused) not yet seen.
+    Unconfirmed,
     /// Registered; the issuer activates it when the first code verifies.
     Pending,
     /// Activated.
@@ -50,6 +53,7 @@ pub enum StoredState {
 impl StoredState {
     fn name(self) -> &'static str {
         match self {
+            Self::Unconfirmed => "unconfirmed",
             Self::Pending => "pending",
             Self::Active => "active",
             Self::Locked => "locked",
@@ -58,6 +62,7 @@ impl StoredState {
 
     fn from_name(name: &str) -> Option<Self> {
         match name {
+            "unconfirmed" => Some(Self::Unconfirmed),
             "pending" => Some(Self::Pending),
             "active" => Some(Self::Active),
             "locked" => Some(Self::Locked),
@@ -164,6 +169,8 @@ pub(super) struct StoredCredential {
     pub(super) period: u64,
     pub(super) transaction_suite: String,
     pub(super) valid_until: u64,
+    /// Seconds to add to the phone's clock to get the issuer's (learned from every
+    /// authenticated answer).
     pub(super) clock_offset: i64,
     pub(super) registered_at: u64,
     pub(super) device_salt: String,
@@ -171,8 +178,21 @@ pub(super) struct StoredCredential {
     pub(super) kdf_salt: String,
     pub(super) kdf_iterations: u32,
     pub(super) sealed_seed: Option<String>,
-    pub(super) failed_attempts: u32,
     pub(super) state: StoredState,
+    /// The alias of the credential's device key (in the platform's `DeviceKeys`).
+    pub(super) key_alias: String,
+    /// The key of the issuer's unlock answers (hex).
+    pub(super) unlock_key: String,
+    /// Until the outcome is seen: its MAC key and the attempt (hex).
+    pub(super) outcome_key: Option<String>,
+    pub(super) attempt: Option<String>,
+    /// The confirmation of the last successful unlock, sent with the next request.
+    pub(super) confirm_eval: Option<u64>,
+    pub(super) confirm_mac: Option<String>,
+    /// The time of the last unlock request (Unix ms, issuer clock): the next is later.
+    pub(super) last_request_ms: u64,
+    /// Wrong passwords the issuer still allowed at the last unlock.
+    pub(super) attempts_remaining: u32,
 }
 
 /// Which credential (store key) belongs to which institution: `{"credentials": {...}}`.
@@ -183,6 +203,7 @@ pub(super) struct Index {
 }
 
 const CREDENTIAL_FIELDS: &[&str] = &[
+    "format",
     "institution_id",
     "institution_name",
     "serial_number",
@@ -198,13 +219,25 @@ const CREDENTIAL_FIELDS: &[&str] = &[
     "kdf_salt",
     "kdf_iterations",
     "sealed_seed",
-    "failed_attempts",
     "state",
+    "key_alias",
+    "unlock_key",
+    "outcome_key",
+    "attempt",
+    "confirm_eval",
+    "confirm_mac",
+    "last_request_ms",
+    "attempts_remaining",
 ];
+
+/// The record format: 2 since the unlock through the issuer (records of format 1 are
+/// refused as unreadable: register again).
+const RECORD_FORMAT: u32 = 2;
 
 impl StoredCredential {
     fn encode(&self) -> Vec<u8> {
         Writer::new()
+            .uint("format", RECORD_FORMAT)
             .string("institution_id", self.institution_id.as_str())
             .string("institution_name", self.institution_name.as_str())
             .string("serial_number", self.serial_number.as_str())
@@ -220,13 +253,23 @@ impl StoredCredential {
             .string("kdf_salt", self.kdf_salt.as_str())
             .uint("kdf_iterations", self.kdf_iterations)
             .opt_string("sealed_seed", self.sealed_seed.as_deref())
-            .uint("failed_attempts", self.failed_attempts)
             .string("state", self.state.name())
+            .string("key_alias", self.key_alias.as_str())
+            .string("unlock_key", self.unlock_key.as_str())
+            .opt_string("outcome_key", self.outcome_key.as_deref())
+            .opt_string("attempt", self.attempt.as_deref())
+            .opt_uint("confirm_eval", self.confirm_eval)
+            .opt_string("confirm_mac", self.confirm_mac.as_deref())
+            .uint("last_request_ms", self.last_request_ms)
+            .uint("attempts_remaining", self.attempts_remaining)
             .finish()
     }
 
     fn decode(bytes: &[u8]) -> Result<Self, JsonError> {
         let mut f = Fields::parse(bytes, Some(CREDENTIAL_FIELDS))?;
+        if f.uint::<u32>("format")? != RECORD_FORMAT {
+            return Err(JsonError::Type("format"));
+        }
         Ok(Self {
             institution_id: f.string("institution_id")?,
             institution_name: f.string("institution_name")?,
@@ -243,8 +286,15 @@ impl StoredCredential {
             kdf_salt: f.string("kdf_salt")?,
             kdf_iterations: f.uint("kdf_iterations")?,
             sealed_seed: f.opt_string("sealed_seed")?,
-            failed_attempts: f.uint("failed_attempts")?,
             state: StoredState::from_name(&f.string("state")?).ok_or(JsonError::Type("state"))?,
+            key_alias: f.string("key_alias")?,
+            unlock_key: f.string("unlock_key")?,
+            outcome_key: f.opt_string("outcome_key")?,
+            attempt: f.opt_string("attempt")?,
+            confirm_eval: f.opt_uint("confirm_eval")?,
+            confirm_mac: f.opt_string("confirm_mac")?,
+            last_request_ms: f.uint("last_request_ms")?,
+            attempts_remaining: f.uint("attempts_remaining")?,
         })
     }
 }
@@ -295,7 +345,8 @@ pub(super) fn unhex_vec(text: &str) -> Result<Vec<u8>, ClientError> {
     crypto::unhex(text).map_err(|_| ClientError::Corrupted(BlobError::Tampered))
 }
 
-fn unhex_array<const N: usize>(text: &str) -> Result<[u8; N], ClientError> {
+/// Exactly `N` bytes from a hex field of a stored record.
+pub(super) fn unhex_array<const N: usize>(text: &str) -> Result<[u8; N], ClientError> {
     crypto::unhex_array(text).map_err(|_| ClientError::Corrupted(BlobError::Tampered))
 }
 
@@ -328,7 +379,7 @@ impl StoredCredential {
 
     pub(super) fn seed_aad(&self) -> Vec<u8> {
         [
-            b"digital-otp/v1/seed".as_slice(),
+            b"digital-otp/v2/seed".as_slice(),
             self.institution_id.as_bytes(),
             b"\0",
             self.serial_number.as_bytes(),
@@ -337,9 +388,10 @@ impl StoredCredential {
     }
 }
 
-/// The key that seals a credential's seed: HKDF of PBKDF2(password) and the device key.
+/// The key that seals a credential's seed: HKDF of PBKDF2(the password's OPRF output) and
+/// the store's device key.
 pub(super) fn seed_key(
-    password: &str,
+    password_output: &[u8],
     salt: &[u8],
     iterations: u32,
     device_key: &[u8; 32],
@@ -347,18 +399,18 @@ pub(super) fn seed_key(
     serial: &str,
 ) -> Result<SealingKey, ClientError> {
     let iterations = NonZeroU32::new(iterations).ok_or(ClientError::Internal("zero iterations"))?;
-    let mut from_password = Zeroizing::new([0u8; 32]);
+    let mut stretched = Zeroizing::new([0u8; 32]);
     ring::pbkdf2::derive(
         ring::pbkdf2::PBKDF2_HMAC_SHA256,
         iterations,
         salt,
-        password.as_bytes(),
-        &mut *from_password,
+        password_output,
+        &mut *stretched,
     );
     SealingKey::derive(
-        &*from_password,
+        &*stretched,
         device_key,
-        &[b"digital-otp/v1/seed-key", institution_id.as_bytes(), b"\0", serial.as_bytes()],
+        &[b"digital-otp/v2/seed-key", institution_id.as_bytes(), b"\0", serial.as_bytes()],
     )
     .map_err(|_| ClientError::Internal("AEAD key"))
 }

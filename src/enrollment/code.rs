@@ -6,7 +6,7 @@ use std::fmt;
 use zeroize::Zeroizing;
 
 use super::error::{ProtocolError, CODE_DIGITS};
-use crate::crypto::{self, sha256_parts as sha256};
+use crate::crypto;
 
 /// Damm check digit: detects every single-digit error and every adjacent transposition.
 const DAMM: [[u8; 10]; 10] = [
@@ -56,6 +56,26 @@ impl RegistrationCode {
         Ok(Self(Zeroizing::new(digits.iter().map(|d| char::from(b'0' + d)).collect())))
     }
 
+    /// A code of the reduced space `0..space` (its 11 digits are a number below `space`),
+    /// for the crate's tests of an attacker who searches the whole space (feature
+    /// `test-support`; a real code has 10^11 values).
+    #[cfg(feature = "test-support")]
+    pub fn generate_in(space: u64) -> Result<Self, ProtocolError> {
+        let mut buf = [0u8; 8];
+        crypto::random(&mut buf)?;
+        Ok(Self::from_number(u64::from_le_bytes(buf) % space.max(1)))
+    }
+
+    /// The code whose 11 digits are `n` (zero-padded), with its check digit (feature
+    /// `test-support`).
+    #[cfg(feature = "test-support")]
+    pub fn from_number(n: u64) -> Self {
+        let text = format!("{:011}", n % 100_000_000_000);
+        let mut digits: Vec<u8> = text.bytes().map(|b| b - b'0').collect();
+        digits.push(damm(&digits));
+        Self(Zeroizing::new(digits.iter().map(|d| char::from(b'0' + d)).collect()))
+    }
+
     /// Parses what the customer typed: 12 digits, spaces and hyphens ignored. A wrong
     /// check digit is refused here, before any network call.
     pub fn parse(text: &str) -> Result<Self, ProtocolError> {
@@ -88,16 +108,5 @@ impl RegistrationCode {
     pub fn display(&self) -> String {
         let s = self.as_str();
         format!("{}-{}-{}", &s[0..4], &s[4..8], &s[8..12])
-    }
-
-    /// The identifier the request carries (and the issuer stores instead of the code).
-    pub fn id(&self) -> [u8; 32] {
-        sha256(&[b"digital-otp/v1/code-id", self.0.as_bytes()])
-    }
-
-    /// The HKDF salt that binds the derived keys to this code. An issuer stores it (and
-    /// [`Self::id`]) instead of the code.
-    pub fn salt(&self) -> [u8; 32] {
-        sha256(&[b"digital-otp/v1/code-salt", self.0.as_bytes()])
     }
 }

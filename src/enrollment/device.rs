@@ -53,9 +53,11 @@ pub fn normalize_phone(raw: &str) -> Result<String, ProtocolError> {
     Ok(format!("+{national_or_intl}"))
 }
 
-/// The phone hint of an E.164 number (see [`Device::phone_hint`]).
-pub fn phone_hint(e164: &str) -> [u8; 32] {
-    sha256(&[b"digital-otp/v1/phone", e164.as_bytes()])
+/// Which outstanding registration code a request is for: a hash of the institution and
+/// the customer's phone number (E.164). The issuer finds the code by it, never by the
+/// code, so the request carries nothing derived from the code.
+pub fn lookup(institution_id: &str, e164: &str) -> [u8; 32] {
+    sha256(&[b"digital-otp/v2/lookup", institution_id.as_bytes(), e164.as_bytes()])
 }
 
 impl Device {
@@ -82,11 +84,9 @@ impl Device {
         sha256(&[b"digital-otp/v1/device", salt, self.phone.as_bytes(), self.device_id.as_bytes()])
     }
 
-    /// An unsalted hash of the phone number alone, sent so the issuer can tie a request to
-    /// the customer whose phone received the SMS: it checks the number on record, and counts
-    /// wrong registration codes against that customer's outstanding code.
-    pub fn phone_hint(&self) -> [u8; 32] {
-        phone_hint(&self.phone)
+    /// The [`lookup`] of this phone number at `institution_id`.
+    pub fn lookup(&self, institution_id: &str) -> [u8; 32] {
+        lookup(institution_id, &self.phone)
     }
 
     /// Whether this device matches a stored binding (constant time).

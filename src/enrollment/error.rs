@@ -1,16 +1,17 @@
-//! The enrollment protocol's constants and its one error. Messages never contain codes,
-//! keys or personal data.
+//! The protocols' constants and their one error. Messages never contain codes, keys,
+//! passwords or personal data.
 
 use std::fmt;
 
 use crate::crypto::CryptoError;
 
-/// The protocol name in every message.
+/// The registration protocol's name in every registration message.
 pub const PROTOCOL: &str = "digital-otp/registration";
-/// The protocol version this SDK speaks.
-pub const VERSION: u32 = 1;
-/// Largest message accepted, in bytes.
-pub const MAX_MESSAGE_BYTES: usize = 8192;
+/// The registration protocol version this SDK speaks.
+pub const VERSION: u32 = 2;
+/// Largest message accepted, in bytes (a request carries the device key's evidence: an
+/// Android certificate chain in hex is about 10 KB).
+pub const MAX_MESSAGE_BYTES: usize = 32 * 1024;
 /// Digits in a registration code, check digit included.
 pub const CODE_DIGITS: usize = 12;
 /// How long a credential is valid: 3 years.
@@ -38,19 +39,21 @@ pub enum ProtocolError {
     #[error("the message is larger than {MAX_MESSAGE_BYTES} bytes")]
     TooLarge,
     /// Another protocol or version.
-    #[error("unsupported protocol or version (expected {PROTOCOL} version {VERSION})")]
+    #[error("unsupported protocol or version")]
     Version,
     /// A field with an invalid value.
     #[error("invalid field '{0}' in the message")]
     Field(&'static str),
-    /// The issuer's confirmation does not match: the response was altered, or belongs
-    /// to another request, code or device.
+    /// The issuer's key confirmation does not match: the registration code was wrong,
+    /// expired or used (the issuer answers every such failure alike), or the answer was
+    /// altered or belongs to another registration.
     #[error(
-        "the issuer's key confirmation failed: the response does not belong to this registration"
+        "the bank did not confirm the registration: the registration code is wrong, expired or \
+         used, or the answer was altered"
     )]
     Confirmation,
-    /// The issuer refused the registration.
-    #[error("the issuer refused the registration: {0}")]
+    /// The issuer refused the registration or the unlock.
+    #[error("the issuer refused: {0}")]
     Rejected(RejectReason),
     /// The OS random source or a key agreement failed.
     #[error("a cryptographic operation failed")]
@@ -63,26 +66,38 @@ impl From<CryptoError> for ProtocolError {
     }
 }
 
-/// Why an issuer refuses a registration, as told to the app.
+/// Why an issuer refuses, as told to the app. A wrong, expired or used registration code
+/// is not among them: the issuer answers those with a response whose key confirmation
+/// fails ([`ProtocolError::Confirmation`]), the same as any other failure of the code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RejectReason {
-    /// Unknown, already used, or voided registration code.
-    InvalidCode,
-    /// The registration code has expired.
-    ExpiredCode,
     /// The request was malformed.
     MalformedRequest,
-    /// The customer may not register (for example not eligible, or the issuer's policy).
+    /// The institution requires hardware key attestation and the device's evidence did
+    /// not pass.
+    DeviceNotTrusted,
+    /// The registration's confirmation failed, or the issuer's policy refused.
     Refused,
+    /// The credential is locked after five wrong app passwords: register again.
+    Locked,
+    /// The credential cannot be used (unknown, cancelled, reported lost or stolen, or
+    /// expired).
+    NotUsable,
+    /// The request's time is too far from the bank's, or not later than the last one.
+    Stale,
 }
 
 impl fmt::Display for RejectReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Self::InvalidCode => "the registration code is not valid (unknown, used or void); ask the bank for a new one",
-            Self::ExpiredCode => "the registration code has expired; ask the bank for a new one",
             Self::MalformedRequest => "the request was malformed",
+            Self::DeviceNotTrusted => "the bank requires a device whose key is attested hardware",
             Self::Refused => "the bank refused the registration",
+            Self::Locked => "the OTP is locked after 5 wrong app passwords; register again",
+            Self::NotUsable => {
+                "the OTP cannot be used (unknown, cancelled, lost, stolen or expired)"
+            }
+            Self::Stale => "the phone's clock or request is out of date; try again",
         })
     }
 }
@@ -91,16 +106,26 @@ impl RejectReason {
     /// The reason's name on the wire.
     pub fn name(self) -> &'static str {
         match self {
-            Self::InvalidCode => "invalid_code",
-            Self::ExpiredCode => "expired_code",
             Self::MalformedRequest => "malformed_request",
+            Self::DeviceNotTrusted => "device_not_trusted",
             Self::Refused => "refused",
+            Self::Locked => "locked",
+            Self::NotUsable => "not_usable",
+            Self::Stale => "stale",
         }
     }
 
-    pub(super) fn from_name(name: &str) -> Option<Self> {
-        [Self::InvalidCode, Self::ExpiredCode, Self::MalformedRequest, Self::Refused]
-            .into_iter()
-            .find(|r| r.name() == name)
+    /// The reason of a wire name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            Self::MalformedRequest,
+            Self::DeviceNotTrusted,
+            Self::Refused,
+            Self::Locked,
+            Self::NotUsable,
+            Self::Stale,
+        ]
+        .into_iter()
+        .find(|r| r.name() == name)
     }
 }

@@ -1,47 +1,58 @@
-//! The enrollment protocol shared by the app and the issuer. Sans-IO: both sides turn
-//! bytes into bytes; the bank's app and server carry them over their own channel
-//! (with their own TLS and certificate pinning).
+//! The protocols the app and the issuer speak: registration (this module) and the unlock
+//! that every code needs afterwards ([`unlock`]). Sans-IO: both sides turn bytes into
+//! bytes; the bank's app and servers carry them over their own channel. The design is
+//! for an attacker who reads, changes, injects and drops every message
+//! (docs/adr/0009, 0010; SECURITY.md).
 //!
 //! ```text
-//! app                                               issuer
-//!  | registration code (12 digits, last = Damm check digit), typed by the customer
-//!  | X25519 ephemeral key a, device binding d = H(salt, E.164 phone, device id)
-//!  |-- request {code_id = H(code), A, d, H(phone)} ---->|  looks up the code by code_id,
-//!  |                                                   |  X25519 ephemeral key b,
-//!  |                                                   |  seed = HKDF(salt = H(code), X25519(b, A),
-//!  |                                                   |              info = transcript hash)
-//!  |<-- response {B, serial, institution, params, ----|  credential kept pending
-//!  |     valid_until, issuer_time, confirmation}       |
-//!  | seed' = HKDF(salt = H(code), X25519(a, B), transcript hash);
-//!  | checks confirmation = HMAC(confirm key, transcript hash): the issuer derived the same seed
+//! app                                                  issuer
+//!  | code c (12 digits, Damm check digit), typed; app password p, chosen
+//!  | SPAKE2 side A keyed by c → X; OPRF blind of p → B; device binding d
+//!  | device key created with challenge H(X, B, d) → public key P, evidence E
+//!  |-- request {institution, lookup = H(institution, phone), X, B, P, d, E} -->|
+//!  |                    checks E (policy); finds the code by lookup (never by c);
+//!  |                    counts the attempt; SPAKE2 side B keyed by c → Y, key K;
+//!  |                    new OPRF key k, Z = k·B; the grant sealed under a key from K.
+//!  |                    An unknown lookup or a void code gets a decoy of the same shape.
+//!  |<-- response {attempt, Y, Z, sealed grant} ---------------------------------|
+//!  | K from Y; opens the grant (the issuer's key confirmation: fails for a wrong c);
+//!  | unblinds Z → OPRF(k, p); seed from K; stores the credential (seed sealed under p's
+//!  | OPRF output); confirmation = HMAC(K, transcript), signed by the device key
+//!  |-- confirmation {attempt, confirmation, signature} ---------------------->|
+//!  |                    checks both (the app's key confirmation); creates the credential,
+//!  |                    pending its first code; the code is used
+//!  |<-- outcome {registered, serial, MAC under K} ------------------------------|
 //! ```
-//! The seed never crosses the wire. The transcript hash covers the code id, both public
-//! keys, the device binding and every response field, so a request replayed under
-//! another code or device, or a response altered in transit, yields a different seed
-//! and a failed confirmation. Login (TOTP) and transaction (OCRA) keys are derived from
-//! the seed with HKDF, one per purpose.
+//! Nothing an eavesdropper sees depends on the code except through the SPAKE2 messages,
+//! which reveal nothing about it; an active attacker who does not know the code tests one
+//! guess per exchange (at most five before the issuer voids the code). The seed never
+//! crosses the wire. The transcript covers every field of the request and the response.
 //!
 //! Messages are JSON objects with `protocol = "digital-otp/registration"`,
-//! `version = 1` and `type` = `request`, `response` or `error`; unknown fields are
-//! refused; binary fields are lower-case hex.
+//! `version = 2` and `type` = `request`, `response`, `confirmation`, `registered` or
+//! `error`; unknown fields are refused; binary fields are lower-case hex.
 
 mod code;
 mod device;
 mod error;
+pub mod oprf;
+pub mod pake;
 mod params;
+pub mod serving;
+pub mod unlock;
 
 use std::fmt;
 
-use ring::agreement::{self, EphemeralPrivateKey, UnparsedPublicKey, X25519};
 use ring::hmac;
-use ring::rand::SystemRandom;
 use zeroize::Zeroizing;
 
-use crate::crypto::{self, hex, hkdf, sha256_parts as sha256};
+use crate::crypto::{self, hex, hkdf, sha256, sha256_parts, SealingKey};
+use crate::host::{EvidenceKind, KeyEvidence};
 use crate::json::{Fields, JsonError, Writer};
+use pake::Exchange;
 
 pub use code::RegistrationCode;
-pub use device::{normalize_phone, phone_hint, Device};
+pub use device::{lookup, normalize_phone, Device};
 pub use error::{
     ProtocolError, RejectReason, CODE_DIGITS, MAX_MESSAGE_BYTES, PROTOCOL, VALIDITY_SECONDS,
     VERSION,
@@ -51,22 +62,47 @@ pub use params::{
     DEFAULT_TRANSACTION_SUITE,
 };
 
+/// The length of an attempt's id: the issuer's handle (16 bytes) and 16 random bytes.
+pub const ATTEMPT_LEN: usize = 32;
+
+/// The length of a SEC1 uncompressed P-256 public key.
+pub const DEVICE_KEY_LEN: usize = 65;
+/// Most certificates accepted in a device key's evidence.
+const MAX_CERTIFICATES: usize = 10;
+
 /// `N` bytes from a hex field of a message.
 fn unhex<const N: usize>(text: &str, field: &'static str) -> Result<[u8; N], ProtocolError> {
     crypto::unhex_array(text).map_err(|_| ProtocolError::Field(field))
 }
 
-// ---------------------------------------------------------------- messages
+fn unhex_vec(text: &str, field: &'static str) -> Result<Vec<u8>, ProtocolError> {
+    crypto::unhex(text).map_err(|_| ProtocolError::Field(field))
+}
 
-const REQUEST_FIELDS: &[&str] =
-    &["protocol", "version", "type", "code_id", "app_key", "device_binding", "phone_hint"];
-const RESPONSE_FIELDS: &[&str] = &[
+// ---------------------------------------------------------------- envelopes
+
+const REQUEST_FIELDS: &[&str] = &[
     "protocol",
     "version",
     "type",
-    "issuer_key",
-    "serial_number",
     "institution_id",
+    "lookup",
+    "pake",
+    "blinded_password",
+    "device_key",
+    "device_binding",
+    "evidence",
+];
+const EVIDENCE_FIELDS: &[&str] =
+    &["kind", "certificates", "app_attest_object", "app_attest_key_id", "integrity_token"];
+const RESPONSE_FIELDS: &[&str] =
+    &["protocol", "version", "type", "attempt", "pake", "evaluation", "grant"];
+const CONFIRMATION_FIELDS: &[&str] =
+    &["protocol", "version", "type", "attempt", "confirmation", "signature"];
+const REGISTERED_FIELDS: &[&str] = &["protocol", "version", "type", "serial_number", "mac"];
+const ERROR_FIELDS: &[&str] = &["protocol", "version", "type", "error"];
+const GRANT_FIELDS: &[&str] = &[
+    "serial_number",
     "institution_name",
     "algorithm",
     "digits",
@@ -74,28 +110,30 @@ const RESPONSE_FIELDS: &[&str] = &[
     "transaction_suite",
     "valid_until",
     "issuer_time",
-    "confirmation",
 ];
-const ERROR_FIELDS: &[&str] = &["protocol", "version", "type", "error"];
 
 /// A message's envelope (`protocol`, `version`, `type`) as a JSON object to add fields to.
-fn envelope(kind: &str) -> Writer {
-    Writer::new().string("protocol", PROTOCOL).uint("version", VERSION).string("type", kind)
+pub(crate) fn envelope(protocol: &str, version: u32, kind: &str) -> Writer {
+    Writer::new().string("protocol", protocol).uint("version", version).string("type", kind)
 }
 
-fn malformed(e: JsonError) -> ProtocolError {
+pub(crate) fn malformed(e: JsonError) -> ProtocolError {
     ProtocolError::Malformed(e.to_string())
 }
 
 /// Parses a message once and checks its envelope; returns its `type` and the other fields.
-fn open_envelope(bytes: &[u8]) -> Result<(String, Fields), ProtocolError> {
+pub(crate) fn open_envelope(
+    bytes: &[u8],
+    protocol: &str,
+    version: u32,
+) -> Result<(String, Fields), ProtocolError> {
     if bytes.len() > MAX_MESSAGE_BYTES {
         return Err(ProtocolError::TooLarge);
     }
     let mut f = Fields::parse(bytes, None).map_err(malformed)?;
-    let protocol = f.opt_string("protocol").map_err(malformed)?;
-    let version = f.opt_uint::<u32>("version").map_err(malformed)?;
-    if protocol.as_deref() != Some(PROTOCOL) || version != Some(VERSION) {
+    let p = f.opt_string("protocol").map_err(malformed)?;
+    let v = f.opt_uint::<u32>("version").map_err(malformed)?;
+    if p.as_deref() != Some(protocol) || v != Some(version) {
         return Err(ProtocolError::Version);
     }
     let kind = f.opt_string("type").map_err(malformed)?.ok_or(ProtocolError::Field("type"))?;
@@ -103,12 +141,18 @@ fn open_envelope(bytes: &[u8]) -> Result<(String, Fields), ProtocolError> {
 }
 
 /// The fields of a message of one type, all of them known.
-fn message(fields: Fields, known: &[&str]) -> Result<Fields, ProtocolError> {
+pub(crate) fn message(fields: Fields, known: &[&str]) -> Result<Fields, ProtocolError> {
     fields.only(known).map_err(malformed)?;
     Ok(fields)
 }
 
-fn check_text(
+/// The reason of an `error` message.
+pub(crate) fn error_reason(fields: Fields) -> Result<RejectReason, ProtocolError> {
+    let name = message(fields, ERROR_FIELDS)?.string("error").map_err(malformed)?;
+    RejectReason::from_name(&name).ok_or(ProtocolError::Field("error"))
+}
+
+pub(crate) fn check_text(
     value: &str,
     max: usize,
     field: &'static str,
@@ -128,55 +172,166 @@ fn check_text(
     }
 }
 
-/// A parsed registration request (issuer side).
+/// HMAC-SHA256.
+pub(crate) fn mac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    let key = hmac::Key::new(hmac::HMAC_SHA256, key);
+    let mut ctx = hmac::Context::with_key(&key);
+    for p in parts {
+        ctx.update(&(p.len() as u64).to_be_bytes());
+        ctx.update(p);
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.sign().as_ref());
+    out
+}
+
+/// Constant-time equality of two MACs.
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
+    bool::from(subtle::ConstantTimeEq::ct_eq(a, b))
+}
+
+// ---------------------------------------------------------------- evidence
+
+fn evidence_kind_name(kind: EvidenceKind) -> &'static str {
+    match kind {
+        EvidenceKind::None => "none",
+        EvidenceKind::AndroidKeyAttestation => "android-key-attestation",
+        EvidenceKind::AppleAppAttest => "apple-app-attest",
+    }
+}
+
+fn encode_evidence(e: &KeyEvidence) -> Writer {
+    let certificates: Vec<String> = e.certificate_chain.iter().map(|c| hex(c)).collect();
+    Writer::new()
+        .string("kind", evidence_kind_name(e.kind))
+        .string_list("certificates", &certificates)
+        .opt_string("app_attest_object", e.app_attest_object.as_deref().map(hex).as_deref())
+        .opt_string("app_attest_key_id", e.app_attest_key_id.as_deref().map(hex).as_deref())
+        .opt_string("integrity_token", e.integrity_token.as_deref())
+}
+
+fn decode_evidence(mut f: Fields) -> Result<KeyEvidence, ProtocolError> {
+    f.only(EVIDENCE_FIELDS).map_err(malformed)?;
+    let kind = match f.string("kind").map_err(malformed)?.as_str() {
+        "none" => EvidenceKind::None,
+        "android-key-attestation" => EvidenceKind::AndroidKeyAttestation,
+        "apple-app-attest" => EvidenceKind::AppleAppAttest,
+        _ => return Err(ProtocolError::Field("evidence")),
+    };
+    let certificates = f.string_list("certificates").map_err(malformed)?;
+    if certificates.len() > MAX_CERTIFICATES {
+        return Err(ProtocolError::Field("evidence"));
+    }
+    let certificate_chain =
+        certificates.iter().map(|c| unhex_vec(c, "evidence")).collect::<Result<Vec<_>, _>>()?;
+    let opt_bytes = |v: Option<String>| v.map(|t| unhex_vec(&t, "evidence")).transpose();
+    let integrity_token = f.opt_string("integrity_token").map_err(malformed)?;
+    if integrity_token.as_ref().is_some_and(|t| t.len() > 8192) {
+        return Err(ProtocolError::Field("evidence"));
+    }
+    Ok(KeyEvidence {
+        kind,
+        certificate_chain,
+        app_attest_object: opt_bytes(f.opt_string("app_attest_object").map_err(malformed)?)?,
+        app_attest_key_id: opt_bytes(f.opt_string("app_attest_key_id").map_err(malformed)?)?,
+        integrity_token,
+    })
+}
+
+fn evidence_digest(e: &KeyEvidence) -> [u8; 32] {
+    sha256(&encode_evidence(e).finish())
+}
+
+// ---------------------------------------------------------------- messages
+
+/// A parsed registration request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
-    /// The registration code's id (SHA-256 based); the issuer looks the code up by it.
-    pub code_id: [u8; 32],
-    /// The app's X25519 public key.
-    pub app_key: [u8; 32],
+    /// The institution whose code the customer typed.
+    pub institution_id: String,
+    /// Which customer's outstanding code to use: [`lookup`] of the institution and the
+    /// phone number (never derived from the code).
+    pub lookup: [u8; 32],
+    /// The app's SPAKE2 message, keyed by the code.
+    pub pake: [u8; pake::MESSAGE_LEN],
+    /// The OPRF blinded element of the app password.
+    pub blinded_password: [u8; oprf::ELEMENT_LEN],
+    /// The device key's public key (SEC1 uncompressed P-256).
+    pub device_key: [u8; DEVICE_KEY_LEN],
     /// The salted hash of the phone number and device id.
     pub device_binding: [u8; 32],
-    /// The unsalted hash of the phone number ([`Device::phone_hint`]).
-    pub phone_hint: [u8; 32],
+    /// The platform's evidence about the device key.
+    pub evidence: KeyEvidence,
 }
 
 impl Request {
     /// Parses a request message.
     pub fn parse(bytes: &[u8]) -> Result<Self, ProtocolError> {
-        let (kind, fields) = open_envelope(bytes)?;
+        let (kind, fields) = open_envelope(bytes, PROTOCOL, VERSION)?;
         if kind != "request" {
             return Err(ProtocolError::Field("type"));
         }
         let mut m = message(fields, REQUEST_FIELDS)?;
+        let institution_id = m.string("institution_id").map_err(malformed)?;
+        check_text(&institution_id, 64, "institution_id", true)?;
+        let evidence = decode_evidence(m.object("evidence").map_err(malformed)?)?;
+        let s = |m: &mut Fields, k: &'static str| m.string(k).map_err(malformed);
         Ok(Self {
-            code_id: unhex(&m.string("code_id").map_err(malformed)?, "code_id")?,
-            app_key: unhex(&m.string("app_key").map_err(malformed)?, "app_key")?,
-            device_binding: unhex(
-                &m.string("device_binding").map_err(malformed)?,
-                "device_binding",
-            )?,
-            phone_hint: unhex(&m.string("phone_hint").map_err(malformed)?, "phone_hint")?,
+            institution_id,
+            lookup: unhex(&s(&mut m, "lookup")?, "lookup")?,
+            pake: unhex(&s(&mut m, "pake")?, "pake")?,
+            blinded_password: unhex(&s(&mut m, "blinded_password")?, "blinded_password")?,
+            device_key: unhex(&s(&mut m, "device_key")?, "device_key")?,
+            device_binding: unhex(&s(&mut m, "device_binding")?, "device_binding")?,
+            evidence,
         })
     }
 
     /// Encodes the request message.
     pub fn encode(&self) -> Vec<u8> {
-        envelope("request")
-            .string("code_id", hex(&self.code_id))
-            .string("app_key", hex(&self.app_key))
+        envelope(PROTOCOL, VERSION, "request")
+            .string("institution_id", self.institution_id.as_str())
+            .string("lookup", hex(&self.lookup))
+            .string("pake", hex(&self.pake))
+            .string("blinded_password", hex(&self.blinded_password))
+            .string("device_key", hex(&self.device_key))
             .string("device_binding", hex(&self.device_binding))
-            .string("phone_hint", hex(&self.phone_hint))
+            .object("evidence", encode_evidence(&self.evidence))
             .finish()
+    }
+
+    /// The challenge the device key's evidence must carry: fresh for every request (the
+    /// SPAKE2 message and the blinded element are random), fixed before the key exists.
+    pub fn attestation_challenge(&self) -> [u8; 32] {
+        sha256_parts(&[
+            b"digital-otp/v2/attestation",
+            self.institution_id.as_bytes(),
+            &self.pake,
+            &self.blinded_password,
+            &self.device_binding,
+        ])
+    }
+
+    fn digest(&self) -> [u8; 32] {
+        sha256_parts(&[
+            b"digital-otp/v2/request",
+            self.institution_id.as_bytes(),
+            &self.lookup,
+            &self.pake,
+            &self.blinded_password,
+            &self.device_key,
+            &self.device_binding,
+            &evidence_digest(&self.evidence),
+        ])
     }
 }
 
-/// What the issuer tells the app about the new credential.
+/// What the issuer tells the app about the new credential (sealed in the response).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
     /// The credential's serial number.
     pub serial_number: String,
-    /// The institution's id (letters, digits, `-`, `_`, `.`; at most 32).
+    /// The institution's id (letters, digits, `-`, `_`, `.`; at most 64).
     pub institution_id: String,
     /// The institution's display name.
     pub institution_name: String,
@@ -190,8 +345,8 @@ pub struct Grant {
 
 impl Grant {
     fn check(&self) -> Result<(), ProtocolError> {
-        check_text(&self.serial_number, 32, "serial_number", true)?;
-        check_text(&self.institution_id, 32, "institution_id", true)?;
+        check_text(&self.serial_number, 64, "serial_number", true)?;
+        check_text(&self.institution_id, 64, "institution_id", true)?;
         check_text(&self.institution_name, 100, "institution_name", false)?;
         self.params.check()?;
         if self.valid_until <= self.issuer_time {
@@ -199,54 +354,101 @@ impl Grant {
         }
         Ok(())
     }
+
+    fn encode(&self) -> Zeroizing<Vec<u8>> {
+        Zeroizing::new(
+            Writer::new()
+                .string("serial_number", self.serial_number.as_str())
+                .string("institution_name", self.institution_name.as_str())
+                .string("algorithm", self.params.algorithm.name())
+                .uint("digits", self.params.digits)
+                .uint("period", self.params.period)
+                .string("transaction_suite", self.params.transaction_suite.to_string())
+                .uint("valid_until", self.valid_until)
+                .uint("issuer_time", self.issuer_time)
+                .finish(),
+        )
+    }
+
+    fn decode(bytes: &[u8], institution_id: &str) -> Result<Self, ProtocolError> {
+        let mut m = Fields::parse(bytes, Some(GRANT_FIELDS)).map_err(malformed)?;
+        let s = |m: &mut Fields, k: &'static str| m.string(k).map_err(malformed);
+        let grant = Self {
+            serial_number: s(&mut m, "serial_number")?,
+            institution_id: institution_id.to_string(),
+            institution_name: s(&mut m, "institution_name")?,
+            params: OtpParams {
+                algorithm: s(&mut m, "algorithm")?
+                    .parse()
+                    .map_err(|_| ProtocolError::Field("algorithm"))?,
+                digits: m.uint("digits").map_err(malformed)?,
+                period: m.uint("period").map_err(malformed)?,
+                transaction_suite: transaction_suite(&s(&mut m, "transaction_suite")?)?,
+            },
+            valid_until: m.uint("valid_until").map_err(malformed)?,
+            issuer_time: m.uint("issuer_time").map_err(malformed)?,
+        };
+        grant.check()?;
+        Ok(grant)
+    }
 }
 
-fn transcript(request: &Request, issuer_key: &[u8; 32], g: &Grant) -> [u8; 32] {
-    sha256(&[
-        b"digital-otp/v1/transcript",
-        &request.code_id,
-        &request.app_key,
-        &request.device_binding,
-        &request.phone_hint,
-        issuer_key,
-        g.serial_number.as_bytes(),
-        g.institution_id.as_bytes(),
-        g.institution_name.as_bytes(),
-        g.params.algorithm.name().as_bytes(),
-        &[g.params.digits],
-        &g.params.period.to_be_bytes(),
-        g.params.transaction_suite.as_str().as_bytes(),
-        &g.valid_until.to_be_bytes(),
-        &g.issuer_time.to_be_bytes(),
-    ])
+/// The keys both sides derive from the SPAKE2 key and the transcript.
+struct Keys {
+    grant: Zeroizing<[u8; 32]>,
+    seed: Zeroizing<[u8; 32]>,
+    app_confirm: Zeroizing<[u8; 32]>,
+    result: Zeroizing<[u8; 32]>,
+    unlock: Zeroizing<[u8; 32]>,
 }
 
-/// The seed and the confirmation key from the key agreement.
-fn key_schedule(
-    shared: &[u8],
-    salt: &[u8; 32],
-    transcript: &[u8; 32],
-) -> (Zeroizing<[u8; 32]>, Zeroizing<[u8; 32]>) {
-    let mut seed = Zeroizing::new([0u8; 32]);
-    let mut confirm = Zeroizing::new([0u8; 32]);
-    hkdf(salt, shared, &[b"digital-otp/v1/seed", transcript], &mut *seed);
-    hkdf(salt, shared, &[b"digital-otp/v1/confirm", transcript], &mut *confirm);
-    (seed, confirm)
+fn key_schedule(k: &[u8; 32], transcript: &[u8; 32]) -> Keys {
+    let derive = |label: &[u8]| {
+        let mut out = Zeroizing::new([0u8; 32]);
+        hkdf(transcript, k, &[b"digital-otp/v2/", label], &mut *out);
+        out
+    };
+    Keys {
+        grant: derive(b"grant"),
+        seed: derive(b"seed"),
+        app_confirm: derive(b"app-confirm"),
+        result: derive(b"result"),
+        unlock: derive(b"unlock-response"),
+    }
 }
 
-fn confirmation(confirm_key: &[u8; 32], transcript: &[u8; 32]) -> [u8; 32] {
-    let key = hmac::Key::new(hmac::HMAC_SHA256, confirm_key);
-    let tag = hmac::sign(&key, transcript);
-    let mut out = [0u8; 32];
-    out.copy_from_slice(tag.as_ref());
-    out
+/// The transcript of the request and the response's public part.
+fn transcript(
+    request: &Request,
+    attempt: &[u8; ATTEMPT_LEN],
+    pake_b: &[u8; pake::MESSAGE_LEN],
+    evaluation: &[u8; oprf::ELEMENT_LEN],
+) -> [u8; 32] {
+    sha256_parts(&[b"digital-otp/v2/transcript", &request.digest(), attempt, pake_b, evaluation])
 }
 
-/// The app's half of a registration in progress: the ephemeral private key lives only
-/// in memory and is consumed when the response arrives.
+/// The transcript with the sealed grant: what the confirmation covers.
+fn confirmed_transcript(transcript: &[u8; 32], sealed_grant: &[u8]) -> [u8; 32] {
+    sha256_parts(&[b"digital-otp/v2/confirmed", transcript, &sha256(sealed_grant)])
+}
+
+/// What the device key signs with the confirmation.
+fn signed_digest(confirmed: &[u8; 32], confirmation: &[u8; 32]) -> [u8; 32] {
+    sha256_parts(&[b"digital-otp/v2/device-signature", confirmed, confirmation])
+}
+
+fn outcome_mac(result_key: &[u8; 32], attempt: &[u8; ATTEMPT_LEN], serial: &str) -> [u8; 32] {
+    mac(result_key, &[b"digital-otp/v2/registered", attempt, serial.as_bytes()])
+}
+
+// ---------------------------------------------------------------- the app's side
+
+/// The app's half of a registration before the response: the SPAKE2 state and the
+/// OPRF blind, in memory only.
 pub struct PendingRegistration {
-    code: RegistrationCode,
-    private_key: EphemeralPrivateKey,
+    exchange: Exchange,
+    blind: oprf::Blind,
+    password: Zeroizing<Vec<u8>>,
     request: Request,
     /// The salt of the device binding.
     pub device_salt: [u8; 16],
@@ -258,156 +460,220 @@ impl fmt::Debug for PendingRegistration {
     }
 }
 
-/// A registration the app completed: the seed and what the issuer granted.
-pub struct Completed {
-    /// The seed (both sides derived it).
-    pub seed: Zeroizing<[u8; 32]>,
-    /// The credential's details.
+/// A response the app accepted: the issuer confirmed the key (it knew the code).
+pub struct Answered {
+    /// What the issuer granted.
     pub grant: Grant,
+    /// The seed (both sides derived it; it never crossed the wire).
+    pub seed: Zeroizing<[u8; 32]>,
+    /// The app password's OPRF output under the credential's key.
+    pub password_output: Zeroizing<[u8; oprf::OUTPUT_LEN]>,
+    /// The key that authenticates the issuer's unlock answers for this credential.
+    pub unlock_key: Zeroizing<[u8; 32]>,
     /// The salted device binding sent to the issuer.
     pub device_binding: [u8; 32],
     /// Its salt.
     pub device_salt: [u8; 16],
+    /// What the device key must sign ([`Answered::confirmation`] carries the signature).
+    pub to_sign: [u8; 32],
+    attempt: [u8; ATTEMPT_LEN],
+    confirmation: [u8; 32],
+    result_key: Zeroizing<[u8; 32]>,
 }
 
-impl fmt::Debug for Completed {
+impl fmt::Debug for Answered {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Completed").field("grant", &self.grant).finish_non_exhaustive()
+        f.debug_struct("Answered").field("grant", &self.grant).finish_non_exhaustive()
     }
 }
 
 impl PendingRegistration {
-    /// Starts a registration: returns the pending state and the request bytes to send.
-    pub fn begin(
-        code: RegistrationCode,
+    /// Starts a registration for `institution_id`: the SPAKE2 message keyed by `code`, the
+    /// blinded `password` and the device binding. The request is finished by
+    /// [`Self::request`] once the device key exists (its evidence carries
+    /// [`Self::attestation_challenge`]).
+    pub fn start(
+        code: &RegistrationCode,
         device: &Device,
-    ) -> Result<(Self, Vec<u8>), ProtocolError> {
-        let rng = SystemRandom::new();
-        let private_key =
-            EphemeralPrivateKey::generate(&X25519, &rng).map_err(|_| ProtocolError::Crypto)?;
-        let public = private_key.compute_public_key().map_err(|_| ProtocolError::Crypto)?;
-        let mut app_key = [0u8; 32];
-        app_key.copy_from_slice(public.as_ref());
+        institution_id: &str,
+        password: &[u8],
+    ) -> Result<Self, ProtocolError> {
+        check_text(institution_id, 64, "institution_id", true)?;
+        let (exchange, pake) = Exchange::app(code.as_str().as_bytes(), institution_id)?;
+        let (blind, blinded_password) = oprf::Blind::new(password)?;
         let mut device_salt = [0u8; 16];
         crypto::random(&mut device_salt)?;
         let request = Request {
-            code_id: code.id(),
-            app_key,
+            institution_id: institution_id.to_string(),
+            lookup: device.lookup(institution_id),
+            pake,
+            blinded_password,
+            device_key: [0; DEVICE_KEY_LEN],
             device_binding: device.binding(&device_salt),
-            phone_hint: device.phone_hint(),
+            evidence: KeyEvidence::default(),
         };
-        let bytes = request.encode();
-        Ok((Self { code, private_key, request, device_salt }, bytes))
+        Ok(Self {
+            exchange,
+            blind,
+            password: Zeroizing::new(password.to_vec()),
+            request,
+            device_salt,
+        })
     }
 
-    /// Finishes with the issuer's response: checks it, agrees on the seed and checks the
-    /// issuer's key confirmation. Consumes the ephemeral key.
-    pub fn complete(self, response: &[u8]) -> Result<Completed, ProtocolError> {
-        let (kind, fields) = open_envelope(response)?;
+    /// The challenge the device key's evidence must carry.
+    pub fn attestation_challenge(&self) -> [u8; 32] {
+        self.request.attestation_challenge()
+    }
+
+    /// The institution.
+    pub fn institution_id(&self) -> &str {
+        &self.request.institution_id
+    }
+
+    /// The request to send, with the device key and its evidence.
+    pub fn request(
+        &mut self,
+        device_key: [u8; DEVICE_KEY_LEN],
+        evidence: KeyEvidence,
+    ) -> Result<Vec<u8>, ProtocolError> {
+        if device_key[0] != 4 {
+            return Err(ProtocolError::Field("device_key"));
+        }
+        self.request.device_key = device_key;
+        self.request.evidence = evidence;
+        Ok(self.request.encode())
+    }
+
+    /// Checks the issuer's response: opens the sealed grant with the SPAKE2 key (the
+    /// issuer's key confirmation) and unblinds the password's OPRF output. Consumes the
+    /// pending state: a failed attempt must start again.
+    pub fn answer(self, response: &[u8]) -> Result<Answered, ProtocolError> {
+        let (kind, fields) = open_envelope(response, PROTOCOL, VERSION)?;
         let mut m = match kind.as_str() {
             "response" => message(fields, RESPONSE_FIELDS)?,
-            "error" => {
-                let name = message(fields, ERROR_FIELDS)?.string("error").map_err(malformed)?;
-                let reason = RejectReason::from_name(&name).ok_or(ProtocolError::Field("error"))?;
-                return Err(ProtocolError::Rejected(reason));
-            }
+            "error" => return Err(ProtocolError::Rejected(error_reason(fields)?)),
             _ => return Err(ProtocolError::Field("type")),
         };
-        let issuer_key: [u8; 32] =
-            unhex(&m.string("issuer_key").map_err(malformed)?, "issuer_key")?;
-        let tag: [u8; 32] = unhex(&m.string("confirmation").map_err(malformed)?, "confirmation")?;
-        let grant = Grant {
-            serial_number: m.string("serial_number").map_err(malformed)?,
-            institution_id: m.string("institution_id").map_err(malformed)?,
-            institution_name: m.string("institution_name").map_err(malformed)?,
-            params: OtpParams {
-                algorithm: m
-                    .string("algorithm")
-                    .map_err(malformed)?
-                    .parse()
-                    .map_err(|_| ProtocolError::Field("algorithm"))?,
-                digits: m.uint("digits").map_err(malformed)?,
-                period: m.uint("period").map_err(malformed)?,
-                transaction_suite: transaction_suite(
-                    &m.string("transaction_suite").map_err(malformed)?,
-                )?,
-            },
-            valid_until: m.uint("valid_until").map_err(malformed)?,
-            issuer_time: m.uint("issuer_time").map_err(malformed)?,
-        };
-        grant.check()?;
-        let t = transcript(&self.request, &issuer_key, &grant);
-        let salt = self.code.salt();
-        let (seed, confirm) = agreement::agree_ephemeral(
-            self.private_key,
-            &UnparsedPublicKey::new(&X25519, issuer_key),
-            |shared| key_schedule(shared, &salt, &t),
-        )
-        .map_err(|_| ProtocolError::Field("issuer_key"))?;
-        let expected = confirmation(&confirm, &t);
-        if !bool::from(subtle::ConstantTimeEq::ct_eq(expected.as_slice(), tag.as_slice())) {
-            return Err(ProtocolError::Confirmation);
-        }
-        Ok(Completed {
-            seed,
+        let s = |m: &mut Fields, k: &'static str| m.string(k).map_err(malformed);
+        let attempt: [u8; ATTEMPT_LEN] = unhex(&s(&mut m, "attempt")?, "attempt")?;
+        let pake_b: [u8; pake::MESSAGE_LEN] = unhex(&s(&mut m, "pake")?, "pake")?;
+        let evaluation: [u8; oprf::ELEMENT_LEN] = unhex(&s(&mut m, "evaluation")?, "evaluation")?;
+        let sealed_grant = unhex_vec(&s(&mut m, "grant")?, "grant")?;
+        let k = self.exchange.finish(&pake_b)?;
+        let t = transcript(&self.request, &attempt, &pake_b, &evaluation);
+        let keys = key_schedule(&k, &t);
+        let plain = SealingKey::new(&keys.grant)?
+            .open(&t, &sealed_grant)
+            .map_err(|_| ProtocolError::Confirmation)?;
+        let grant = Grant::decode(&plain, &self.request.institution_id)?;
+        let password_output = self.blind.finish(&self.password, &evaluation, "evaluation")?;
+        let confirmed = confirmed_transcript(&t, &sealed_grant);
+        let confirmation = mac(&*keys.app_confirm, &[&confirmed]);
+        Ok(Answered {
             grant,
+            seed: keys.seed,
+            password_output,
+            unlock_key: keys.unlock,
             device_binding: self.request.device_binding,
             device_salt: self.device_salt,
+            to_sign: signed_digest(&confirmed, &confirmation),
+            attempt,
+            confirmation,
+            result_key: keys.result,
         })
     }
 }
 
-/// The issuer's half: given a parsed request whose code the issuer has found by its
-/// `code_id`, that code's salt ([`RegistrationCode::salt`], which the issuer stored
-/// instead of the code) and the grant, returns the response bytes and the seed.
-pub fn accept(
-    request: &Request,
-    code_salt: &[u8; 32],
-    grant: &Grant,
-) -> Result<(Vec<u8>, Zeroizing<[u8; 32]>), ProtocolError> {
-    grant.check()?;
-    let rng = SystemRandom::new();
-    let private_key =
-        EphemeralPrivateKey::generate(&X25519, &rng).map_err(|_| ProtocolError::Crypto)?;
-    let public = private_key.compute_public_key().map_err(|_| ProtocolError::Crypto)?;
-    let mut issuer_key = [0u8; 32];
-    issuer_key.copy_from_slice(public.as_ref());
-    let t = transcript(request, &issuer_key, grant);
-    let (seed, confirm) = agreement::agree_ephemeral(
-        private_key,
-        &UnparsedPublicKey::new(&X25519, request.app_key),
-        |shared| key_schedule(shared, code_salt, &t),
-    )
-    .map_err(|_| ProtocolError::Field("app_key"))?;
-    let bytes = envelope("response")
-        .string("issuer_key", hex(&issuer_key))
-        .string("serial_number", grant.serial_number.as_str())
-        .string("institution_id", grant.institution_id.as_str())
-        .string("institution_name", grant.institution_name.as_str())
-        .string("algorithm", grant.params.algorithm.name())
-        .uint("digits", grant.params.digits)
-        .uint("period", grant.params.period)
-        .string("transaction_suite", grant.params.transaction_suite.to_string())
-        .uint("valid_until", grant.valid_until)
-        .uint("issuer_time", grant.issuer_time)
-        .string("confirmation", hex(&confirmation(&confirm, &t)))
-        .finish();
-    Ok((bytes, seed))
+impl Answered {
+    /// The confirmation message, with the device key's signature of [`Self::to_sign`].
+    pub fn confirmation(&self, signature: &[u8]) -> Vec<u8> {
+        envelope(PROTOCOL, VERSION, "confirmation")
+            .string("attempt", hex(&self.attempt))
+            .string("confirmation", hex(&self.confirmation))
+            .string("signature", hex(signature))
+            .finish()
+    }
+
+    /// Checks the issuer's outcome: `Ok(serial)` when it registered this credential.
+    pub fn outcome(&self, bytes: &[u8]) -> Result<(), ProtocolError> {
+        check_outcome(&self.result_key, &self.attempt, &self.grant.serial_number, bytes)
+    }
+
+    /// The key that authenticates the outcome, and the attempt (to check it later).
+    pub fn outcome_key(&self) -> (Zeroizing<[u8; 32]>, [u8; ATTEMPT_LEN]) {
+        (self.result_key.clone(), self.attempt)
+    }
 }
 
-/// An error message the issuer sends instead of a response.
-pub fn reject(reason: RejectReason) -> Vec<u8> {
-    envelope("error").string("error", reason.name()).finish()
+/// Checks an outcome message against the key and attempt of [`Answered::outcome_key`].
+pub fn check_outcome(
+    result_key: &[u8; 32],
+    attempt: &[u8; ATTEMPT_LEN],
+    serial: &str,
+    bytes: &[u8],
+) -> Result<(), ProtocolError> {
+    let (kind, fields) = open_envelope(bytes, PROTOCOL, VERSION)?;
+    match kind.as_str() {
+        "registered" => {
+            let mut m = message(fields, REGISTERED_FIELDS)?;
+            let got_serial = m.string("serial_number").map_err(malformed)?;
+            let got: [u8; 32] = unhex(&m.string("mac").map_err(malformed)?, "mac")?;
+            // An altered or foreign outcome is not the bank's answer: the registration
+            // stays unconfirmed, so the genuine outcome can still complete it.
+            if got_serial != serial || !same(&got, &outcome_mac(result_key, attempt, serial)) {
+                return Err(ProtocolError::Field("mac"));
+            }
+            Ok(())
+        }
+        "error" => Err(ProtocolError::Rejected(error_reason(fields)?)),
+        _ => Err(ProtocolError::Field("type")),
+    }
+}
+
+/// For the crate's attack tests (feature `test-support`): what an attacker who guessed
+/// the SPAKE2 key could check.
+#[cfg(feature = "test-support")]
+pub mod testing {
+    use super::*;
+
+    /// Whether the sealed grant of `response` (to `request`) opens under the key that a
+    /// SPAKE2 key `k` would give: the check an attacker needs to test a guess.
+    pub fn opens_grant(k: &[u8; 32], request: &[u8], response: &[u8]) -> bool {
+        let (Ok(request), Ok((_, fields))) =
+            (Request::parse(request), open_envelope(response, PROTOCOL, VERSION))
+        else {
+            return false;
+        };
+        let Ok(mut m) = message(fields, RESPONSE_FIELDS) else { return false };
+        let mut field = |key: &'static str| m.string(key).ok();
+        let (Some(a), Some(p), Some(e), Some(g)) =
+            (field("attempt"), field("pake"), field("evaluation"), field("grant"))
+        else {
+            return false;
+        };
+        let (Ok(a), Ok(p), Ok(e), Ok(g)) =
+            (unhex(&a, "a"), unhex(&p, "p"), unhex(&e, "e"), unhex_vec(&g, "g"))
+        else {
+            return false;
+        };
+        let t = transcript(&request, &a, &p, &e);
+        let keys = key_schedule(k, &t);
+        SealingKey::new(&keys.grant).is_ok_and(|key| key.open(&t, &g).is_ok())
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::serving::{answer, decoy, parse_incoming, reject, Confirmation, Incoming};
     use super::*;
+
+    const BANK: &str = "bank-a";
 
     fn grant() -> Grant {
         Grant {
-            serial_number: "DOTP-0001".into(),
-            institution_id: "bank-a".into(),
+            serial_number: "BANKA0000000001".into(),
+            institution_id: BANK.into(),
             institution_name: "Bank A".into(),
             params: OtpParams::standard().unwrap(),
             valid_until: 2_000_000_000,
@@ -417,6 +683,15 @@ mod tests {
 
     fn device() -> Device {
         Device::new("010-1234-5678", "device-1").unwrap()
+    }
+
+    /// The app's request with a dummy device key.
+    fn request(code: &RegistrationCode) -> (PendingRegistration, Vec<u8>) {
+        let mut pending = PendingRegistration::start(code, &device(), BANK, b"482915").unwrap();
+        let mut key = [7u8; DEVICE_KEY_LEN];
+        key[0] = 4;
+        let bytes = pending.request(key, KeyEvidence::default()).unwrap();
+        (pending, bytes)
     }
 
     #[test]
@@ -493,103 +768,111 @@ mod tests {
     }
 
     #[test]
-    fn both_sides_derive_the_same_seed() {
+    fn both_sides_agree_on_the_seed_and_confirm_each_other() {
         let code = RegistrationCode::generate().unwrap();
-        let (pending, request) = PendingRegistration::begin(code.clone(), &device()).unwrap();
-        let req = Request::parse(&request).unwrap();
-        assert_eq!(req.code_id, code.id());
-        let (response, issuer_seed) = accept(&req, &code.salt(), &grant()).unwrap();
-        let done = pending.complete(&response).unwrap();
-        assert_eq!(*done.seed, *issuer_seed);
-        assert_eq!(done.grant, grant());
-        assert!(device().matches(&done.device_salt, &done.device_binding));
-        assert!(!Device::new("010-1234-5679", "device-1")
-            .unwrap()
-            .matches(&done.device_salt, &done.device_binding));
-        // Nothing secret on the wire.
-        let wire = String::from_utf8(response).unwrap() + &String::from_utf8(request).unwrap();
-        assert!(!wire.contains(&hex(&*issuer_seed)));
-        assert!(!wire.contains(code.as_str()));
-        assert!(!wire.contains("1234-5678") && !wire.contains("device-1"));
-        assert_eq!(req.phone_hint, phone_hint("+821012345678"));
+        let (pending, bytes) = request(&code);
+        let req = Request::parse(&bytes).unwrap();
+        assert_eq!(req.lookup, device().lookup(BANK));
+        assert!(!String::from_utf8_lossy(&bytes).contains(code.as_str()));
+        let key_seed = oprf::new_key_seed().unwrap();
+        let (response, attempt) =
+            answer(&req, code.as_str().as_bytes(), &key_seed, &grant(), &[0; 16]).unwrap();
+        let answered = pending.answer(&response).unwrap();
+        assert_eq!(answered.grant, grant());
+        assert_eq!(*answered.seed, *attempt.seed);
+        assert_eq!(*answered.unlock_key, *attempt.unlock_key);
+        assert_eq!(answered.to_sign, attempt.signed_digest);
+        let confirmation = answered.confirmation(&[1, 2, 3]);
+        let Incoming::Confirmation(c) = parse_incoming(&confirmation).unwrap() else {
+            panic!("not a confirmation")
+        };
+        assert!(attempt.confirms(&c));
+        assert_eq!(c.signature, [1, 2, 3]);
+        answered.outcome(&attempt.registered(&grant().serial_number)).unwrap();
+        assert_eq!(
+            answered.outcome(&reject(RejectReason::Refused)).unwrap_err(),
+            ProtocolError::Rejected(RejectReason::Refused)
+        );
     }
 
     #[test]
-    fn replay_under_another_code_or_device_fails_confirmation() {
+    fn a_wrong_code_and_a_decoy_fail_the_same_way() {
         let code = RegistrationCode::generate().unwrap();
-        let other = RegistrationCode::generate().unwrap();
-        // The issuer sees the request with another code's id (an attacker swapped it).
-        let (pending, request) = PendingRegistration::begin(code.clone(), &device()).unwrap();
-        let mut req = Request::parse(&request).unwrap();
-        req.code_id = other.id();
-        let (response, _) = accept(&req, &other.salt(), &grant()).unwrap();
-        assert_eq!(pending.complete(&response).unwrap_err(), ProtocolError::Confirmation);
-        // Another device binding.
-        let (pending, request) = PendingRegistration::begin(code.clone(), &device()).unwrap();
-        let mut req = Request::parse(&request).unwrap();
-        req.device_binding = [0u8; 32];
-        let (response, _) = accept(&req, &code.salt(), &grant()).unwrap();
-        assert_eq!(pending.complete(&response).unwrap_err(), ProtocolError::Confirmation);
+        let key_seed = oprf::new_key_seed().unwrap();
+        let (pending, bytes) = request(&code);
+        let req = Request::parse(&bytes).unwrap();
+        let (wrong, _) = answer(&req, b"000000000000", &key_seed, &grant(), &[0; 16]).unwrap();
+        assert_eq!(pending.answer(&wrong).unwrap_err(), ProtocolError::Confirmation);
+        let (pending, bytes) = request(&code);
+        let req = Request::parse(&bytes).unwrap();
+        let fake = decoy(&req, &grant()).unwrap();
+        let (real, _) =
+            answer(&req, code.as_str().as_bytes(), &key_seed, &grant(), &[0; 16]).unwrap();
+        assert_eq!(fake.len(), real.len(), "a decoy is as long as a real response");
+        assert_eq!(pending.answer(&fake).unwrap_err(), ProtocolError::Confirmation);
     }
 
     #[test]
-    fn tampered_responses_are_refused() {
+    fn an_altered_response_or_a_wrong_confirmation_is_refused() {
         let code = RegistrationCode::generate().unwrap();
-        let (pending, request) = PendingRegistration::begin(code.clone(), &device()).unwrap();
-        let (response, _) =
-            accept(&Request::parse(&request).unwrap(), &code.salt(), &grant()).unwrap();
+        let key_seed = oprf::new_key_seed().unwrap();
+        let (_, bytes) = request(&code);
+        let req = Request::parse(&bytes).unwrap();
+        let (response, attempt) =
+            answer(&req, code.as_str().as_bytes(), &key_seed, &grant(), &[0; 16]).unwrap();
         let text = String::from_utf8(response.clone()).unwrap();
-        let tampered = text.replace("\"digits\":6", "\"digits\":8");
-        assert_ne!(tampered, text);
-        // `complete` consumes the pending registration, so each case needs a fresh one;
-        // the parse-level checks happen before the key agreement.
-        type Case = (Vec<u8>, fn(&ProtocolError) -> bool);
-        let cases: Vec<Case> = vec![
-            (tampered.into_bytes(), |e| *e == ProtocolError::Confirmation),
-            (text.replace("Bank A", "Bank B").into_bytes(), |e| *e == ProtocolError::Confirmation),
-            (response[..response.len() - 5].to_vec(), |e| matches!(e, ProtocolError::Malformed(_))),
-            (b"not json".to_vec(), |e| matches!(e, ProtocolError::Malformed(_))),
-            (text.replace("\"version\":1", "\"version\":2").into_bytes(), |e| {
-                *e == ProtocolError::Version
-            }),
-            (text.replace("\"digits\":6", "\"digits\":6,\"extra\":1").into_bytes(), |e| {
-                matches!(e, ProtocolError::Malformed(_))
-            }),
-            (text.replace("\"digits\":6", "\"digits\":5").into_bytes(), |e| {
-                *e == ProtocolError::Field("digits")
-            }),
-            (text.replace("bank-a", "bank/a").into_bytes(), |e| {
-                *e == ProtocolError::Field("institution_id")
-            }),
-            (vec![b' '; MAX_MESSAGE_BYTES + 1], |e| *e == ProtocolError::TooLarge),
-            (reject(RejectReason::ExpiredCode), |e| {
-                *e == ProtocolError::Rejected(RejectReason::ExpiredCode)
-            }),
-        ];
-        drop(pending);
-        for (bytes, check) in cases {
-            let (pending, _) = PendingRegistration::begin(code.clone(), &device()).unwrap();
-            let err = pending.complete(&bytes).unwrap_err();
-            assert!(check(&err), "{err:?}");
+        // Every hex digit of the response changed in turn: the confirmation (or the parse) fails.
+        let start = text.find("\"grant\":\"").unwrap() + 9;
+        for i in [start, start + 40, text.len() - 4] {
+            let (pending, _) = {
+                let mut p = PendingRegistration::start(&code, &device(), BANK, b"482915").unwrap();
+                let mut key = [7u8; DEVICE_KEY_LEN];
+                key[0] = 4;
+                let b = p.request(key, KeyEvidence::default()).unwrap();
+                (p, b)
+            };
+            let mut t = text.clone().into_bytes();
+            t[i] = if t[i] == b'0' { b'1' } else { b'0' };
+            assert!(pending.answer(&t).is_err());
         }
+        let wrong = Confirmation { attempt: attempt.id, confirmation: [0; 32], signature: vec![] };
+        assert!(!attempt.confirms(&wrong));
+        let other = Confirmation { attempt: [1; 32], ..wrong };
+        assert!(!attempt.confirms(&other));
     }
 
     #[test]
     fn malformed_requests_are_refused() {
         let code = RegistrationCode::generate().unwrap();
-        let (_, request) = PendingRegistration::begin(code, &device()).unwrap();
-        let text = String::from_utf8(request).unwrap();
-        assert!(Request::parse(text.as_bytes()).is_ok());
+        let (_, bytes) = request(&code);
+        let good = String::from_utf8(bytes).unwrap();
+        assert!(Request::parse(good.as_bytes()).is_ok());
         for bad in [
-            text.replace("\"request\"", "\"response\""),
-            text.replace("\"app_key\":\"", "\"app_key\":\"zz"),
-            text.replace("\"app_key\":\"", "\"app_key\":\"00"),
-            text[..20].to_string(),
-            "{}".to_string(),
-            "[]".to_string(),
+            good.replace("\"request\"", "\"response\""),
+            good.replace("\"version\":2", "\"version\":1"),
+            good.replace("\"lookup\"", "\"look\""),
+            good.replace("\"kind\":\"none\"", "\"kind\":\"tpm\""),
+            good.replace("\"bank-a\"", "\"bank a\""),
+            "[]".into(),
+            "{".into(),
+            format!("{:width$}", good, width = MAX_MESSAGE_BYTES + 1),
         ] {
-            assert!(Request::parse(bad.as_bytes()).is_err(), "{bad}");
+            assert!(Request::parse(bad.as_bytes()).is_err(), "{}", &bad[..bad.len().min(80)]);
         }
+    }
+
+    #[test]
+    fn evidence_round_trips() {
+        let e = KeyEvidence {
+            kind: EvidenceKind::AndroidKeyAttestation,
+            certificate_chain: vec![vec![1, 2], vec![3]],
+            app_attest_object: Some(vec![4]),
+            app_attest_key_id: None,
+            integrity_token: Some("token".into()),
+        };
+        let f = Fields::parse(&encode_evidence(&e).finish(), None).unwrap();
+        f.only(EVIDENCE_FIELDS).unwrap();
+        assert_eq!(decode_evidence(f).unwrap(), e);
     }
 
     #[test]

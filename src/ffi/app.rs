@@ -1,8 +1,8 @@
 //! The app side for Kotlin, Swift and Python: `DigitalOtp` and its records. Thin: each
 //! method converts its arguments and delegates to [`crate::client::Client`]. The records
 //! that cross as they are (`CredentialInfo`, `CredentialStatus`, `LoginCode`,
-//! `Transaction`) are the core's own types; only `DeviceInfo` (which redacts) and
-//! `TransactionCode` (a code with its summary) are defined here.
+//! `TransactionCode`, `Transaction`) are the core's own types; only `DeviceInfo` (which
+//! redacts) is defined here.
 
 use std::fmt;
 use std::sync::Arc;
@@ -11,11 +11,10 @@ use zeroize::Zeroizing;
 
 use super::errors::DigitalOtpError;
 use crate::client::{
-    self, Client, CredentialSummary as CredentialInfo, GeneratedCode as LoginCode,
+    self, Client, CredentialSummary as CredentialInfo, GeneratedCode as LoginCode, TransactionCode,
 };
 use crate::enrollment::{self, Device};
-use crate::host::SecureStore;
-use crate::host::{Clock, SystemClock};
+use crate::host::{Clock, DeviceKeys, SecureStore, SystemClock};
 use crate::transaction::Transaction;
 
 /// A store in memory, for tests and demos (from Kotlin, Swift or Python too).
@@ -31,6 +30,16 @@ pub fn memory_store() -> Arc<dyn SecureStore> {
 #[uniffi::export]
 pub fn file_store(path: String) -> Result<Arc<dyn SecureStore>, crate::host::HostError> {
     Ok(Arc::new(crate::storage::FileStore::open(path)?))
+}
+
+/// Device keys in software, kept in `store` (desktop, the CLI and tests): the private
+/// keys are ordinary bytes in the store, so they give none of the protection of a
+/// hardware key, and their evidence is `None`. Mobile apps implement `DeviceKeys` over
+/// the Android Keystore or the Secure Enclave.
+#[cfg(feature = "file-store")]
+#[uniffi::export]
+pub fn software_device_keys(store: Arc<dyn SecureStore>) -> Arc<dyn DeviceKeys> {
+    Arc::new(crate::storage::SoftwareKeys::new(store))
 }
 
 /// The phone number and device id a credential is bound to. Give the platform's values
@@ -69,32 +78,6 @@ impl DeviceInfo {
     }
 }
 
-/// A transaction code, bound to exactly one transaction.
-#[derive(Clone, PartialEq, Eq, uniffi::Record)]
-pub struct TransactionCode {
-    /// The code.
-    pub code: String,
-    /// The canonical summary the customer confirmed, e.g.
-    /// `Transfer KRW 1,500,000 to 홍길동 (account 110123456789)`.
-    pub summary: String,
-    /// The credential's serial number.
-    pub serial_number: String,
-    /// First second (Unix time, device clock) the code is valid.
-    pub valid_from: u64,
-    /// First second it no longer is.
-    pub valid_until: u64,
-    /// Seconds left.
-    pub seconds_remaining: u64,
-}
-
-impl fmt::Debug for TransactionCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TransactionCode")
-            .field("serial_number", &self.serial_number)
-            .finish_non_exhaustive()
-    }
-}
-
 /// Checks a new app password against the policy (6 digits; not common, repeated or
 /// sequential), so the UI can refuse it before registering.
 #[uniffi::export]
@@ -123,8 +106,11 @@ pub fn transaction_summary(transaction: Transaction) -> Result<String, DigitalOt
 }
 
 /// The digital OTP of one app: registers with banks, keeps the credentials in the
-/// app's `SecureStore`, and generates login and transaction codes. Safe to use from
-/// many threads.
+/// app's `SecureStore` (the seeds sealed under the app password's bank-assisted key), and
+/// makes login and transaction codes, each after one round trip to the bank that counts
+/// the password guesses. Every step is sans-IO: the app carries the bytes to its bank.
+/// Safe to use from many threads; calls that derive a key take a fraction of a second:
+/// keep them off the main thread.
 #[derive(uniffi::Object)]
 pub struct DigitalOtp {
     inner: Client,
@@ -138,41 +124,62 @@ impl fmt::Debug for DigitalOtp {
 
 #[uniffi::export]
 impl DigitalOtp {
-    /// A digital OTP over the app's store, with the system clock.
+    /// A digital OTP over the app's store and the platform's device keys, with the
+    /// system clock.
     #[uniffi::constructor]
-    pub fn new(store: Arc<dyn SecureStore>) -> Arc<Self> {
-        Self::with_clock(store, Arc::new(SystemClock))
+    pub fn new(store: Arc<dyn SecureStore>, keys: Arc<dyn DeviceKeys>) -> Arc<Self> {
+        Self::with_clock(store, keys, Arc::new(SystemClock))
     }
 
-    /// A digital OTP over the app's store and a clock (for tests).
+    /// A digital OTP over the app's store, the platform's device keys and a clock (for
+    /// tests).
     #[uniffi::constructor]
-    pub fn with_clock(store: Arc<dyn SecureStore>, clock: Arc<dyn Clock>) -> Arc<Self> {
-        Arc::new(Self { inner: Client::new(store, clock) })
+    pub fn with_clock(
+        store: Arc<dyn SecureStore>,
+        keys: Arc<dyn DeviceKeys>,
+        clock: Arc<dyn Clock>,
+    ) -> Arc<Self> {
+        Arc::new(Self { inner: Client::new(store, keys, clock) })
     }
 
-    /// Starts registering with a bank: checks the typed registration code (a typo is
-    /// refused here) and returns the request to send to the bank. Writes nothing.
+    /// Registration, step 1: checks the typed registration code (a typo is refused
+    /// here), the new app password (the policy) and the device, creates the credential's
+    /// device key, and returns the request to send to the bank `institution_id`. Writes
+    /// nothing to the store.
     pub fn begin_registration(
         &self,
+        institution_id: String,
         registration_code: String,
         device: Arc<DeviceInfo>,
+        password: String,
     ) -> Result<Vec<u8>, DigitalOtpError> {
         let code = Zeroizing::new(registration_code);
-        // The device was checked when `DeviceInfo` was built; `begin_registration` takes raw text.
-        let request = self.inner.begin_registration_with(&code, device.inner.clone())?;
-        Ok(request)
+        let password = Zeroizing::new(password);
+        Ok(self.inner.begin_registration(
+            &institution_id,
+            &code,
+            device.inner.clone(),
+            &password,
+        )?)
     }
 
-    /// Finishes the registration with the bank's response and sets the app password.
-    /// Persists the new credential (replacing this bank's previous one) all-or-nothing;
-    /// on failure nothing is written and other credentials are untouched.
+    /// Registration, step 2: checks the bank's response (a wrong, expired or used code
+    /// fails here as `RegistrationRejected`) and stores the credential, not yet confirmed,
+    /// replacing this bank's previous one all-or-nothing. Returns the confirmation to send
+    /// to the bank. Persists the credential.
+    pub fn confirm_registration(&self, response: Vec<u8>) -> Result<Vec<u8>, DigitalOtpError> {
+        Ok(self.inner.confirm_registration(&response)?)
+    }
+
+    /// Registration, step 3: the bank's outcome. Registered: the credential is pending
+    /// until the bank accepts its first code. Refused: the credential is deleted.
+    /// Persists the state.
     pub fn complete_registration(
         &self,
-        response: Vec<u8>,
-        password: String,
+        institution_id: String,
+        outcome: Vec<u8>,
     ) -> Result<CredentialInfo, DigitalOtpError> {
-        let password = Zeroizing::new(password);
-        Ok(self.inner.complete_registration(&response, &password)?)
+        Ok(self.inner.complete_registration(&institution_id, &outcome)?)
     }
 
     /// Marks a pending credential active once the bank confirms its first code.
@@ -181,55 +188,71 @@ impl DigitalOtp {
         Ok(self.inner.confirm_activation(&institution_id)?)
     }
 
-    /// A login code for the bank `institution_id`. Checks the password (persisting the
-    /// failure count first; the fifth consecutive wrong password locks the credential).
-    pub fn generate(
+    /// A login code, step 1: the unlock request to send to the bank `institution_id`
+    /// (the password never leaves the phone; the bank counts the guess). Persists the
+    /// request's time.
+    pub fn begin_login_code(
         &self,
         institution_id: String,
         password: String,
         device: Arc<DeviceInfo>,
-    ) -> Result<LoginCode, DigitalOtpError> {
+    ) -> Result<Vec<u8>, DigitalOtpError> {
         let password = Zeroizing::new(password);
-        Ok(self.inner.generate(&institution_id, &password, &device.inner)?)
+        Ok(self.inner.begin_login_code(&institution_id, &password, &device.inner)?)
     }
 
-    /// A transaction code bound to exactly `transaction`, with the summary the customer
-    /// must have confirmed. Checks the password like `generate` (persisting the count).
-    pub fn generate_for_transaction(
+    /// A login code, step 2: the code from the bank's answer. A wrong password is
+    /// `WrongPassword` with the attempts the bank still allows; the fifth wrong one in a
+    /// row locks the credential. Persists what the answer changes.
+    pub fn complete_login_code(&self, answer: Vec<u8>) -> Result<LoginCode, DigitalOtpError> {
+        Ok(self.inner.complete_login_code(&answer)?)
+    }
+
+    /// A transaction code, step 1: checks `transaction` (show its `transactionSummary`
+    /// first) and returns the unlock request for the bank. Persists the request's time.
+    pub fn begin_transaction_code(
         &self,
         institution_id: String,
         password: String,
         device: Arc<DeviceInfo>,
         transaction: Transaction,
-    ) -> Result<TransactionCode, DigitalOtpError> {
+    ) -> Result<Vec<u8>, DigitalOtpError> {
         let password = Zeroizing::new(password);
-        let (c, summary) = self.inner.generate_for_transaction(
+        Ok(self.inner.begin_transaction_code(
             &institution_id,
             &password,
             &device.inner,
             &transaction,
-        )?;
-        Ok(TransactionCode {
-            code: c.code,
-            summary,
-            serial_number: c.serial_number,
-            valid_from: c.valid_from,
-            valid_until: c.valid_until,
-            seconds_remaining: c.seconds_remaining,
-        })
+        )?)
     }
 
-    /// Changes the app password of one credential; the old one is required (a wrong one
-    /// counts as a failure). Persists the re-sealed seed.
-    pub fn change_password(
+    /// A transaction code, step 2: the code bound to exactly the transaction of step 1,
+    /// with its summary, from the bank's answer. Persists what the answer changes.
+    pub fn complete_transaction_code(
+        &self,
+        answer: Vec<u8>,
+    ) -> Result<TransactionCode, DigitalOtpError> {
+        Ok(self.inner.complete_transaction_code(&answer)?)
+    }
+
+    /// Changing the app password, step 1: the new one must follow the policy; returns the
+    /// request for the bank (which counts two guesses). Persists the request's time.
+    pub fn begin_change_password(
         &self,
         institution_id: String,
         old_password: String,
         new_password: String,
         device: Arc<DeviceInfo>,
-    ) -> Result<(), DigitalOtpError> {
+    ) -> Result<Vec<u8>, DigitalOtpError> {
         let (old, new) = (Zeroizing::new(old_password), Zeroizing::new(new_password));
-        Ok(self.inner.change_password(&institution_id, &old, &new, &device.inner)?)
+        Ok(self.inner.begin_change_password(&institution_id, &old, &new, &device.inner)?)
+    }
+
+    /// Changing the app password, step 2: with the bank's answer, a right old password
+    /// re-seals the seed under the new one (a wrong one counts like any other). Persists
+    /// the re-sealed seed.
+    pub fn complete_change_password(&self, answer: Vec<u8>) -> Result<(), DigitalOtpError> {
+        Ok(self.inner.complete_change_password(&answer)?)
     }
 
     /// Every credential in the app, with its status on `device`.
@@ -240,13 +263,14 @@ impl DigitalOtp {
         Ok(self.inner.credentials(&device.inner)?)
     }
 
-    /// Removes one bank's credential, leaving the others. Persists the removal.
+    /// Removes one bank's credential and its device key, leaving the others. Persists the
+    /// removal.
     pub fn cancel(&self, institution_id: String) -> Result<(), DigitalOtpError> {
         Ok(self.inner.cancel(&institution_id)?)
     }
 
-    /// For a forgotten password: deletes every credential in the app (then register
-    /// again). Persists the deletion.
+    /// For a forgotten password: deletes every credential in the app and their device
+    /// keys (then register again). Persists the deletion.
     pub fn reset_all(&self) -> Result<(), DigitalOtpError> {
         Ok(self.inner.reset_all()?)
     }

@@ -134,15 +134,38 @@ pub enum DigitalOtpError {
     /// No OTP is registered for this institution.
     #[error("no OTP is registered for this institution")]
     NotRegistered,
-    /// `completeRegistration` was called without `beginRegistration`, or after a failed attempt.
+    /// `confirmRegistration` or `completeRegistration` without the step before it, or
+    /// after a failed attempt: begin again.
     #[error("no registration is in progress; begin one first")]
     NoRegistrationInProgress,
-    /// The bank refused the registration (for example an expired or used code).
+    /// The bank did not accept the registration: the code is wrong, expired or used (the
+    /// bank answers all of these alike), the device is not trusted, or the bank refused.
     #[error("the bank refused the registration: {reason}")]
     RegistrationRejected {
-        /// The bank's reason.
+        /// What is known of the reason.
         reason: String,
     },
+    /// The credential waits for the bank's outcome of its registration: give it to
+    /// `completeRegistration` (or register again).
+    #[error("the registration is not finished; complete it with the bank's outcome")]
+    RegistrationIncomplete,
+    /// `completeLoginCode` (or another `complete…`) without its `begin…` step, or for
+    /// another kind of request: begin again.
+    #[error("no code is being made; begin one first")]
+    NoCodeInProgress,
+    /// The phone's clock differed too much from the bank's: the SDK learned the
+    /// difference; try again.
+    #[error("the phone's clock differed from the bank's; try again")]
+    ClockOutOfSync,
+    /// A change of password made with one attempt left: the bank confirmed the old
+    /// password alone (one guess, not two) and the attempts are back to five; call
+    /// `beginChangePassword` again.
+    #[error("the bank confirmed the old password; begin the change of password again")]
+    ChangePasswordAgain,
+    /// The bank says this OTP cannot be used (cancelled, reported lost or stolen, or
+    /// expired): contact the bank.
+    #[error("the bank says this OTP cannot be used; contact the bank")]
+    NotUsable,
     /// The bank's response is malformed, altered, or not for this registration: begin again.
     #[error("invalid response from the bank: {reason}")]
     InvalidResponse {
@@ -156,6 +179,12 @@ pub enum DigitalOtpError {
     #[error("invalid transaction: {reason}")]
     InvalidTransaction {
         /// What is wrong.
+        reason: String,
+    },
+    /// The platform's device key store (Keystore, Secure Enclave) failed.
+    #[error("the device key store failed: {reason}")]
+    KeyStoreFailed {
+        /// What went wrong.
         reason: String,
     },
     /// The app's secure store failed or lost a write; nothing was half-written.
@@ -185,9 +214,15 @@ impl From<crate::enrollment::ProtocolError> for DigitalOtpError {
         match e {
             P::CodeFormat | P::CodeCheckDigit => Self::InvalidRegistrationCode { reason },
             P::PhoneNumber(_) | P::DeviceId => Self::InvalidDevice { reason },
-            P::Rejected(r) => Self::RegistrationRejected { reason: r.to_string() },
+            P::Rejected(r) => match r {
+                crate::enrollment::RejectReason::Locked => Self::Locked,
+                crate::enrollment::RejectReason::NotUsable => Self::NotUsable,
+                crate::enrollment::RejectReason::Stale => Self::ClockOutOfSync,
+                r => Self::RegistrationRejected { reason: r.to_string() },
+            },
+            P::Confirmation => Self::RegistrationRejected { reason },
             P::Crypto => Self::Internal { reason },
-            P::Malformed(_) | P::TooLarge | P::Version | P::Field(_) | P::Confirmation => {
+            P::Malformed(_) | P::TooLarge | P::Version | P::Field(_) => {
                 Self::InvalidResponse { reason }
             }
         }
@@ -206,6 +241,12 @@ impl From<crate::client::ClientError> for DigitalOtpError {
             C::DeviceMismatch => Self::DeviceMismatch,
             C::NotRegistered => Self::NotRegistered,
             C::NoPendingRegistration => Self::NoRegistrationInProgress,
+            C::NoUnlockInProgress => Self::NoCodeInProgress,
+            C::Unconfirmed => Self::RegistrationIncomplete,
+            C::Stale => Self::ClockOutOfSync,
+            C::ChangeAgain => Self::ChangePasswordAgain,
+            C::NotUsable => Self::NotUsable,
+            C::Keys(_) => Self::KeyStoreFailed { reason },
             C::Expired => Self::Expired,
             C::Transaction(t) => Self::InvalidTransaction { reason: t.to_string() },
             C::Store(_) | C::LostWrite => Self::StorageFailed { reason },

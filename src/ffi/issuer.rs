@@ -10,8 +10,9 @@ use std::sync::Arc;
 
 use super::engine::{HashAlgorithm, OtpSecret};
 use super::errors::IssuerError;
-use crate::host::SmsGateway;
 use crate::host::{Clock, SystemClock};
+use crate::host::{IntegrityVerifier, SmsGateway};
+use crate::issuer::attestation::AttestationPolicy;
 use crate::issuer::master_key::MasterKey;
 use crate::issuer::model::{
     self, AuditEntry as AuditRecord, AuditQuery as AuditFilter, CustomerKind, DeviceKind,
@@ -125,6 +126,15 @@ fn device_report(r: issuer::DeviceReport) -> DeviceReport {
     }
 }
 
+/// What verifying the audit log found.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct AuditVerification {
+    /// Chained entries checked.
+    pub entries: u64,
+    /// What is wrong, one sentence each (empty: the log is whole).
+    pub faults: Vec<String>,
+}
+
 /// The vendor code of this SDK's mobile OTPs (`DOTP`), for `deviceInquiry` and the like.
 #[uniffi::export]
 pub fn mobile_vendor_code() -> String {
@@ -153,12 +163,15 @@ impl Issuer {
         master_key_hex: &str,
         clock: Option<Arc<dyn Clock>>,
         sms: Option<Arc<dyn SmsGateway>>,
+        integrity: Option<Arc<dyn IntegrityVerifier>>,
     ) -> Result<Arc<Self>, IssuerError> {
         let master = MasterKey::from_hex(master_key_hex).map_err(issuer::Fault::from)?;
         let clock = clock.unwrap_or_else(|| Arc::new(SystemClock));
-        Ok(Arc::new(Self {
-            inner: issuer::Issuer::open(store, master, clock, sms, IssuerConfig::default())?,
-        }))
+        let mut inner = issuer::Issuer::open(store, master, clock, sms, IssuerConfig::default())?;
+        if let Some(v) = integrity {
+            inner = inner.with_integrity_verifier(v);
+        }
+        Ok(Arc::new(Self { inner }))
     }
 }
 
@@ -167,26 +180,29 @@ impl Issuer {
     /// Opens (creating if needed) the SQLite database at `path`. The master key (64 hex
     /// digits) seals the seeds; the database refuses a different key than it was
     /// created with. `clock` defaults to the system clock; `sms` is the bank's gateway
-    /// for face-to-face issuance.
-    #[uniffi::constructor(default(clock = None, sms = None))]
+    /// for face-to-face issuance; `integrity` decodes Play Integrity tokens for
+    /// institutions that require them.
+    #[uniffi::constructor(default(clock = None, sms = None, integrity = None))]
     pub fn open_sqlite(
         path: String,
         master_key_hex: String,
         clock: Option<Arc<dyn Clock>>,
         sms: Option<Arc<dyn SmsGateway>>,
+        integrity: Option<Arc<dyn IntegrityVerifier>>,
     ) -> Result<Arc<Self>, IssuerError> {
         let store = SqliteStore::open(&path).map_err(issuer::Fault::from)?;
-        Self::build(Arc::new(store), &master_key_hex, clock, sms)
+        Self::build(Arc::new(store), &master_key_hex, clock, sms, integrity)
     }
 
     /// An issuer in memory (tests and demos).
-    #[uniffi::constructor(default(clock = None, sms = None))]
+    #[uniffi::constructor(default(clock = None, sms = None, integrity = None))]
     pub fn in_memory(
         master_key_hex: String,
         clock: Option<Arc<dyn Clock>>,
         sms: Option<Arc<dyn SmsGateway>>,
+        integrity: Option<Arc<dyn IntegrityVerifier>>,
     ) -> Result<Arc<Self>, IssuerError> {
-        Self::build(Arc::new(MemoryStore::new()), &master_key_hex, clock, sms)
+        Self::build(Arc::new(MemoryStore::new()), &master_key_hex, clock, sms, integrity)
     }
 
     /// Adds (or renames) an institution. Persisted and audited.
@@ -248,10 +264,59 @@ impl Issuer {
             .display())
     }
 
-    /// Answers an app's registration request with the bytes to send back (a response,
-    /// or an error the app reports as `RegistrationRejected`). Persisted and audited.
-    pub fn handle_registration(&self, actor: String, request: Vec<u8>) -> Vec<u8> {
-        self.inner.handle_registration(&actor, &request)
+    /// Answers an app's registration message with the bytes to send back: to its
+    /// request, a response (a wrong, expired or used code gets one too, whose key
+    /// confirmation fails on the phone); to its confirmation, the outcome. Persisted and
+    /// audited.
+    pub fn handle_registration(&self, actor: String, message: Vec<u8>) -> Vec<u8> {
+        self.inner.handle_registration(&actor, &message)
+    }
+
+    /// Answers an app's unlock request (every code needs one) with the evaluation of its
+    /// password's OPRF, counting the guess first, or a refusal (locked, not usable,
+    /// stale). Persisted and audited.
+    pub fn handle_unlock(&self, actor: String, request: Vec<u8>) -> Vec<u8> {
+        self.inner.handle_unlock(&actor, &request)
+    }
+
+    /// Sets what an institution requires of a device key's attestation, and whether an
+    /// Android device must bring a passing Play Integrity verdict. Persisted and audited.
+    pub fn set_attestation_policy(
+        &self,
+        actor: String,
+        institution_id: String,
+        policy: AttestationPolicy,
+        require_integrity: bool,
+    ) -> Result<(), IssuerError> {
+        Ok(self.inner.set_attestation_policy(
+            &actor,
+            &institution_id,
+            &policy,
+            require_integrity,
+        )?)
+    }
+
+    /// Verifies the audit log's hash chain: every rewritten, inserted or deleted entry is
+    /// reported.
+    pub fn verify_audit(&self) -> Result<AuditVerification, IssuerError> {
+        let check = self.inner.verify_audit()?;
+        Ok(AuditVerification {
+            entries: check.entries,
+            faults: check.faults.iter().map(ToString::to_string).collect(),
+        })
+    }
+
+    /// Rotates the master key to `new_master_key_hex` (64 hex digits): every sealed value
+    /// and row is re-sealed under it while the issuer keeps serving, then the old key is
+    /// forgotten (keep it until this returns, then replace the key file). Returns the rows
+    /// re-sealed. Audited.
+    pub fn rotate_master_key(
+        &self,
+        actor: String,
+        new_master_key_hex: String,
+    ) -> Result<u64, IssuerError> {
+        let key = MasterKey::from_hex(&new_master_key_hex).map_err(issuer::Fault::from)?;
+        Ok(self.inner.rotate_master_key(&actor, key)?.rows)
     }
 
     /// Verifies a login code of the customer's OTP device at this institution.

@@ -1,14 +1,28 @@
 //! Registration codes: face to face (a 5-digit SMS code shown at the branch, then an app
 //! registration code) or non-face-to-face (after the bank's own identity verification).
-//! One outstanding code per customer; the issuer keeps only the code's id and salt.
+//! One outstanding code per customer. The code is stored sealed under the master key and
+//! found by a keyed MAC of the institution and the customer's phone; the SMS code by a
+//! keyed MAC: a copy of the database alone tests neither offline.
 
 use zeroize::Zeroizing;
 
 use crate::crypto;
-use crate::enrollment::{phone_hint, RegistrationCode};
+use crate::enrollment::{self, RegistrationCode};
 
+use super::master_key::KeyRing;
 use super::model::{Channel, CodeRecord, CodeState, SmsChallenge};
-use super::{stored_hex, Fault, Issuer};
+use super::{Fault, Issuer};
+
+/// The stored lookup of the codes of a phone at an institution, under every key of the
+/// ring (the current one first).
+pub(super) fn code_lookups(ring: &KeyRing, lookup: &[u8; 32]) -> Vec<String> {
+    ring.macs(&[b"digital-otp/v2/code-lookup", lookup])
+}
+
+/// Where a code's sealed digits belong (the AEAD's associated data).
+pub(super) fn code_aad(code_ref: &str) -> String {
+    format!("code:{code_ref}")
+}
 
 impl Issuer {
     /// Face to face, step 1: sends a 5-digit verification code to the customer's phone
@@ -26,7 +40,7 @@ impl Issuer {
         let code = Zeroizing::new(format!("{:05}", u128::from_le_bytes(*digits) % 100_000));
         let mut salt = [0u8; 16];
         crypto::random(&mut salt)?;
-        let hash = sms_hash(&salt, &code);
+        let hash = self.ring().mac(&sms_parts(&salt, &code));
         let ttl = self.config.sms_ttl;
         let phone =
             self.audited(actor, institution_id, "start_face_to_face", &subject, |tx, now| {
@@ -34,10 +48,11 @@ impl Issuer {
                 tx.put_sms(&SmsChallenge {
                     institution_id: institution_id.into(),
                     customer_id: customer_id.into(),
-                    code_hash: crypto::hex(&hash),
+                    code_hash: hash.clone(),
                     salt: crypto::hex(&salt),
                     expires_at: now.saturating_add(ttl),
                     failed_attempts: 0,
+                    mac: String::new(),
                 })?;
                 Ok((c.phone_e164, "ok".into(), "verification code sent".into()))
             })?;
@@ -57,6 +72,7 @@ impl Issuer {
     ) -> Result<RegistrationCode, Fault> {
         let subject = format!("customer:{customer_id}");
         let max = self.config.max_code_attempts;
+        let ring = self.ring();
         // A wrong code is counted (and committed) before it is reported.
         let matched =
             self.audited(actor, institution_id, "confirm_face_to_face", &subject, |tx, now| {
@@ -71,11 +87,8 @@ impl Issuer {
                         "expired or void".into(),
                     ));
                 }
-                let salt: [u8; 16] = stored_hex(&sms.salt)?;
-                let ok = bool::from(subtle::ConstantTimeEq::ct_eq(
-                    sms_hash(&salt, shown_code).as_slice(),
-                    stored_hex::<32>(&sms.code_hash)?.as_slice(),
-                ));
+                let salt: [u8; 16] = super::stored_hex(&sms.salt)?;
+                let ok = ring.verify(&sms_parts(&salt, shown_code), &sms.code_hash).is_ok();
                 if ok {
                     tx.delete_sms(institution_id, customer_id)?;
                     Ok((Ok(()), "ok".into(), "identity verified".into()))
@@ -127,8 +140,13 @@ impl Issuer {
         customer_id: &str,
         channel: Channel,
     ) -> Result<RegistrationCode, Fault> {
-        let code = RegistrationCode::generate()?;
+        let code = self.new_code()?;
         let ttl = self.config.code_ttl;
+        let mut id = [0u8; 16];
+        crypto::random(&mut id)?;
+        let code_ref = crypto::hex(&id);
+        let ring = self.ring();
+        let sealed_code = ring.seal(&code_aad(&code_ref), code.as_str().as_bytes())?;
         let subject = format!("customer:{customer_id}");
         let how = match &channel {
             Channel::FaceToFace => "face to face".to_string(),
@@ -145,17 +163,31 @@ impl Issuer {
                     tx.put_code(&old)?;
                 }
             }
+            let lookup = enrollment::lookup(institution_id, &customer.phone_e164);
+            // A phone finds one outstanding code at an institution: a new one voids any
+            // other customer's code for the same number.
+            for l in code_lookups(&ring, &lookup) {
+                for mut other in tx.open_codes_by_lookup(&l)? {
+                    if other.institution_id == institution_id {
+                        other.state = CodeState::Void;
+                        other.attempts.clear();
+                        tx.put_code(&other)?;
+                    }
+                }
+            }
             tx.put_code(&CodeRecord {
-                code_id: crypto::hex(&code.id()),
-                salt: crypto::hex(&code.salt()),
+                code_ref: code_ref.clone(),
+                lookup: code_lookups(&ring, &lookup).swap_remove(0),
+                sealed_code: sealed_code.clone(),
                 institution_id: institution_id.into(),
                 customer_id: customer_id.into(),
-                phone_hint: crypto::hex(&phone_hint(&customer.phone_e164)),
                 channel: channel.clone(),
                 issued_at: now,
                 expires_at: now.saturating_add(ttl),
                 failed_attempts: 0,
                 state: CodeState::Issued,
+                attempts: Vec::new(),
+                mac: String::new(),
             })?;
             Ok(((), "ok".into(), how.clone()))
         })?;
@@ -163,7 +195,18 @@ impl Issuer {
     }
 }
 
-/// The stored hash of an SMS code.
-fn sms_hash(salt: &[u8; 16], code: &str) -> [u8; 32] {
-    crypto::sha256_concat(&[b"digital-otp/v1/sms", salt, code.trim().as_bytes()])
+/// What the keyed MAC of an SMS code covers.
+fn sms_parts<'a>(salt: &'a [u8; 16], code: &'a str) -> [&'a [u8]; 3] {
+    [b"digital-otp/v2/sms", salt, code.trim().as_bytes()]
+}
+
+impl Issuer {
+    /// A new registration code (from a reduced space when the tests ask for one).
+    fn new_code(&self) -> Result<RegistrationCode, Fault> {
+        #[cfg(feature = "test-support")]
+        if let Some(space) = self.config.test_code_space {
+            return Ok(RegistrationCode::generate_in(space)?);
+        }
+        Ok(RegistrationCode::generate()?)
+    }
 }

@@ -6,6 +6,7 @@
 use crate::enrollment::normalize_phone;
 use crate::otp;
 
+use super::attestation::AttestationPolicy;
 use super::model::{
     AuditEntry, AuditQuery, Customer, DeviceKind, DeviceState, Institution, Link, LinkState,
     Moving, OtpDevice,
@@ -33,15 +34,59 @@ impl Issuer {
                 "the institution name must be 1 to 100 characters".into(),
             ));
         }
-        let inst = Institution { institution_id: institution_id.into(), name: name.trim().into() };
+        let name = name.trim().to_string();
         self.audited(
             actor,
             institution_id,
             "add_institution",
             &format!("institution:{institution_id}"),
             |tx, _| {
+                // A rename keeps the institution's attestation policy.
+                let inst = match tx.institution(institution_id)? {
+                    Some(existing) => Institution { name: name.clone(), ..existing },
+                    None => Institution {
+                        institution_id: institution_id.into(),
+                        name: name.clone(),
+                        attestation: AttestationPolicy::default(),
+                        require_integrity: false,
+                        mac: String::new(),
+                    },
+                };
                 tx.put_institution(&inst)?;
                 Ok(((), "ok".into(), String::new()))
+            },
+        )
+    }
+
+    /// Sets what an institution requires of a device key's attestation (and whether an
+    /// Android device must also bring a passing Play Integrity verdict). Applies to
+    /// registrations from now on. Persisted and audited.
+    pub fn set_attestation_policy(
+        &self,
+        actor: &str,
+        institution_id: &str,
+        policy: &AttestationPolicy,
+        require_integrity: bool,
+    ) -> Result<(), Fault> {
+        let detail = format!(
+            "{:?}; {} Android roots, {} Apple roots; integrity {}",
+            policy.requirement,
+            policy.android_roots.len(),
+            policy.apple_roots.len(),
+            if require_integrity { "required" } else { "not required" }
+        )
+        .to_lowercase();
+        self.audited(
+            actor,
+            institution_id,
+            "set_attestation_policy",
+            &format!("institution:{institution_id}"),
+            |tx, _| {
+                let mut inst = tx.institution(institution_id)?.ok_or(Fault::UnknownInstitution)?;
+                inst.attestation = policy.clone();
+                inst.require_integrity = require_integrity;
+                tx.put_institution(&inst)?;
+                Ok(((), "ok".into(), detail.clone()))
             },
         )
     }
@@ -67,6 +112,7 @@ impl Issuer {
                 residency: c.residency,
                 phone_e164: phone.clone(),
                 created_at: now,
+                mac: String::new(),
             })?;
             Ok(((), "ok".into(), String::new()))
         })
@@ -90,7 +136,7 @@ impl Issuer {
             }
         }
         let id = device_id(&d.vendor_code, &d.serial_number);
-        let sealed = self.master.seal(&id, d.secret.expose())?;
+        let sealed = self.ring().seal(&id, d.secret.expose())?;
         self.audited(actor, "", "import_device", &format!("device:{id}"), |tx, now| {
             if tx.device(&id)?.is_some() {
                 return Err(Fault::DeviceExists);
@@ -113,6 +159,8 @@ impl Issuer {
                 valid_until: d.valid_until,
                 device_binding: None,
                 created_at: now,
+                unlock: None,
+                mac: String::new(),
             })?;
             Ok(((), "ok".into(), String::new()))
         })
@@ -196,6 +244,7 @@ impl Issuer {
                     state: LinkState::Active,
                     since: now,
                     ended: None,
+                    mac: String::new(),
                 })?;
                 Ok(((), "ok".into(), detail.clone()))
             },
@@ -397,9 +446,10 @@ impl Issuer {
         Ok(self.store.audit(query)?)
     }
 
-    /// Deletes audit entries older than the retention period; returns how many.
+    /// Deletes audit entries older than the retention period; returns how many. The
+    /// chain's anchor moves to the newest deleted entry, so the rest still verifies.
     pub fn purge_expired_audit(&self) -> Result<u64, Fault> {
         let before = self.now()?.saturating_sub(self.config.audit_retention);
-        Ok(self.store.purge_audit(before)?)
+        self.tx(|tx| Ok(tx.purge_audit(before)?.0))
     }
 }

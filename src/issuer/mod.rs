@@ -21,34 +21,42 @@
 //! operator's [`master_key::MasterKey`], which is never stored in the database. The mobile
 //! library is built without this module.
 
+pub mod attestation;
 pub mod codes;
 pub mod desk;
 pub mod error;
+pub mod integrity;
+pub mod maintenance;
 pub mod master_key;
 pub mod model;
 pub mod registration;
 pub mod sqlite;
 pub mod store;
+pub mod unlock;
 pub mod verification;
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use zeroize::Zeroizing;
 
 use crate::enrollment::{self, OtpParams};
-use crate::host::{Clock, SmsGateway};
+use crate::host::{Clock, IntegrityVerifier, SmsGateway};
 use crate::otp::{Algorithm, Secret};
 
 pub use error::Fault;
 pub use model::Verdict;
 
-use master_key::{MasterKey, MasterKeyError};
+use integrity::Checked;
+use master_key::{KeyRing, MasterKey, MasterKeyError};
 use model::*;
 use store::{IssuerStore, IssuerTx, Rollback, StoreFault};
 
 /// Vendor code of this SDK's mobile OTPs.
 pub const MOBILE_VENDOR: &str = "DOTP";
+/// The meta key of version 1's single check value.
 const CHECK_KEY: &str = "master_key_check";
+/// The meta key of the known master keys.
+const KEYS_KEY: &str = "master_keys";
 
 /// Issuer settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +77,15 @@ pub struct IssuerConfig {
     pub validity: u64,
     /// How long audit entries are kept (seconds); default 10 years.
     pub audit_retention: u64,
+    /// Wrong app passwords in a row that lock a mobile OTP; default 5.
+    pub max_password_attempts: u32,
+    /// How long an answered registration waits for its confirmation (seconds); default
+    /// 10 minutes.
+    pub attempt_ttl: u64,
+    /// For the crate's tests of an attacker who searches every code: registration codes
+    /// drawn from `0..n` (feature `test-support`; never in a release).
+    #[cfg(feature = "test-support")]
+    pub test_code_space: Option<u64>,
 }
 
 impl Default for IssuerConfig {
@@ -82,6 +99,10 @@ impl Default for IssuerConfig {
             max_drift_steps: 4,
             validity: enrollment::VALIDITY_SECONDS,
             audit_retention: 10 * 365 * 24 * 3600 + 3 * 24 * 3600,
+            max_password_attempts: 5,
+            attempt_ttl: 600,
+            #[cfg(feature = "test-support")]
+            test_code_space: None,
         }
     }
 }
@@ -189,10 +210,30 @@ fn stored_hex<const N: usize>(text: &str) -> Result<[u8; N], Fault> {
 /// The issuer.
 pub struct Issuer {
     store: Arc<dyn IssuerStore>,
-    master: MasterKey,
+    /// The master keys: swapped whole by a rotation while other threads serve.
+    keys: RwLock<Arc<KeyRing>>,
     clock: Arc<dyn Clock>,
     sms: Option<Arc<dyn SmsGateway>>,
+    integrity: Option<Arc<dyn IntegrityVerifier>>,
     config: IssuerConfig,
+}
+
+/// The master keys a database knows: their ids and check values (meta `master_keys`).
+fn known_keys(tx: &mut dyn IssuerTx) -> Result<Vec<(String, String)>, Fault> {
+    let Some(list) = tx.meta(KEYS_KEY)? else { return Ok(Vec::new()) };
+    list.split(',')
+        .filter(|e| !e.is_empty())
+        .map(|e| {
+            e.split_once('=')
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .ok_or(Fault::Store(StoreFault::Corrupt("master_keys".into())))
+        })
+        .collect()
+}
+
+fn put_known_keys(tx: &mut dyn IssuerTx, keys: &[(String, String)]) -> Result<(), Fault> {
+    let list: Vec<String> = keys.iter().map(|(id, check)| format!("{id}={check}")).collect();
+    Ok(tx.put_meta(KEYS_KEY, &list.join(","))?)
 }
 
 impl std::fmt::Debug for Issuer {
@@ -223,6 +264,7 @@ impl Audit<'_> {
             subject: subject.into(),
             outcome: outcome.into(),
             detail: detail.into(),
+            hash: String::new(),
         }
     }
 
@@ -235,8 +277,8 @@ impl Audit<'_> {
 }
 
 impl Issuer {
-    /// An issuer over `store`. The first open records the master key's check value; a
-    /// later open with another key is refused.
+    /// An issuer over `store` with one master key. The first open records the key's check
+    /// value; a later open with another key is refused.
     pub fn open(
         store: Arc<dyn IssuerStore>,
         master: MasterKey,
@@ -244,14 +286,55 @@ impl Issuer {
         sms: Option<Arc<dyn SmsGateway>>,
         config: IssuerConfig,
     ) -> Result<Self, Fault> {
-        let issuer = Self { store, master, clock, sms, config };
-        let check = issuer.master.check_value().to_string();
-        issuer.tx(|tx| match tx.meta(CHECK_KEY)? {
-            None => Ok(tx.put_meta(CHECK_KEY, &check)?),
-            Some(v) if v == check => Ok(()),
-            Some(_) => Err(MasterKeyError::Mismatch.into()),
+        Self::open_ring(store, KeyRing::new(master), clock, sms, config)
+    }
+
+    /// An issuer over `store` with a ring of master keys (the current one and keys being
+    /// retired, during a rotation). At least one key of the ring must be one the database
+    /// knows (by its check value); the current key is recorded.
+    pub fn open_ring(
+        store: Arc<dyn IssuerStore>,
+        ring: KeyRing,
+        clock: Arc<dyn Clock>,
+        sms: Option<Arc<dyn SmsGateway>>,
+        config: IssuerConfig,
+    ) -> Result<Self, Fault> {
+        let issuer =
+            Self { store, keys: RwLock::new(Arc::new(ring)), clock, sms, integrity: None, config };
+        let ring = issuer.ring();
+        issuer.tx_raw(|tx| {
+            let mut known = known_keys(tx)?;
+            if known.is_empty() {
+                // A new database, or one of version 1 (a single check value).
+                if let Some(v) = tx.meta(CHECK_KEY)? {
+                    let k = ring.keys().iter().find(|k| k.check_value() == v);
+                    let k = k.ok_or(Fault::MasterKey(MasterKeyError::Mismatch))?;
+                    known.push((k.id().to_string(), v));
+                }
+            } else if !known.iter().any(|(id, check)| {
+                ring.keys().iter().any(|k| k.id() == id && k.check_value() == check)
+            }) {
+                return Err(MasterKeyError::Mismatch.into());
+            }
+            let current = ring.current();
+            if !known.iter().any(|(id, _)| id == current.id()) {
+                known.push((current.id().to_string(), current.check_value().to_string()));
+            }
+            put_known_keys(tx, &known)
         })?;
         Ok(issuer)
+    }
+
+    /// Uses `verifier` to decode Play Integrity tokens (for institutions that require
+    /// them).
+    pub fn with_integrity_verifier(mut self, verifier: Arc<dyn IntegrityVerifier>) -> Self {
+        self.integrity = Some(verifier);
+        self
+    }
+
+    /// The master keys in use.
+    pub(crate) fn ring(&self) -> Arc<KeyRing> {
+        self.keys.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// The settings.
@@ -263,9 +346,19 @@ impl Issuer {
         self.clock.now_unix_seconds().map_err(Fault::Clock)
     }
 
-    /// Runs `f` in a transaction and returns its result: its writes commit together if it
-    /// returns `Ok`, and none of them does otherwise.
+    /// Runs `f` in a transaction whose records are authenticated (MACs set on every
+    /// write, checked on every read; audit entries chained) and returns its result: its
+    /// writes commit together if it returns `Ok`, and none of them does otherwise.
     fn tx<T>(&self, mut f: impl FnMut(&mut dyn IssuerTx) -> Result<T, Fault>) -> Result<T, Fault> {
+        let ring = self.ring();
+        self.tx_raw(|tx| f(&mut Checked { tx, ring: &ring }))
+    }
+
+    /// Runs `f` in a transaction over the store as it is (no MACs).
+    fn tx_raw<T>(
+        &self,
+        mut f: impl FnMut(&mut dyn IssuerTx) -> Result<T, Fault>,
+    ) -> Result<T, Fault> {
         let mut out = None;
         let mut failure = None;
         let result = self.store.transaction(&mut |tx| {
@@ -356,7 +449,7 @@ impl Issuer {
 
     /// The device's secret (the seed of a mobile OTP), opened with the master key.
     fn device_secret(&self, d: &OtpDevice) -> Result<Zeroizing<Vec<u8>>, Fault> {
-        Ok(self.master.open(&d.device_id, &d.sealed_secret)?)
+        Ok(self.ring().open(&d.device_id, &d.sealed_secret)?)
     }
 
     /// A device with a current registration at the institution.

@@ -1,7 +1,11 @@
-//! The issuer's records. Plain data; the store persists them and the issuer's logic
-//! (in `mod.rs`) is the only place that changes them.
+//! The issuer's records. Plain data; the store persists them and the issuer's logic is
+//! the only place that changes them. Every record but the audit entries carries a `mac`:
+//! the issuer authenticates it under a key derived from the master key (`integrity`), and
+//! refuses, as corrupt, a record whose MAC does not match where it is read.
 
 use serde::{Deserialize, Serialize};
+
+use super::attestation::AttestationPolicy;
 
 /// An institution (a bank) served by this issuer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -10,6 +14,16 @@ pub struct Institution {
     pub institution_id: String,
     /// Display name.
     pub name: String,
+    /// What it requires of a device key's attestation.
+    #[serde(default)]
+    pub attestation: AttestationPolicy,
+    /// Whether an Android device must also bring a passing Play Integrity verdict (decoded
+    /// by the issuer's `IntegrityVerifier`).
+    #[serde(default)]
+    pub require_integrity: bool,
+    /// The record's MAC.
+    #[serde(default)]
+    pub mac: String,
 }
 
 /// Individual or corporate customer.
@@ -49,6 +63,9 @@ pub struct Customer {
     pub phone_e164: String,
     /// When registered (Unix seconds).
     pub created_at: u64,
+    /// The record's MAC.
+    #[serde(default)]
+    pub mac: String,
 }
 
 /// Mobile OTP (this SDK's app) or a physical token.
@@ -128,6 +145,30 @@ pub struct OtpDevice {
     pub device_binding: Option<String>,
     /// When created.
     pub created_at: u64,
+    /// The app's unlock state (mobile only).
+    #[serde(default)]
+    pub unlock: Option<Unlock>,
+    /// The record's MAC.
+    #[serde(default)]
+    pub mac: String,
+}
+
+/// What the issuer keeps to serve a mobile OTP's unlocks: the device key that signs
+/// them, the sealed OPRF key and answer key, and the count of the app password's guesses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unlock {
+    /// The device key's public key (SEC1 uncompressed P-256, hex).
+    pub device_key: String,
+    /// Where the device key lives, if its attestation said (`None`: unattested).
+    pub key_level: Option<super::attestation::SecurityLevel>,
+    /// The OPRF key seed and the answer key, sealed under the master key.
+    pub sealed_keys: String,
+    /// Evaluations since the last confirmed one (each a guess of the app password).
+    pub unconfirmed: u32,
+    /// Evaluations so far (the next one's number is this plus one).
+    pub evaluations: u64,
+    /// The time of the last unlock request (Unix ms): the next must be later.
+    pub last_request_ms: u64,
 }
 
 /// A registration's state at one institution.
@@ -163,6 +204,9 @@ pub struct Link {
     pub since: u64,
     /// When it ended, and why.
     pub ended: Option<(u64, String)>,
+    /// The record's MAC (over everything but `link_id`).
+    #[serde(default)]
+    pub mac: String,
 }
 
 impl Link {
@@ -197,29 +241,37 @@ pub enum CodeState {
     Void,
 }
 
-/// An app registration code, stored as hashes only.
+/// An app registration code: sealed, found by a keyed MAC of the institution and the
+/// customer's phone (never of the code).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CodeRecord {
-    /// `code_id` of the protocol (hex).
-    pub code_id: String,
-    /// HKDF salt derived from the code (hex).
-    pub salt: String,
+    /// A random id (hex).
+    pub code_ref: String,
+    /// The keyed MAC of the protocol's lookup (institution and phone).
+    pub lookup: String,
+    /// The code's 12 digits, sealed under the master key.
+    pub sealed_code: String,
     /// Institution.
     pub institution_id: String,
     /// Customer.
     pub customer_id: String,
-    /// The phone hint of the customer's number (hex), to count wrong codes sent from it.
-    pub phone_hint: String,
     /// How it was issued.
     pub channel: Channel,
     /// When issued.
     pub issued_at: u64,
     /// When it expires.
     pub expires_at: u64,
-    /// Wrong redemption attempts so far.
+    /// Registration attempts started with it (each a guess of the code, until one is
+    /// confirmed).
     pub failed_attempts: u32,
     /// State.
     pub state: CodeState,
+    /// The attempts answered and awaiting their confirmation (sealed).
+    #[serde(default)]
+    pub attempts: Vec<String>,
+    /// The record's MAC.
+    #[serde(default)]
+    pub mac: String,
 }
 
 /// A face-to-face SMS verification in progress.
@@ -229,7 +281,7 @@ pub struct SmsChallenge {
     pub institution_id: String,
     /// Customer.
     pub customer_id: String,
-    /// Salted SHA-256 of the 5-digit code (hex), and its salt.
+    /// The keyed MAC of the salt and the 5-digit code.
     pub code_hash: String,
     /// Salt (hex).
     pub salt: String,
@@ -237,6 +289,9 @@ pub struct SmsChallenge {
     pub expires_at: u64,
     /// Wrong attempts so far.
     pub failed_attempts: u32,
+    /// The record's MAC.
+    #[serde(default)]
+    pub mac: String,
 }
 
 /// One audit record: who did what, when, with what outcome. Never a secret or code.
@@ -260,6 +315,11 @@ pub struct AuditEntry {
     pub outcome: String,
     /// Details (never a code or secret).
     pub detail: String,
+    /// The hash chain: SHA-256 of the previous entry's hash and this entry (hex); the
+    /// chain's head is authenticated under the master key.
+    #[serde(default)]
+    #[uniffi(default)]
+    pub hash: String,
 }
 
 /// A filter over the audit log; null fields match everything.

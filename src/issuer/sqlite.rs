@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::model::{
     AuditEntry, AuditQuery, CodeRecord, Customer, Institution, Link, OtpDevice, SmsChallenge,
 };
-use super::store::{IssuerStore, IssuerTx, Rollback, StoreFault};
+use super::store::{IssuerStore, IssuerTx, Rollback, StoreFault, Table};
 
 /// The schema, one entry per version; never edit a released entry, append a new one.
 const MIGRATIONS: &[&str] = &[
@@ -53,6 +53,18 @@ const MIGRATIONS: &[&str] = &[
         WHEN OLD.at >= COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'audit_purge_before'), 0)
         BEGIN SELECT RAISE(ABORT, 'audit entries are deleted only past their retention'); END;
     ",
+    // Version 2: registration codes found by a keyed lookup, never by the code (the
+    // codes of version 1 were short-lived: outstanding ones are void after the upgrade);
+    // the audit log's hash chain.
+    "
+    DROP TABLE codes;
+    CREATE TABLE codes (
+        code_ref TEXT PRIMARY KEY, institution_id TEXT NOT NULL, customer_id TEXT NOT NULL,
+        lookup TEXT NOT NULL, state TEXT NOT NULL, data TEXT NOT NULL);
+    CREATE INDEX codes_customer ON codes (institution_id, customer_id);
+    CREATE INDEX codes_lookup ON codes (lookup, state);
+    ALTER TABLE audit ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+    ",
 ];
 
 fn db(e: rusqlite::Error) -> StoreFault {
@@ -81,6 +93,24 @@ impl ClassifyName for serde_json::Error {
             serde_json::error::Category::Eof => "eof",
         }
     }
+}
+
+/// The columns of an audit entry, in [`audit_row`]'s order.
+const AUDIT_SELECT: &str =
+    "SELECT id, at, institution_id, actor, action, subject, outcome, detail, hash FROM audit";
+
+fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+    Ok(AuditEntry {
+        id: r.get::<_, i64>(0)? as u64,
+        at: r.get::<_, i64>(1)? as u64,
+        institution_id: r.get(2)?,
+        actor: r.get(3)?,
+        action: r.get(4)?,
+        subject: r.get(5)?,
+        outcome: r.get(6)?,
+        detail: r.get(7)?,
+        hash: r.get(8)?,
+    })
 }
 
 /// The SQLite store.
@@ -239,6 +269,11 @@ impl IssuerTx for SqlTx<'_> {
             params![d],
         )
     }
+    fn link(&mut self, id: u64) -> Result<Option<Link>, StoreFault> {
+        Ok(self
+            .links("SELECT link_id, data FROM links WHERE link_id = ?1", params![id as i64])?
+            .pop())
+    }
     fn put_link(&mut self, l: &Link) -> Result<u64, StoreFault> {
         let data = to_json(&Link { link_id: 0, ..l.clone() })?;
         if l.link_id == 0 {
@@ -256,7 +291,7 @@ impl IssuerTx for SqlTx<'_> {
         }
     }
     fn code(&mut self, id: &str) -> Result<Option<CodeRecord>, StoreFault> {
-        self.one("SELECT data FROM codes WHERE code_id = ?1", params![id])
+        self.one("SELECT data FROM codes WHERE code_ref = ?1", params![id])
     }
     fn codes_of_customer(&mut self, i: &str, c: &str) -> Result<Vec<CodeRecord>, StoreFault> {
         self.many(
@@ -266,15 +301,12 @@ impl IssuerTx for SqlTx<'_> {
     }
     fn put_code(&mut self, r: &CodeRecord) -> Result<(), StoreFault> {
         self.exec(
-            "INSERT INTO codes (code_id, institution_id, customer_id, phone_hint, state, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (code_id) DO UPDATE SET state = excluded.state, data = excluded.data",
-            params![r.code_id, r.institution_id, r.customer_id, r.phone_hint, state_name(&r.state)?, to_json(r)?],
+            "INSERT INTO codes (code_ref, institution_id, customer_id, lookup, state, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (code_ref) DO UPDATE SET lookup = excluded.lookup, state = excluded.state, data = excluded.data",
+            params![r.code_ref, r.institution_id, r.customer_id, r.lookup, state_name(&r.state)?, to_json(r)?],
         )
     }
-    fn open_codes_by_phone_hint(&mut self, hint: &str) -> Result<Vec<CodeRecord>, StoreFault> {
-        self.many(
-            "SELECT data FROM codes WHERE phone_hint = ?1 AND state = 'issued'",
-            params![hint],
-        )
+    fn open_codes_by_lookup(&mut self, lookup: &str) -> Result<Vec<CodeRecord>, StoreFault> {
+        self.many("SELECT data FROM codes WHERE lookup = ?1 AND state = 'issued'", params![lookup])
     }
     fn sms(&mut self, i: &str, c: &str) -> Result<Option<SmsChallenge>, StoreFault> {
         self.one(
@@ -306,9 +338,59 @@ impl IssuerTx for SqlTx<'_> {
     }
     fn append_audit(&mut self, e: &AuditEntry) -> Result<(), StoreFault> {
         self.exec(
-            "INSERT INTO audit (at, institution_id, actor, action, subject, outcome, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![e.at as i64, e.institution_id, e.actor, e.action, e.subject, e.outcome, e.detail],
+            "INSERT INTO audit (id, at, institution_id, actor, action, subject, outcome, detail, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![e.id as i64, e.at as i64, e.institution_id, e.actor, e.action, e.subject, e.outcome, e.detail, e.hash],
         )
+    }
+    fn last_audit(&mut self) -> Result<Option<AuditEntry>, StoreFault> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(&format!("{AUDIT_SELECT} ORDER BY id DESC LIMIT 1"))
+            .map_err(db)?;
+        let mut rows = stmt.query_map([], audit_row).map_err(db)?;
+        rows.next().transpose().map_err(db)
+    }
+    fn purge_audit(&mut self, before: u64) -> Result<(u64, Option<AuditEntry>), StoreFault> {
+        let last = {
+            let mut stmt = self
+                .tx
+                .prepare_cached(&format!("{AUDIT_SELECT} WHERE at < ?1 ORDER BY id DESC LIMIT 1"))
+                .map_err(db)?;
+            let mut rows = stmt.query_map(params![before as i64], audit_row).map_err(db)?;
+            rows.next().transpose().map_err(db)?
+        };
+        self.exec(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_purge_before', ?1)",
+            params![before.to_string()],
+        )?;
+        let n = self
+            .tx
+            .execute("DELETE FROM audit WHERE at < ?1", params![before as i64])
+            .map_err(db)?;
+        self.exec("DELETE FROM meta WHERE key = 'audit_purge_before'", [])?;
+        Ok((n as u64, last))
+    }
+    fn keys_of(
+        &mut self,
+        table: Table,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreFault> {
+        let inner = match table {
+            Table::Institutions => "SELECT institution_id AS k FROM institutions",
+            Table::Customers => {
+                "SELECT institution_id || char(0) || customer_id AS k FROM customers"
+            }
+            Table::Devices => "SELECT device_id AS k FROM devices",
+            Table::Links => "SELECT printf('%020d', link_id) AS k FROM links",
+            Table::Codes => "SELECT code_ref AS k FROM codes",
+            Table::Sms => "SELECT institution_id || char(0) || customer_id AS k FROM sms",
+        };
+        let sql = format!("SELECT k FROM ({inner}) WHERE k > ?1 ORDER BY k LIMIT ?2");
+        let mut stmt = self.tx.prepare_cached(&sql).map_err(db)?;
+        let rows =
+            stmt.query_map(params![after, limit as i64], |r| r.get::<_, String>(0)).map_err(db)?;
+        rows.map(|r| r.map_err(db)).collect()
     }
     fn meta(&mut self, k: &str) -> Result<Option<String>, StoreFault> {
         self.tx
@@ -337,7 +419,7 @@ impl IssuerStore for SqliteStore {
 
     fn audit(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreFault> {
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let mut sql = String::from("SELECT id, at, institution_id, actor, action, subject, outcome, detail FROM audit WHERE 1 = 1");
+        let mut sql = format!("{AUDIT_SELECT} WHERE 1 = 1");
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
         let mut add = |clause: &str, v: rusqlite::types::Value| {
             args.push(v);
@@ -360,35 +442,16 @@ impl IssuerStore for SqliteStore {
         }
         sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", q.effective_limit()));
         let mut stmt = conn.prepare(&sql).map_err(db)?;
-        let rows = stmt
-            .query_map(rusqlite::params_from_iter(args), |r| {
-                Ok(AuditEntry {
-                    id: r.get::<_, i64>(0)? as u64,
-                    at: r.get::<_, i64>(1)? as u64,
-                    institution_id: r.get(2)?,
-                    actor: r.get(3)?,
-                    action: r.get(4)?,
-                    subject: r.get(5)?,
-                    outcome: r.get(6)?,
-                    detail: r.get(7)?,
-                })
-            })
-            .map_err(db)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args), audit_row).map_err(db)?;
         rows.map(|r| r.map_err(db)).collect()
     }
 
-    fn purge_audit(&self, before: u64) -> Result<u64, StoreFault> {
-        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
-        tx.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_purge_before', ?1)",
-            params![before.to_string()],
-        )
-        .map_err(db)?;
-        let n =
-            tx.execute("DELETE FROM audit WHERE at < ?1", params![before as i64]).map_err(db)?;
-        tx.execute("DELETE FROM meta WHERE key = 'audit_purge_before'", []).map_err(db)?;
-        tx.commit().map_err(db)?;
-        Ok(n as u64)
+    fn audit_after(&self, after: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreFault> {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let mut stmt = conn
+            .prepare_cached(&format!("{AUDIT_SELECT} WHERE id > ?1 ORDER BY id LIMIT ?2"))
+            .map_err(db)?;
+        let rows = stmt.query_map(params![after as i64, limit as i64], audit_row).map_err(db)?;
+        rows.map(|r| r.map_err(db)).collect()
     }
 }

@@ -75,10 +75,12 @@ pub trait IssuerTx {
     ) -> Result<Vec<Link>, StoreFault>;
     /// Every link (current and past) of a device, oldest first.
     fn links_of_device(&mut self, device_id: &str) -> Result<Vec<Link>, StoreFault>;
+    /// A link by id.
+    fn link(&mut self, link_id: u64) -> Result<Option<Link>, StoreFault>;
     /// Creates (when `link_id` is 0) or replaces a link; returns its id.
     fn put_link(&mut self, link: &Link) -> Result<u64, StoreFault>;
-    /// A registration code by its id (hex).
-    fn code(&mut self, code_id: &str) -> Result<Option<CodeRecord>, StoreFault>;
+    /// A registration code by its `code_ref`.
+    fn code(&mut self, code_ref: &str) -> Result<Option<CodeRecord>, StoreFault>;
     /// A customer's registration codes.
     fn codes_of_customer(
         &mut self,
@@ -87,9 +89,8 @@ pub trait IssuerTx {
     ) -> Result<Vec<CodeRecord>, StoreFault>;
     /// Creates or replaces a registration code.
     fn put_code(&mut self, code: &CodeRecord) -> Result<(), StoreFault>;
-    /// Outstanding (issued) codes of the customer whose phone hint is `phone_hint` (hex).
-    fn open_codes_by_phone_hint(&mut self, phone_hint: &str)
-        -> Result<Vec<CodeRecord>, StoreFault>;
+    /// Outstanding (issued) codes whose `lookup` is `lookup`.
+    fn open_codes_by_lookup(&mut self, lookup: &str) -> Result<Vec<CodeRecord>, StoreFault>;
     /// A customer's SMS challenge.
     fn sms(
         &mut self,
@@ -102,12 +103,49 @@ pub trait IssuerTx {
     fn delete_sms(&mut self, institution_id: &str, customer_id: &str) -> Result<(), StoreFault>;
     /// The next serial number of an institution's mobile OTPs (1, 2, 3, …).
     fn next_serial(&mut self, institution_id: &str) -> Result<u64, StoreFault>;
-    /// Appends to the audit log.
+    /// Appends to the audit log, with the entry's own id (the last one's plus one).
     fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StoreFault>;
+    /// The newest audit entry.
+    fn last_audit(&mut self) -> Result<Option<AuditEntry>, StoreFault>;
+    /// Deletes the audit entries older than `before` (retention); returns how many and
+    /// the newest of them.
+    fn purge_audit(&mut self, before: u64) -> Result<(u64, Option<AuditEntry>), StoreFault>;
+    /// The keys of a table after `after`, in order, at most `limit` (for re-sealing every
+    /// row). Customers and SMS challenges: `institution\u{0}customer`; links: the id in
+    /// 20 zero-padded digits.
+    fn keys_of(&mut self, table: Table, after: &str, limit: u32)
+        -> Result<Vec<String>, StoreFault>;
     /// A setting of the store itself (e.g. the master key's check value).
     fn meta(&mut self, key: &str) -> Result<Option<String>, StoreFault>;
     /// Sets a setting.
     fn put_meta(&mut self, key: &str, value: &str) -> Result<(), StoreFault>;
+}
+
+/// A table of records, for [`IssuerTx::keys_of`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    /// Institutions.
+    Institutions,
+    /// Customers.
+    Customers,
+    /// Devices.
+    Devices,
+    /// Links.
+    Links,
+    /// Registration codes.
+    Codes,
+    /// SMS challenges.
+    Sms,
+}
+
+/// The key of a customer or SMS challenge in [`IssuerTx::keys_of`].
+pub fn pair_key(a: &str, b: &str) -> String {
+    format!("{a}\u{0}{b}")
+}
+
+/// The key of a link in [`IssuerTx::keys_of`].
+pub fn link_key(id: u64) -> String {
+    format!("{id:020}")
 }
 
 /// The issuer's storage.
@@ -119,8 +157,9 @@ pub trait IssuerStore: Send + Sync {
     ) -> Result<(), Rollback>;
     /// Audit entries matching `query`, newest first.
     fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreFault>;
-    /// Deletes audit entries older than `before` (retention); returns how many.
-    fn purge_audit(&self, before: u64) -> Result<u64, StoreFault>;
+    /// Audit entries with an id above `after`, oldest first, at most `limit` (to verify
+    /// the chain).
+    fn audit_after(&self, after: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreFault>;
 }
 
 #[derive(Clone, Default)]
@@ -193,6 +232,9 @@ impl IssuerTx for State {
     fn links_of_device(&mut self, d: &str) -> Result<Vec<Link>, StoreFault> {
         Ok(self.links.values().filter(|l| l.device_id == d).cloned().collect())
     }
+    fn link(&mut self, id: u64) -> Result<Option<Link>, StoreFault> {
+        Ok(self.links.get(&id).cloned())
+    }
     fn put_link(&mut self, l: &Link) -> Result<u64, StoreFault> {
         let id = if l.link_id == 0 {
             self.links.keys().next_back().map_or(1, |k| k + 1)
@@ -214,14 +256,14 @@ impl IssuerTx for State {
             .collect())
     }
     fn put_code(&mut self, r: &CodeRecord) -> Result<(), StoreFault> {
-        self.codes.insert(r.code_id.clone(), r.clone());
+        self.codes.insert(r.code_ref.clone(), r.clone());
         Ok(())
     }
-    fn open_codes_by_phone_hint(&mut self, hint: &str) -> Result<Vec<CodeRecord>, StoreFault> {
+    fn open_codes_by_lookup(&mut self, lookup: &str) -> Result<Vec<CodeRecord>, StoreFault> {
         Ok(self
             .codes
             .values()
-            .filter(|r| r.phone_hint == hint && r.state == CodeState::Issued)
+            .filter(|r| r.lookup == lookup && r.state == CodeState::Issued)
             .cloned()
             .collect())
     }
@@ -242,9 +284,39 @@ impl IssuerTx for State {
         Ok(*n)
     }
     fn append_audit(&mut self, e: &AuditEntry) -> Result<(), StoreFault> {
-        let id = self.audit.last().map_or(1, |l| l.id + 1);
-        self.audit.push(AuditEntry { id, ..e.clone() });
+        if self.audit.last().is_some_and(|l| l.id >= e.id) {
+            return Err(StoreFault::Database("audit ids must increase".into()));
+        }
+        self.audit.push(e.clone());
         Ok(())
+    }
+    fn last_audit(&mut self) -> Result<Option<AuditEntry>, StoreFault> {
+        Ok(self.audit.last().cloned())
+    }
+    fn purge_audit(&mut self, before: u64) -> Result<(u64, Option<AuditEntry>), StoreFault> {
+        let last = self.audit.iter().filter(|e| e.at < before).last().cloned();
+        let n = self.audit.len();
+        self.audit.retain(|e| e.at >= before);
+        Ok(((n - self.audit.len()) as u64, last))
+    }
+    fn keys_of(
+        &mut self,
+        table: Table,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreFault> {
+        let mut keys: Vec<String> = match table {
+            Table::Institutions => self.institutions.keys().cloned().collect(),
+            Table::Customers => self.customers.keys().map(|(a, b)| pair_key(a, b)).collect(),
+            Table::Devices => self.devices.keys().cloned().collect(),
+            Table::Links => self.links.keys().map(|k| link_key(*k)).collect(),
+            Table::Codes => self.codes.keys().cloned().collect(),
+            Table::Sms => self.sms.keys().map(|(a, b)| pair_key(a, b)).collect(),
+        };
+        keys.retain(|k| k.as_str() > after);
+        keys.sort();
+        keys.truncate(limit as usize);
+        Ok(keys)
     }
     fn meta(&mut self, k: &str) -> Result<Option<String>, StoreFault> {
         Ok(self.meta.get(k).cloned())
@@ -279,10 +351,8 @@ impl IssuerStore for MemoryStore {
             .collect())
     }
 
-    fn purge_audit(&self, before: u64) -> Result<u64, StoreFault> {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let n = state.audit.len();
-        state.audit.retain(|e| e.at >= before);
-        Ok((n - state.audit.len()) as u64)
+    fn audit_after(&self, after: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreFault> {
+        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(state.audit.iter().filter(|e| e.id > after).take(limit as usize).cloned().collect())
     }
 }

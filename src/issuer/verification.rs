@@ -104,6 +104,10 @@ pub fn decide(
                 }
             }
             d.error_count = 0;
+            // An accepted code shows the app password was right: its guesses are confirmed.
+            if let Some(u) = d.unlock.as_mut() {
+                u.unconfirmed = 0;
+            }
             let activate = link == LinkState::Pending;
             Decision {
                 device: Some(d),
@@ -308,6 +312,8 @@ mod tests {
             valid_until: 1_000_000,
             device_binding: None,
             created_at: 0,
+            unlock: None,
+            mac: String::new(),
         }
     }
 

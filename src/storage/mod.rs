@@ -28,6 +28,10 @@ use crate::host::{HostError, SecureStore};
 
 #[cfg(feature = "keyring")]
 pub mod keyring_store;
+#[cfg(feature = "file-store")]
+mod software_keys;
+#[cfg(feature = "file-store")]
+pub use software_keys::SoftwareKeys;
 
 /// A store in memory, for tests (a list: the SDK keeps a handful of keys).
 #[derive(Debug, Default)]

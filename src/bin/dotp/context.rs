@@ -17,12 +17,13 @@ use std::sync::Arc;
 use digital_otp::client::Client;
 use digital_otp::enrollment::Device;
 use digital_otp::host::HostError;
+use digital_otp::host::SecureStore;
 use digital_otp::host::SmsGateway;
 use digital_otp::host::SystemClock;
 use digital_otp::issuer::master_key::MasterKey;
 use digital_otp::issuer::sqlite::SqliteStore;
 use digital_otp::issuer::{Issuer, IssuerConfig};
-use digital_otp::storage::FileStore;
+use digital_otp::storage::{FileStore, SoftwareKeys};
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
@@ -130,8 +131,11 @@ impl Context {
 
     pub fn app(&self) -> CliResult<Client> {
         self.ensure_dir()?;
-        let store = FileStore::open(self.data_dir.join("app")).map_err(err("app store"))?;
-        Ok(Client::new(Arc::new(store), Arc::new(SystemClock)))
+        let store: Arc<dyn SecureStore> =
+            Arc::new(FileStore::open(self.data_dir.join("app")).map_err(err("app store"))?);
+        // The CLI's "phone" keeps its device keys in software, in the same directory.
+        let keys = Arc::new(SoftwareKeys::new(store.clone()));
+        Ok(Client::new(store, keys, Arc::new(SystemClock)))
     }
 
     /// The phone the app runs on: set at registration, remembered in `phone.json`.

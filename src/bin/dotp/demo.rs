@@ -2,9 +2,10 @@
 //! directory (the same SQLite issuer and file-backed app store the other commands use).
 //! Exits 0 only if every step behaved as expected, so it doubles as an end-to-end test.
 
-use digital_otp::client::{ClientError, Status};
+use digital_otp::client::{Client, ClientError, CredentialSummary, GeneratedCode, Status};
+use digital_otp::enrollment::Device;
 use digital_otp::issuer::model::{CustomerKind, Residency};
-use digital_otp::issuer::{NewCustomer, Verdict};
+use digital_otp::issuer::{Issuer, NewCustomer, Verdict};
 use digital_otp::transaction::Transaction;
 
 use crate::context::{CliResult, Context, Output};
@@ -94,7 +95,6 @@ pub fn run(json: bool) -> CliResult<Output> {
 
 fn narrate(ctx: &Context, quiet: bool) -> CliResult<Narrator> {
     let mut n = Narrator { step: 0, failures: Vec::new(), lines: Vec::new(), quiet };
-    let e = |what: &'static str| move |x: String| format!("{what}: {x}");
     n.say(format!("digital-otp demo — data directory {}", ctx.data_dir.display()));
 
     n.step("The bank sets up: an institution and an individual, domestic customer");
@@ -125,30 +125,26 @@ fn narrate(ctx: &Context, quiet: bool) -> CliResult<Narrator> {
         code.display()
     ));
 
-    n.step("The phone registers: a typo is caught locally, then the real code goes through");
+    n.step(
+        "The phone registers: a typo and a weak password are caught locally, then two round trips",
+    );
     let app = ctx.app()?;
     let (_, phone) = ctx.phone(Some("010-1234-5678"), Some("demo-android-id"))?;
     let mut typo: Vec<u8> = code.as_str().bytes().collect();
     typo[5] = b'0' + (typo[5] - b'0' + 1) % 10;
     let typo_refused = matches!(
-        app.begin_registration_with(std::str::from_utf8(&typo).unwrap_or_default(), phone.clone()),
+        app.begin_registration(
+            BANK,
+            std::str::from_utf8(&typo).unwrap_or_default(),
+            phone.clone(),
+            PASSWORD
+        ),
         Err(ClientError::Protocol(_))
     );
     n.check(typo_refused, "a mistyped code is refused before any network call");
-    let request = app
-        .begin_registration_with(code.as_str(), phone.clone())
-        .map_err(|x| e("register")(x.to_string()))?;
-    n.detail(format!(
-        "request sent to the bank: {} bytes (an X25519 public key; no seed crosses the wire)",
-        request.len()
-    ));
-    let response = bank.handle_registration("mobile-app", &request);
-
-    n.step("The customer sets the app password; the credential is stored, pending activation");
-    let weak = app.complete_registration(&response, "123456");
+    let weak = app.begin_registration(BANK, code.as_str(), phone.clone(), "123456");
     n.check(matches!(weak, Err(ClientError::Policy(_))), "a weak password (123456) is refused");
-    let credential =
-        app.complete_registration(&response, PASSWORD).map_err(|x| e("register")(x.to_string()))?;
+    let credential = register(&app, &bank, code.as_str(), &phone, &mut n)?;
     n.detail(format!(
         "serial {}, valid until {}",
         credential.serial_number, credential.valid_until
@@ -158,8 +154,8 @@ fn narrate(ctx: &Context, quiet: bool) -> CliResult<Narrator> {
         "the credential is pending until the bank accepts a first code",
     );
 
-    n.step("A login code is generated on the phone and verified by the bank (activation)");
-    let login = app.generate(BANK, PASSWORD, &phone).map_err(|x| e("code")(x.to_string()))?;
+    n.step("A login code: one round trip (the bank counts the password guess), then the code");
+    let login = login_code(&app, &bank, PASSWORD, &phone).map_err(|x| e("code")(x.to_string()))?;
     n.detail(format!("login code {} ({} s left)", login.code, login.seconds_remaining));
     let accepted = bank
         .verify_login("web", BANK, CUSTOMER, &login.code)
@@ -174,10 +170,12 @@ fn narrate(ctx: &Context, quiet: bool) -> CliResult<Narrator> {
 
     n.step("A transfer: the app shows amount and payee, then a code bound to them");
     let tx = transfer(1_500_000);
-    let (tx_code, summary) = app
-        .generate_for_transaction(BANK, PASSWORD, &phone, &tx)
+    let request = app
+        .begin_transaction_code(BANK, PASSWORD, &phone, &tx)
         .map_err(|x| e("code")(x.to_string()))?;
-    n.detail(summary);
+    let answer = bank.handle_unlock("mobile-app", &request);
+    let tx_code = app.complete_transaction_code(&answer).map_err(|x| e("code")(x.to_string()))?;
+    n.detail(tx_code.summary.clone());
     n.detail(format!("transaction code {}", tx_code.code));
     let other = bank
         .verify_transaction("web", BANK, CUSTOMER, &tx_code.code, &transfer(1_500_001))
@@ -197,20 +195,20 @@ fn narrate(ctx: &Context, quiet: bool) -> CliResult<Narrator> {
         .map_err(|x| e("verify")(x.to_string()))?;
     n.check(replay == Verdict::Rejected, "the login code already used is refused");
 
-    n.step("Five wrong app passwords lock the OTP on the phone");
+    n.step("Five wrong app passwords lock the OTP: the bank counts them, no copy of the phone resets it");
     for expected in (1..=4).rev() {
-        let r = app.generate(BANK, "000001", &phone);
+        let r = login_code(&app, &bank, "000001", &phone);
         n.check(
             r == Err(ClientError::WrongPassword { remaining: expected }),
-            &format!("wrong password: {expected} attempts remain"),
+            &format!("wrong password: {expected} attempts remain (counted by the bank)"),
         );
     }
-    let locked = app.generate(BANK, "000001", &phone);
+    let locked = login_code(&app, &bank, "000001", &phone);
     n.check(
         locked == Err(ClientError::Locked),
-        "the fifth wrong password locks it (the seed is destroyed)",
+        "the fifth wrong password locks it (the seed and the device key are destroyed)",
     );
-    let still = app.generate(BANK, PASSWORD, &phone);
+    let still = login_code(&app, &bank, PASSWORD, &phone);
     n.check(
         still == Err(ClientError::Locked),
         "even the right password no longer helps: only re-registration",
@@ -221,14 +219,9 @@ fn narrate(ctx: &Context, quiet: bool) -> CliResult<Narrator> {
         .issue_non_face_to_face("web", BANK, CUSTOMER, "kyc-demo-002")
         .map_err(|x| e("code")(x.to_string()))?;
     n.detail(format!("new registration code {}", code.display()));
-    let request = app
-        .begin_registration_with(code.as_str(), phone.clone())
-        .map_err(|x| e("register")(x.to_string()))?;
-    let response = bank.handle_registration("mobile-app", &request);
-    let again =
-        app.complete_registration(&response, PASSWORD).map_err(|x| e("register")(x.to_string()))?;
+    let again = register(&app, &bank, code.as_str(), &phone, &mut n)?;
     n.detail(format!("new serial {} (the old one is revoked at the bank)", again.serial_number));
-    let login = app.generate(BANK, PASSWORD, &phone).map_err(|x| e("code")(x.to_string()))?;
+    let login = login_code(&app, &bank, PASSWORD, &phone).map_err(|x| e("code")(x.to_string()))?;
     let accepted = bank
         .verify_login("web", BANK, CUSTOMER, &login.code)
         .map_err(|x| e("verify")(x.to_string()))?;
@@ -236,4 +229,43 @@ fn narrate(ctx: &Context, quiet: bool) -> CliResult<Narrator> {
     let audit = bank.audit(&Default::default()).map(|a| a.len()).unwrap_or(0);
     n.detail(format!("the bank's audit log holds {audit} entries for these operations"));
     Ok(n)
+}
+
+fn e(what: &'static str) -> impl Fn(String) -> String {
+    move |x| format!("{what}: {x}")
+}
+
+/// The phone's registration: request, response, confirmation, outcome.
+fn register(
+    app: &Client,
+    bank: &Issuer,
+    code: &str,
+    phone: &Device,
+    n: &mut Narrator,
+) -> CliResult<CredentialSummary> {
+    let request = app
+        .begin_registration(BANK, code, phone.clone(), PASSWORD)
+        .map_err(|x| e("register")(x.to_string()))?;
+    n.detail(format!(
+        "request: {} bytes (a SPAKE2 message keyed by the code, the blinded password, a new \
+         device key; nothing in it tests the code or the password)",
+        request.len()
+    ));
+    let response = bank.handle_registration("mobile-app", &request);
+    let confirmation =
+        app.confirm_registration(&response).map_err(|x| e("register")(x.to_string()))?;
+    let outcome = bank.handle_registration("mobile-app", &confirmation);
+    app.complete_registration(BANK, &outcome).map_err(|x| e("register")(x.to_string()))
+}
+
+/// A login code: the unlock request, the bank's answer, the code.
+fn login_code(
+    app: &Client,
+    bank: &Issuer,
+    password: &str,
+    phone: &Device,
+) -> Result<GeneratedCode, ClientError> {
+    let request = app.begin_login_code(BANK, password, phone)?;
+    let answer = bank.handle_unlock("mobile-app", &request);
+    app.complete_login_code(&answer)
 }

@@ -15,8 +15,12 @@ use crate::TransactionArgs;
 #[derive(Subcommand)]
 pub enum AppCommand {
     /// Registers with the bank in this data directory using an app registration code,
-    /// and sets the app password (asked twice, or DOTP_PASSWORD / one line of stdin).
+    /// and sets the app password (asked twice, or DOTP_PASSWORD / one line of stdin). Two
+    /// round trips to the bank: the request, then the confirmation.
     Register {
+        /// The bank (its institution id).
+        #[arg(long)]
+        institution: String,
         /// The app registration code from the bank.
         #[arg(long)]
         code: String,
@@ -68,6 +72,7 @@ pub enum AppCommand {
 
 fn status(s: Status) -> &'static str {
     match s {
+        Status::Registering => "registering",
         Status::Pending => "pending",
         Status::Active => "active",
         Status::Locked => "locked",
@@ -118,12 +123,9 @@ fn countdown(code: &str, valid_until: u64, period: u64) {
 pub fn run(ctx: &Context, command: AppCommand) -> CliResult<Output> {
     let app = ctx.app()?;
     Ok(match command {
-        AppCommand::Register { code, phone, device_id } => {
+        AppCommand::Register { institution, code, phone, device_id } => {
             let (_, device) = ctx.phone(phone.as_deref(), device_id.as_deref())?;
-            let request =
-                app.begin_registration_with(&code, device).map_err(err("registration"))?;
-            let bank = ctx.issuer()?;
-            let response = bank.handle_registration("mobile-app", &request);
+            digital_otp::enrollment::RegistrationCode::parse(&code).map_err(err("registration"))?;
             let password = read_password("New app password (6 digits): ", false)?;
             if std::io::stdin().is_terminal() && std::env::var_os("DOTP_PASSWORD").is_none() {
                 let again = read_password("Again: ", false)?;
@@ -131,7 +133,15 @@ pub fn run(ctx: &Context, command: AppCommand) -> CliResult<Output> {
                     return Err("the passwords differ".into());
                 }
             }
-            let c = app.complete_registration(&response, &password).map_err(err("registration"))?;
+            let request = app
+                .begin_registration(&institution, &code, device, &password)
+                .map_err(err("registration"))?;
+            let bank = ctx.issuer()?;
+            let response = bank.handle_registration("mobile-app", &request);
+            let confirmation = app.confirm_registration(&response).map_err(err("registration"))?;
+            let outcome = bank.handle_registration("mobile-app", &confirmation);
+            let c =
+                app.complete_registration(&institution, &outcome).map_err(err("registration"))?;
             Output::new(summary_text(&c), summary_json(&c))
         }
         AppCommand::Activate { institution } => {
@@ -149,7 +159,10 @@ pub fn run(ctx: &Context, command: AppCommand) -> CliResult<Output> {
         AppCommand::Code { institution, no_wait } => {
             let (_, device) = ctx.phone(None, None)?;
             let password = read_password("App password: ", false)?;
-            let c = app.generate(&institution, &password, &device).map_err(err("code"))?;
+            let request =
+                app.begin_login_code(&institution, &password, &device).map_err(err("code"))?;
+            let answer = ctx.issuer()?.handle_unlock("mobile-app", &request);
+            let c = app.complete_login_code(&answer).map_err(err("code"))?;
             let out = Output::new(
                 c.code.clone(),
                 json!({ "code": c.code, "serial": c.serial_number, "valid_from": c.valid_from,
@@ -181,12 +194,14 @@ pub fn run(ctx: &Context, command: AppCommand) -> CliResult<Output> {
                 eprintln!("{summary}");
             }
             let password = read_password("App password: ", false)?;
-            let (c, summary) = app
-                .generate_for_transaction(&institution, &password, &device, &tx)
+            let request = app
+                .begin_transaction_code(&institution, &password, &device, &tx)
                 .map_err(err("code"))?;
+            let answer = ctx.issuer()?.handle_unlock("mobile-app", &request);
+            let c = app.complete_transaction_code(&answer).map_err(err("code"))?;
             Output::new(
                 c.code.clone(),
-                json!({ "code": c.code, "summary": summary, "serial": c.serial_number,
+                json!({ "code": c.code, "summary": c.summary, "serial": c.serial_number,
                         "valid_until": c.valid_until, "seconds_remaining": c.seconds_remaining }),
             )
         }
@@ -194,8 +209,11 @@ pub fn run(ctx: &Context, command: AppCommand) -> CliResult<Output> {
             let (_, device) = ctx.phone(None, None)?;
             let old = read_password("Current app password: ", false)?;
             let new = read_password("New app password: ", true)?;
-            app.change_password(&institution, &old, &new, &device)
+            let request = app
+                .begin_change_password(&institution, &old, &new, &device)
                 .map_err(err("change password"))?;
+            let answer = ctx.issuer()?.handle_unlock("mobile-app", &request);
+            app.complete_change_password(&answer).map_err(err("change password"))?;
             Output::new("password changed", json!({ "ok": true }))
         }
         AppCommand::Cancel { institution } => {
