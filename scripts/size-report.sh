@@ -11,15 +11,14 @@
 #                                        # with no SDK logic (scripts/size_floor.py), with
 #                                        # and without unwind tables (two more builds)
 #
-# Budget: 600 KB (600,000 bytes) for x86_64. DOTP_SIZE_CEILING (bytes, default below) is
-# the regression guard the test command enforces; over the budget but under the ceiling
-# prints OVER BUDGET and exits 0, unless DOTP_SIZE_ENFORCE_BUDGET=1.
+# Budget: 800,000 bytes for x86_64 (issue 14; it replaced the earlier 600 KB, which stable
+# Rust's std makes unreachable: BENCHMARKS.md). The test command enforces it: over it, the
+# report fails.
 # Builds in target/size (its own directory: other flags than the everyday builds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-budget=600000
-ceiling="${DOTP_SIZE_CEILING:-720000}"
+budget=800000
 breakdown=0
 floor=0
 case "${1:-}" in
@@ -76,15 +75,9 @@ echo "  target $host, profile mobile, default features, RUSTFLAGS: $flags"
 echo "  $bytes bytes ($(kib "$bytes") KiB), $functions exported functions (uniffi_digital_otp_fn_*)"
 size -A "$lib" | awk '$1 ~ /^\./ && $2 >= 4096 { printf "    %-20s %8d\n", $1, $2 }'
 if [ "$bytes" -le "$budget" ]; then
-  echo "  budget 600 KB ($budget bytes): met, $((budget - bytes)) bytes to spare"
+  echo "  budget $budget bytes: met, $((budget - bytes)) bytes to spare"
 else
-  echo "  budget 600 KB ($budget bytes): OVER BUDGET by $((bytes - budget)) bytes"
-  [ "${DOTP_SIZE_ENFORCE_BUDGET:-0}" = 1 ] && failures+=("over the 600 KB budget")
-fi
-if [ "$bytes" -gt "$ceiling" ]; then
-  failures+=("$bytes bytes is above the regression ceiling of $ceiling bytes (DOTP_SIZE_CEILING)")
-else
-  echo "  regression ceiling $ceiling bytes: under"
+  failures+=("$bytes bytes is over the budget of $budget bytes by $((bytes - budget))")
 fi
 
 if [ "$breakdown" = 1 ]; then

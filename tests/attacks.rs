@@ -149,7 +149,8 @@ fn enrollment_mitm_with_every_code_of_a_reduced_space_tested_offline_finds_nothi
         // As the app (side A) and as the issuer (side B), with the candidate.
         let (as_app, _) = pake::Exchange::app(candidate.as_str().as_bytes(), BANK).unwrap();
         let (as_issuer, _) = pake::Exchange::issuer(candidate.as_str().as_bytes(), BANK).unwrap();
-        for k in [as_app.finish(&pake_b).ok(), as_issuer.finish(&req.pake).ok()].into_iter().flatten()
+        for k in
+            [as_app.finish(&pake_b).ok(), as_issuer.finish(&req.pake).ok()].into_iter().flatten()
         {
             if enrollment::testing::opens_grant(&k, &request, &response) {
                 found += 1;
@@ -163,16 +164,25 @@ fn enrollment_mitm_with_every_code_of_a_reduced_space_tested_offline_finds_nothi
     let code = bank.issue_non_face_to_face("branch", BANK, "kim", "kyc-2").unwrap();
     let request = victim.begin_registration(BANK, code.as_str(), device(), PASSWORD).unwrap();
     let req = Request::parse(&request).unwrap();
-    let wrong = RegistrationCode::from_number((code.as_str()[..11].parse::<u64>().unwrap() + 1) % SPACE);
-    let (forged, _) =
-        enrollment::serving::answer(&req, wrong.as_str().as_bytes(), &oprf::new_key_seed().unwrap(), &grant(), &[0; 16])
-            .unwrap();
+    let wrong =
+        RegistrationCode::from_number((code.as_str()[..11].parse::<u64>().unwrap() + 1) % SPACE);
+    let (forged, _) = enrollment::serving::answer(
+        &req,
+        wrong.as_str().as_bytes(),
+        &oprf::new_key_seed().unwrap(),
+        &grant(),
+        &[0; 16],
+    )
+    .unwrap();
     assert!(matches!(
         victim.confirm_registration(&forged),
         Err(ClientError::Protocol(ProtocolError::Confirmation))
     ));
     // The attempt is over on the phone: it cannot be fed a second guess.
-    assert!(matches!(victim.confirm_registration(&forged), Err(ClientError::NoPendingRegistration)));
+    assert!(matches!(
+        victim.confirm_registration(&forged),
+        Err(ClientError::NoPendingRegistration)
+    ));
 
     // Against the bank: the attacker's own registrations with candidate codes are counted;
     // after five the code is void, and then the victim fails visibly (not silently to the
@@ -202,7 +212,9 @@ fn enrollment_mitm_with_every_code_of_a_reduced_space_tested_offline_finds_nothi
 fn stored_credential(dump: &HashMap<String, Vec<u8>>) -> serde_json::Value {
     let key = decode_device_key(&dump["digital-otp.v1.device-key"]).unwrap();
     let sealer = Sealer::new(&key).unwrap();
-    let index = sealer.open(BlobKind::Index, "digital-otp.v1.index", &dump["digital-otp.v1.index"]).unwrap();
+    let index = sealer
+        .open(BlobKind::Index, "digital-otp.v1.index", &dump["digital-otp.v1.index"])
+        .unwrap();
     let index: serde_json::Value = serde_json::from_slice(&index).unwrap();
     let blob_key = index["credentials"][BANK].as_str().unwrap().to_string();
     let plain = sealer.open(BlobKind::Credential, &blob_key, &dump[&blob_key]).unwrap();
@@ -271,7 +283,8 @@ fn restoring_the_store_between_guesses_never_gives_a_sixth_guess() {
         clock.advance(1);
         results.push(login(&app, &bank, &format!("{:06}", 100_000 + guess)));
     }
-    let wrong = results.iter().filter(|r| matches!(r, Err(ClientError::WrongPassword { .. }))).count();
+    let wrong =
+        results.iter().filter(|r| matches!(r, Err(ClientError::WrongPassword { .. }))).count();
     assert_eq!(wrong, 4, "{results:?}");
     assert_eq!(results[4], Err(ClientError::Locked), "the fifth wrong guess locks: {results:?}");
     assert!(results[5..].iter().all(|r| *r == Err(ClientError::Locked)), "{results:?}");
@@ -353,7 +366,12 @@ fn probing_codes_with_wrong_phones_and_wrong_codes_gets_one_answer_and_voids_the
         let store = Arc::new(Dump::default());
         let app = phone(store.clone(), Arc::new(SoftwareKeys::new(store)), clock.clone());
         let request = app
-            .begin_registration(BANK, code, Device::new(phone_number, "attacker").unwrap(), PASSWORD)
+            .begin_registration(
+                BANK,
+                code,
+                Device::new(phone_number, "attacker").unwrap(),
+                PASSWORD,
+            )
             .unwrap();
         let response = bank.handle_registration("app", &request);
         (response.len(), format!("{:?}", app.confirm_registration(&response)))
@@ -364,7 +382,8 @@ fn probing_codes_with_wrong_phones_and_wrong_codes_gets_one_answer_and_voids_the
         probe("010-9999-0001", code.as_str()),
         probe(PHONE, other.as_str()), // the right phone, a wrong code
     ];
-    let expected = format!("{:?}", Err::<Vec<u8>, _>(ClientError::Protocol(ProtocolError::Confirmation)));
+    let expected =
+        format!("{:?}", Err::<Vec<u8>, _>(ClientError::Protocol(ProtocolError::Confirmation)));
     for (len, result) in &answers {
         assert_eq!(*len, answers[0].0, "every answer has the same length");
         assert_eq!(*result, expected);
@@ -405,8 +424,14 @@ fn an_edited_or_moved_row_and_a_rewritten_audit_log_are_detected() {
     let clock = Arc::new(FixedClock::new(T0));
     let (key, hex) = MasterKey::generate().unwrap();
     let open = |key: MasterKey| {
-        Issuer::open(Arc::new(SqliteStore::open(&path).unwrap()), key, clock.clone(), None, IssuerConfig::default())
-            .unwrap()
+        Issuer::open(
+            Arc::new(SqliteStore::open(&path).unwrap()),
+            key,
+            clock.clone(),
+            None,
+            IssuerConfig::default(),
+        )
+        .unwrap()
     };
     let bank = open(key);
     bank.add_institution("branch", BANK, "Bank A").unwrap();
@@ -443,10 +468,13 @@ fn an_edited_or_moved_row_and_a_rewritten_audit_log_are_detected() {
     let eve_device_id = "DOTP:BANKA0000000002";
     let mut link = json_of(&path, "SELECT data FROM links WHERE customer_id = 'kim'");
     link["device_id"] = eve_device_id.into();
-    sql(&path, &format!(
-        "UPDATE links SET device_id = '{eve_device_id}', data = '{}' WHERE customer_id = 'kim'",
-        link
-    ));
+    sql(
+        &path,
+        &format!(
+            "UPDATE links SET device_id = '{eve_device_id}', data = '{}' WHERE customer_id = 'kim'",
+            link
+        ),
+    );
     let bank = open(MasterKey::from_hex(&hex).unwrap());
     assert!(matches!(bank.verify_login("web", BANK, "kim", &code), Err(Fault::Store(_))));
     // Eve's own unlocks read the moved row too, and are refused.
@@ -458,7 +486,9 @@ fn an_edited_or_moved_row_and_a_rewritten_audit_log_are_detected() {
     // Each edit on its own: the row is put back before the next one.
     let row = format!("SELECT data FROM devices WHERE device_id = '{eve_device_id}'");
     let original = json_of(&path, &row);
-    for (field, value) in [("error_count", serde_json::json!(7)), ("last_login_step", serde_json::json!(1))] {
+    for (field, value) in
+        [("error_count", serde_json::json!(7)), ("last_login_step", serde_json::json!(1))]
+    {
         assert_ne!(original[field], value, "{field} must change");
         let mut d = original.clone();
         d[field] = value;
@@ -469,7 +499,10 @@ fn an_edited_or_moved_row_and_a_rewritten_audit_log_are_detected() {
             "{field}"
         );
         drop(bank);
-        sql(&path, &format!("UPDATE devices SET data = '{original}' WHERE device_id = '{eve_device_id}'"));
+        sql(
+            &path,
+            &format!("UPDATE devices SET data = '{original}' WHERE device_id = '{eve_device_id}'"),
+        );
     }
 
     // (d) An audit entry rewritten, (e) one deleted: the chain tells.
@@ -544,7 +577,8 @@ fn a_policy_that_requires_attestation_refuses_missing_software_and_unknown_root_
         };
         let app = phone(store, Arc::new(keys), clock.clone());
         let request = app.begin_registration(BANK, code.as_str(), device(), PASSWORD)?;
-        let roots = if trust_root { root.lock().unwrap().clone().into_iter().collect() } else { vec![] };
+        let roots =
+            if trust_root { root.lock().unwrap().clone().into_iter().collect() } else { vec![] };
         let trusted = AttestationPolicy { android_roots: roots, ..policy.clone() };
         bank.set_attestation_policy("security-officer", BANK, &trusted, false).unwrap();
         let confirmation = app.confirm_registration(&bank.handle_registration("app", &request))?;
@@ -564,9 +598,14 @@ fn a_policy_that_requires_attestation_refuses_missing_software_and_unknown_root_
     refused(attempt(None, true));
     refused(attempt(Some(SecurityLevel::Software), true));
     refused(attempt(Some(SecurityLevel::TrustedEnvironment), false));
-    let query = AuditQuery { action: Some("register_mobile_otp".into()), limit: 10, ..Default::default() };
+    let query =
+        AuditQuery { action: Some("register_mobile_otp".into()), limit: 10, ..Default::default() };
     let registered = || -> Vec<_> {
-        bank.audit(&query).unwrap().into_iter().filter(|e| e.detail.contains("pending activation")).collect()
+        bank.audit(&query)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.detail.contains("pending activation"))
+            .collect()
     };
     assert!(registered().is_empty(), "a refused device was registered");
     attempt(Some(SecurityLevel::StrongBox), true).unwrap();

@@ -305,8 +305,9 @@ impl Client {
     // ------------------------------------------------------------ password
 
     /// Starts a change of the app password: `new` must follow the policy; the request
-    /// asks the bank to evaluate both passwords (it counts two guesses). Persists the
-    /// request time.
+    /// asks the bank to evaluate both passwords (it counts two guesses; with one attempt
+    /// left it evaluates the old one alone, and the completion is `ChangeAgain`). Persists
+    /// the request time.
     pub fn begin_change_password(
         &self,
         institution_id: &str,

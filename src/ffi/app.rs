@@ -144,8 +144,9 @@ impl DigitalOtp {
 
     /// Registration, step 1: checks the typed registration code (a typo is refused
     /// here), the new app password (the policy) and the device, creates the credential's
-    /// device key, and returns the request to send to the bank `institution_id`. Writes
-    /// nothing to the store.
+    /// device key through `DeviceKeys` (a failure there is `KeyStoreFailed`; software keys
+    /// keep that key in the store), and returns the request to send to the bank
+    /// `institution_id`. Writes no credential.
     pub fn begin_registration(
         &self,
         institution_id: String,
@@ -171,8 +172,10 @@ impl DigitalOtp {
         Ok(self.inner.confirm_registration(&response)?)
     }
 
-    /// Registration, step 3: the bank's outcome. Registered: the credential is pending
-    /// until the bank accepts its first code. Refused: the credential is deleted.
+    /// Registration, step 3: the bank's outcome for the registration with
+    /// `institution_id` (the bank the request went to). Registered: the credential is
+    /// pending until the bank accepts its first code. Refused: the credential and its
+    /// device key are deleted. An altered outcome is `InvalidResponse` and changes nothing.
     /// Persists the state.
     pub fn complete_registration(
         &self,
@@ -236,7 +239,9 @@ impl DigitalOtp {
     }
 
     /// Changing the app password, step 1: the new one must follow the policy; returns the
-    /// request for the bank (which counts two guesses). Persists the request's time.
+    /// request for the bank (which counts two guesses; with one attempt left it checks the
+    /// old password alone and step 2 says `ChangePasswordAgain`). Persists the request's
+    /// time.
     pub fn begin_change_password(
         &self,
         institution_id: String,

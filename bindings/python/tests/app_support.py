@@ -1,5 +1,6 @@
 """Helpers for test_app_lifecycle.py: a SecureStore and a Clock written in Python, and
 ``Bank``, the only place the tests touch the bank counterpart ``digital_otp.Issuer``.
+(test_issuer_branch.py uses the store and the clock too.)
 
 Importable because pytest puts this directory on sys.path (the tests directory is
 not a package). Mirrors the Kotlin TestStores.kt / TestClock.kt.
@@ -19,6 +20,9 @@ class TestStore(otp.SecureStore):
       to Rust as an unexpected callback error (``HostError::Unexpected``);
     - ``drop_writes``: ``write`` returns normally but keeps nothing (a store that loses writes).
 
+    ``snapshot`` and ``restore`` copy the store's bytes out and back in, the way a backup
+    (or someone who copied the phone's storage) would bring an earlier state back.
+
     UniFFI >= 0.30: a Python implementation of a trait interface must inherit from the
     generated base class (``otp.SecureStore``), or lowering it raises TypeError.
     """
@@ -32,6 +36,7 @@ class TestStore(otp.SecureStore):
         self.raise_unexpected = False
         self.drop_writes = False
         self._write_calls = 0
+        self._written_keys = []
 
     # --- the SecureStore interface (called from Rust, possibly on several threads) ---
 
@@ -42,6 +47,7 @@ class TestStore(otp.SecureStore):
     def write(self, key, value):
         with self._lock:
             self._write_calls += 1
+            self._written_keys.append(key)
         if self.fail_writes:
             raise otp.HostError.Failed("keystore unavailable")
         if self.raise_unexpected:
@@ -63,10 +69,21 @@ class TestStore(otp.SecureStore):
         with self._lock:
             return self._write_calls
 
+    @property
+    def written_keys(self):
+        """The key of every call to ``write``, oldest first, whatever its outcome."""
+        with self._lock:
+            return list(self._written_keys)
+
     def snapshot(self):
         """The whole content, key to hex of the value: compare two with ``==``."""
         with self._lock:
             return {k: v.hex() for k, v in sorted(self._map.items())}
+
+    def restore(self, snapshot):
+        """Puts back exactly the content of an earlier ``snapshot`` (not counted as writes)."""
+        with self._lock:
+            self._map = {k: bytes.fromhex(v) for k, v in snapshot.items()}
 
     def keys(self, prefix=""):
         """The keys starting with ``prefix``, sorted."""
@@ -119,6 +136,7 @@ class Bank:
 
     ACTOR = "test"  # the employee recorded in the audit log
     CHANNEL = "web"  # the channel that verifies codes
+    APP_CHANNEL = "mobile-app"  # the channel the app's registration and unlock messages come in on
     PHONE = "010-1234-5678"  # every customer's number on record: the one the app's DeviceInfo gives
     MOBILE_VENDOR = "DOTP"  # the vendor code of the SDK's mobile OTPs
 
@@ -151,9 +169,20 @@ class Bank:
         self.ensure_customer(customer)
         return self.issuer.issue_non_face_to_face(self.ACTOR, self.institution_id, customer, "kyc-test")
 
-    def answer(self, request):
-        """The bank's answer (bytes) to an app's registration request."""
-        return self.issuer.handle_registration("mobile-app", request)
+    def answer(self, message):
+        """The bank's answer (bytes) to an app's registration message: to the request, the
+        response (for confirm_registration); to the confirmation, the outcome (for
+        complete_registration)."""
+        return self.issuer.handle_registration(self.APP_CHANNEL, message)
+
+    def unlock(self, request):
+        """The bank's answer (bytes) to an app's unlock request (begin_login_code,
+        begin_transaction_code, begin_change_password): the bank counts the guess."""
+        return self.issuer.handle_unlock(self.APP_CHANNEL, request)
+
+    def unlock_records(self):
+        """The audit records of the unlock requests the bank has seen, newest first."""
+        return self.issuer.audit(otp.AuditFilter(action="unlock"))
 
     def verify_login(self, code, customer="customer-1"):
         """Whether the bank accepts ``code`` as a login code of ``customer``'s OTP."""

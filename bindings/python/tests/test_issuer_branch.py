@@ -1,15 +1,17 @@
 """The bank's side through the Python bindings: a whole branch scenario on an SQLite
 database (face-to-face issuance with an SMS gateway written in Python, the app's
 registration and activation, verification, the 10-strike lock and its reset, a loss and
-its recovery, another institution's OTP device), then the issuer's rules one by one.
-Mirrors tests/issuer.rs; the Swift twin is IssuerBranchTests.swift.
+its recovery, another institution's OTP device, the audit log's hash chain), then the
+issuer's rules one by one (the attestation policy, the audit chain against a rewritten
+row among them). Mirrors tests/issuer.rs; the Swift twin is IssuerBranchTests.swift.
 
 The app's password checks cost one PBKDF2 each (~0.2 s): the tests that need a mobile
-OTP keep their count of complete_registration / generate* calls low, and the others use
-a hardware token whose codes the ``Totp`` binding computes.
+OTP keep their count of registrations and codes low, and the others use a hardware
+token whose codes the ``Totp`` binding computes.
 """
 
 import re
+import sqlite3
 import threading
 
 import pytest
@@ -121,22 +123,44 @@ def other_code(code):
 
 
 class Phone:
-    """The customer's phone: the app on a Python store and the test clock."""
+    """The customer's phone: the app on a Python store (its device keys in software, in
+    the same store) and the test clock, talking to ``issuer`` over the APP channel."""
 
-    def __init__(self, clock):
-        self.app = otp.DigitalOtp.with_clock(TestStore(), clock)
+    def __init__(self, clock, issuer):
+        self.store = TestStore()
+        self.app = otp.DigitalOtp.with_clock(self.store, otp.software_device_keys(self.store), clock)
         self.device = otp.DeviceInfo(PHONE, DEVICE_ID)
+        self.issuer = issuer
 
-    def register(self, issuer, registration_code):
-        """Types in the code, sends the request to the bank, sets the password."""
-        request = self.app.begin_registration(registration_code, self.device)
-        return self.app.complete_registration(issuer.handle_registration(APP, request), PASSWORD)
+    def confirm(self, registration_code, institution_id="bank-a"):
+        """Types in the code and the password, sends the request, checks the bank's
+        response: the confirmation to send (raises RegistrationRejected on a wrong,
+        expired or used code, or an untrusted device key)."""
+        request = self.app.begin_registration(institution_id, registration_code, self.device, PASSWORD)
+        return self.app.confirm_registration(self.issuer.handle_registration(APP, request))
+
+    def register(self, registration_code, institution_id="bank-a"):
+        """The whole registration: request, response, confirmation, outcome."""
+        confirmation = self.confirm(registration_code, institution_id)
+        return self.app.complete_registration(institution_id, self.issuer.handle_registration(APP, confirmation))
 
     def login_code(self, institution_id="bank-a"):
-        return self.app.generate(institution_id, PASSWORD, self.device).code
+        request = self.app.begin_login_code(institution_id, PASSWORD, self.device)
+        return self.app.complete_login_code(self.issuer.handle_unlock(APP, request)).code
 
     def transaction_code(self, transaction, institution_id="bank-a"):
-        return self.app.generate_for_transaction(institution_id, PASSWORD, self.device, transaction).code
+        request = self.app.begin_transaction_code(institution_id, PASSWORD, self.device, transaction)
+        return self.app.complete_transaction_code(self.issuer.handle_unlock(APP, request)).code
+
+
+def assert_audit_whole(issuer):
+    """verify_audit finds the hash chain whole, over every entry the log holds."""
+    check = issuer.verify_audit()
+    assert check.faults == []
+    records = issuer.audit(otp.AuditFilter())
+    assert check.entries == len(records) > 0
+    assert all(re.fullmatch(r"[0-9a-f]{64}", r.hash) for r in records), "every entry is chained"
+    assert len({r.hash for r in records}) == len(records)
 
 
 @pytest.fixture
@@ -181,8 +205,8 @@ def test_a_branch_scenario_end_to_end_on_sqlite(tmp_path, clock, sms):
         issuer.confirm_face_to_face(STAFF, "bank-a", "kim", shown)
 
     # The app registers with it: pending at the bank until the first code verifies.
-    phone = Phone(clock)
-    info = phone.register(issuer, registration_code)
+    phone = Phone(clock, issuer)
+    info = phone.register(registration_code)
     assert info.status == otp.CredentialStatus.PENDING
     assert (info.institution_id, info.institution_name) == ("bank-a", "Bank A")
     serial = info.serial_number
@@ -230,17 +254,22 @@ def test_a_branch_scenario_end_to_end_on_sqlite(tmp_path, clock, sms):
     assert (d.state, d.error_count) == (otp.DeviceState.ACTIVE, 0)
     assert verify(right) == ACCEPTED
 
-    # A loss is reported: refused; recovered at the branch: accepted again.
+    # A loss is reported: a code made before is refused, and the phone cannot make a new
+    # one (the bank no longer answers its unlocks); recovered at the branch: accepted again.
+    clock.advance(30)
+    before_loss = phone.login_code()
     issuer.report_accident(STAFF, "bank-a", MOBILE, serial, otp.AccidentKind.LOST)
     assert device().state == otp.DeviceState.LOST
-    clock.advance(30)
-    after_loss = phone.login_code()
-    assert verify(after_loss) == REJECTED
+    assert verify(before_loss) == REJECTED
+    with pytest.raises(otp.DigitalOtpError.NotUsable):
+        phone.login_code()
     issuer.recover(STAFF, "bank-a", MOBILE, serial)
     assert device().state == otp.DeviceState.ACTIVE
     with pytest.raises(IE.InvalidState):
         issuer.recover(STAFF, "bank-a", MOBILE, serial)
-    assert verify(after_loss) == ACCEPTED
+    assert verify(before_loss) == ACCEPTED
+    clock.advance(30)
+    assert verify(phone.login_code()) == ACCEPTED
 
     # Another institution's OTP device: a hardware token issued by bank B (imported
     # with its secret, handed over there), registered at bank C by vendor code and
@@ -269,15 +298,18 @@ def test_a_branch_scenario_end_to_end_on_sqlite(tmp_path, clock, sms):
 
     # Everything is in the database: reopened with the same key, the states are there.
     actions = {r.action for r in issuer.audit(otp.AuditFilter(subject=f"device:{MOBILE}:{serial}"))}
-    expected = {"register_mobile_otp", "verify_login", "reset_error_count", "report_accident", "recover_accident"}
+    expected = {"register_mobile_otp", "unlock", "verify_login", "reset_error_count", "report_accident", "recover_accident"}
     assert expected <= actions, actions
+    assert_audit_whole(issuer)
     before = device()
     del issuer
     reopened = otp.Issuer.open_sqlite(path, key, clock, sms)
+    phone.issuer = reopened
     after = reopened.device_inquiry(STAFF, "bank-a", MOBILE, serial)
     assert (after.state, after.error_count, after.registrations) == (before.state, before.error_count, before.registrations)
     clock.advance(30)
     assert reopened.verify_login(WEB, "bank-a", "kim", phone.login_code()) == ACCEPTED
+    assert_audit_whole(reopened)
 
 
 # --- the rules, one by one ---------------------------------------------------------------------
@@ -310,12 +342,14 @@ def test_corporations_and_foreign_customers_are_not_eligible(issuer, sms):
 
 def test_an_expired_registration_code_is_rejected(issuer, clock, sms):
     code = issuer.issue_non_face_to_face(WEB, "bank-a", "kim", "kyc-77")
-    phone = Phone(clock)
-    request = phone.app.begin_registration(code, phone.device)
+    phone = Phone(clock, issuer)
+    request = phone.app.begin_registration("bank-a", code, phone.device, PASSWORD)
     clock.advance(601)  # a registration code lives 10 minutes
     response = issuer.handle_registration(APP, request)
+    # The bank answers an expired code like any other failure: the phone's check fails.
     with pytest.raises(otp.DigitalOtpError.RegistrationRejected):
-        phone.app.complete_registration(response, PASSWORD)
+        phone.app.confirm_registration(response)
+    assert phone.app.credentials(phone.device) == []
     assert issuer.customer_inquiry(STAFF, "bank-a", "kim").devices == []
     [entry] = issuer.audit(otp.AuditFilter(action="register_mobile_otp"))
     assert (entry.actor, entry.outcome, entry.detail) == (APP, "rejected", "expired registration code")
@@ -395,12 +429,11 @@ def test_audit_entries_have_actors_and_never_contain_a_code(issuer, clock, sms):
     with pytest.raises(IE.WrongVerificationCode):
         issuer.confirm_face_to_face(STAFF, "bank-a", "kim", wrong_sms)
     registration_code = issuer.confirm_face_to_face(STAFF, "bank-a", "kim", shown)
-    phone = Phone(clock)
-    serial = phone.register(issuer, registration_code).serial_number
+    phone = Phone(clock, issuer)
+    serial = phone.register(registration_code).serial_number
     # The used registration code again: rejected, and recorded without the code.
-    request = phone.app.begin_registration(registration_code, phone.device)
     with pytest.raises(otp.DigitalOtpError.RegistrationRejected):
-        phone.app.complete_registration(issuer.handle_registration(APP, request), PASSWORD)
+        phone.confirm(registration_code)
     login = phone.login_code()
     wrong_login = other_code(login)
     assert issuer.verify_login(WEB, "bank-a", "kim", wrong_login) == REJECTED
@@ -422,12 +455,12 @@ def test_audit_entries_have_actors_and_never_contain_a_code(issuer, clock, sms):
     assert actor_of["add_institution"] == {ADMIN}
     assert actor_of["start_face_to_face"] == actor_of["confirm_face_to_face"] == {STAFF}
     assert actor_of["issue_registration_code"] == {STAFF}
-    assert actor_of["register_mobile_otp"] == {APP}
+    assert actor_of["register_mobile_otp"] == actor_of["unlock"] == {APP}
     assert actor_of["verify_login"] == actor_of["verify_transaction"] == {WEB}
     assert actor_of["customer_inquiry"] == {STAFF}
     details = {(r.action, r.outcome, r.detail) for r in records}
     assert ("confirm_face_to_face", "rejected", "wrong verification code") in details
-    assert ("register_mobile_otp", "rejected", "used or void registration code") in details
+    assert ("register_mobile_otp", "rejected", "no outstanding code for this phone") in details
 
     # No code, password or key: not as a whole number in any field of any entry.
     texts = [
@@ -447,6 +480,7 @@ def test_audit_entries_have_actors_and_never_contain_a_code(issuer, clock, sms):
     everything = issuer.audit(otp.AuditFilter())
     assert issuer.audit(otp.AuditFilter(_from=T0, until=T0 + 1)) == everything
     assert issuer.purge_expired_audit() == 0, "kept ten years"
+    assert_audit_whole(issuer)
 
 
 def test_reopening_the_database_with_another_master_key_is_refused(tmp_path, clock):
@@ -482,8 +516,8 @@ def test_reopening_the_database_with_another_master_key_is_refused(tmp_path, clo
 
 
 def test_transaction_codes_verify_only_for_the_same_transaction(issuer, clock):
-    phone = Phone(clock)
-    serial = phone.register(issuer, issuer.issue_non_face_to_face(WEB, "bank-a", "kim", "kyc-77")).serial_number
+    phone = Phone(clock, issuer)
+    serial = phone.register(issuer.issue_non_face_to_face(WEB, "bank-a", "kim", "kyc-77")).serial_number
     tx = transfer()
     code = phone.transaction_code(tx)
     assert re.fullmatch(r"\d{8}", code)
@@ -536,3 +570,72 @@ def test_unknown_device_for_a_wrong_vendor_or_serial(issuer):
     assert issuer.verify_login(WEB, "bank-a", "kim", proof) == ACCEPTED
     refused = issuer.audit(otp.AuditFilter(subject=f"device:WRONG:{SERIAL}"))
     assert refused and {r.outcome for r in refused} == {"refused"}
+
+
+def test_required_attestation_refuses_a_software_device_key(issuer, clock):
+    issuer.set_attestation_policy(ADMIN, "bank-a", otp.AttestationPolicy(requirement=otp.Requirement.REQUIRE), False)
+    [entry] = issuer.audit(otp.AuditFilter(action="set_attestation_policy"))
+    assert (entry.actor, entry.institution_id, entry.outcome) == (ADMIN, "bank-a", "ok")
+    code = issuer.issue_non_face_to_face(WEB, "bank-a", "kim", "kyc-77")
+    phone = Phone(clock, issuer)
+    # software_device_keys bring no attestation evidence: bank A refuses the key.
+    with pytest.raises(otp.DigitalOtpError.RegistrationRejected) as info:
+        phone.confirm(code)
+    assert "attest" in info.value.reason, info.value.reason
+    assert phone.app.credentials(phone.device) == []
+    assert phone.store.is_empty(), "no credential, and the refused device key deleted"
+    assert issuer.customer_inquiry(STAFF, "bank-a", "kim").devices == []
+    [refused] = issuer.audit(otp.AuditFilter(action="register_mobile_otp"))
+    assert (refused.actor, refused.outcome) == (APP, "rejected")
+    assert refused.detail.startswith("device key not trusted"), refused.detail
+
+    # The policy is bank A's: bank B (attestation off by default) takes the same phone's key.
+    info_b = phone.register(issuer.issue_non_face_to_face(WEB, "bank-b", "kim", "kyc-78"), "bank-b")
+    assert info_b.status == otp.CredentialStatus.PENDING
+    # Under WARN an unattested key is accepted and recorded as such; the refused device
+    # did not spend a guess of bank A's code, which still registers.
+    issuer.set_attestation_policy(ADMIN, "bank-a", otp.AttestationPolicy(requirement=otp.Requirement.WARN), False)
+    info_a = phone.register(code)
+    assert info_a.status == otp.CredentialStatus.PENDING
+    registered = [r for r in issuer.audit(otp.AuditFilter(action="register_mobile_otp", subject=f"device:{MOBILE}:{info_a.serial_number}"))]
+    assert [r.outcome for r in registered] == ["ok"]
+    assert "not attested" in registered[0].detail, registered[0].detail
+    assert issuer.verify_login(WEB, "bank-a", "kim", phone.login_code()) == ACCEPTED
+
+
+def test_verify_audit_reports_an_audit_row_rewritten_in_the_database(tmp_path, clock):
+    path = str(tmp_path / "issuer.db")
+    key = otp.generate_master_key()
+    issuer = set_up(otp.Issuer.open_sqlite(path, key, clock))
+    phone = Phone(clock, issuer)
+    phone.register(issuer.issue_non_face_to_face(WEB, "bank-a", "kim", "kyc-77"))
+    assert issuer.verify_login(WEB, "bank-a", "kim", phone.login_code()) == ACCEPTED
+    assert_audit_whole(issuer)
+    [unlock] = issuer.audit(otp.AuditFilter(action="unlock"))
+
+    db = sqlite3.connect(path)
+    try:
+        # The database itself refuses to rewrite the log...
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            with db:
+                db.execute("UPDATE audit SET detail = 'rewritten' WHERE id = ?", (unlock.id,))
+        # ...but whoever can write the file can drop the trigger first.
+        with db:
+            db.execute("DROP TRIGGER audit_append_only")
+            changed = db.execute(
+                "UPDATE audit SET detail = ? WHERE id = ?",
+                (unlock.detail.replace("4 wrong", "5 wrong"), unlock.id),
+            ).rowcount
+        assert changed == 1
+    finally:
+        db.close()
+
+    check = issuer.verify_audit()
+    assert len(check.faults) == 1, check.faults
+    assert re.search(rf"\bentry {unlock.id}\b", check.faults[0]), check.faults[0]
+    # The log itself still reads; only the chain tells.
+    [rewritten] = issuer.audit(otp.AuditFilter(action="unlock"))
+    assert rewritten.detail != unlock.detail
+    # Reopened, the database reports the same fault.
+    del issuer
+    assert otp.Issuer.open_sqlite(path, key, clock).verify_audit().faults == check.faults

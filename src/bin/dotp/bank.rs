@@ -137,6 +137,12 @@ pub enum IssuerCommand {
         #[command(flatten)]
         device: DeviceId,
     },
+    /// Checks the audit log's hash chain: reports every rewritten, inserted or deleted
+    /// entry (and exits non-zero if there is one).
+    VerifyAudit,
+    /// Rotates the master key in `issuer.key` (re-seals every row; run again to finish an
+    /// interrupted rotation).
+    RotateKey,
     /// The audit log, newest first.
     Audit {
         #[arg(long)]
@@ -390,6 +396,32 @@ pub fn run(ctx: &Context, command: IssuerCommand) -> CliResult<Output> {
                 .device_inquiry(actor, &institution, &device.vendor, &device.serial)
                 .map_err(e)?;
             Output::new(device_text(&r), device_json(&r))
+        }
+        IssuerCommand::VerifyAudit => {
+            let check = bank.verify_audit().map_err(e)?;
+            if !check.faults.is_empty() {
+                let faults: Vec<String> = check.faults.iter().map(ToString::to_string).collect();
+                return Err(format!(
+                    "the audit log is not whole ({} chained entries checked): {}",
+                    check.entries,
+                    faults.join("; ")
+                ));
+            }
+            Output::new(
+                format!("the audit log is whole: {} chained entries checked", check.entries),
+                json!({ "ok": true, "entries": check.entries }),
+            )
+        }
+        IssuerCommand::RotateKey => {
+            drop(bank);
+            let r = ctx.rotate_master_key()?;
+            Output::new(
+                format!(
+                    "master key rotated to {}: {} rows re-sealed, {} SMS challenges dropped (send again)",
+                    r.key_id, r.rows, r.sms_dropped
+                ),
+                json!({ "ok": true, "key_id": r.key_id, "rows": r.rows, "sms_dropped": r.sms_dropped }),
+            )
         }
         IssuerCommand::Audit { institution, subject, action, limit } => {
             let entries = bank

@@ -20,6 +20,7 @@ use digital_otp::host::HostError;
 use digital_otp::host::SecureStore;
 use digital_otp::host::SmsGateway;
 use digital_otp::host::SystemClock;
+use digital_otp::issuer::maintenance::RotationReport;
 use digital_otp::issuer::master_key::MasterKey;
 use digital_otp::issuer::sqlite::SqliteStore;
 use digital_otp::issuer::{Issuer, IssuerConfig};
@@ -116,17 +117,52 @@ impl Context {
 
     pub fn issuer(&self) -> CliResult<Issuer> {
         self.ensure_dir()?;
+        let key = self.master_key()?;
+        self.issuer_with(key)
+    }
+
+    fn issuer_with(&self, key: MasterKey) -> CliResult<Issuer> {
         let store =
             SqliteStore::open(self.data_dir.join("issuer.db")).map_err(err("issuer database"))?;
         let sms = LogSms { path: self.data_dir.join("sms.log"), quiet: self.json };
         Issuer::open(
             Arc::new(store),
-            self.master_key()?,
+            key,
             Arc::new(SystemClock),
             Some(Arc::new(sms)),
             IssuerConfig::default(),
         )
         .map_err(err("issuer"))
+    }
+
+    /// Rotates the master key in `issuer.key`: a new key is written to `issuer.key.next`
+    /// first (so it is never lost), every row is re-sealed under it, and it then replaces
+    /// `issuer.key`. An interrupted rotation is finished by running this again (the
+    /// `.next` key is reused). A key from `DOTP_MASTER_KEY` is rotated by the service.
+    pub fn rotate_master_key(&self) -> CliResult<RotationReport> {
+        if std::env::var_os("DOTP_MASTER_KEY").is_some() {
+            return Err("rotate-key: the master key comes from DOTP_MASTER_KEY; rotate it where \
+                        the variable is set (Issuer::rotate_master_key, rotateMasterKey)"
+                .into());
+        }
+        self.ensure_dir()?;
+        let path = self.data_dir.join("issuer.key");
+        if !path.exists() {
+            return Err("rotate-key: there is no issuer.key to rotate yet".into());
+        }
+        let next = self.data_dir.join("issuer.key.next");
+        let new = if next.exists() {
+            MasterKey::from_file(&next).map_err(err("new master key"))?
+        } else {
+            let (key, hex) = MasterKey::generate().map_err(err("new master key"))?;
+            write_private(&next, hex.as_bytes())?;
+            key
+        };
+        let issuer = self.issuer_with(MasterKey::from_file(&path).map_err(err("master key"))?)?;
+        let report = issuer.rotate_master_key(&self.actor, new).map_err(err("rotate-key"))?;
+        std::fs::rename(&next, &path)
+            .map_err(|e| format!("rotate-key: cannot replace {}: {}", path.display(), e.kind()))?;
+        Ok(report)
     }
 
     pub fn app(&self) -> CliResult<Client> {

@@ -200,7 +200,10 @@ fn narrate(ctx: &Context, quiet: bool) -> CliResult<Narrator> {
         let r = login_code(&app, &bank, "000001", &phone);
         n.check(
             r == Err(ClientError::WrongPassword { remaining: expected }),
-            &format!("wrong password: {expected} attempts remain (counted by the bank)"),
+            &format!(
+                "wrong password: {expected} {} (counted by the bank)",
+                if expected == 1 { "attempt remains" } else { "attempts remain" }
+            ),
         );
     }
     let locked = login_code(&app, &bank, "000001", &phone);

@@ -1,0 +1,127 @@
+//! The issuer's maintenance commands: `dotp issuer verify-audit` reports a rewritten or
+//! deleted audit entry, `dotp issuer rotate-key` re-seals every row under a new master key
+//! (the old key no longer opens the database; the new one serves the same customers).
+#![cfg(feature = "cli")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn dotp(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dotp"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("DOTP_MASTER_KEY")
+        .output()
+        .expect("run dotp")
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = dotp(dir, args);
+    assert!(out.status.success(), "dotp {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn fails(dir: &Path, args: &[&str]) -> String {
+    let out = dotp(dir, args);
+    assert!(!out.status.success(), "dotp {args:?} succeeded");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+fn data_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dotp-maint-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// An institution, a customer and an outstanding code: rows of every kind the rotation
+/// re-seals, and audit entries.
+fn set_up(dir: &Path) {
+    ok(dir, &["issuer", "add-institution", "bank-a", "Bank A"]);
+    ok(
+        dir,
+        &[
+            "issuer",
+            "add-customer",
+            "--institution",
+            "bank-a",
+            "--customer",
+            "kim",
+            "--name",
+            "홍길동",
+            "--phone",
+            "010-1234-5678",
+        ],
+    );
+    ok(
+        dir,
+        &[
+            "issuer",
+            "issue-code",
+            "--institution",
+            "bank-a",
+            "--customer",
+            "kim",
+            "--reference",
+            "kyc-1",
+        ],
+    );
+}
+
+fn sql(dir: &Path, statements: &str) {
+    let conn = rusqlite::Connection::open(dir.join("issuer.db")).unwrap();
+    conn.execute_batch(statements).unwrap();
+}
+
+#[test]
+fn verify_audit_reports_a_rewritten_and_a_deleted_entry() {
+    let dir = data_dir("audit");
+    set_up(&dir);
+    let whole = ok(&dir, &["issuer", "verify-audit"]);
+    assert!(whole.contains("the audit log is whole: 3 chained entries checked"), "{whole}");
+
+    sql(&dir, "DROP TRIGGER audit_append_only; UPDATE audit SET detail = 'nothing' WHERE id = 2;");
+    let err = fails(&dir, &["issuer", "verify-audit"]);
+    assert!(err.contains("not whole") && err.contains("entry 2"), "{err}");
+
+    // The newest entry deleted: the chain ends before its authenticated head.
+    sql(&dir, "DROP TRIGGER audit_retention; DELETE FROM audit WHERE id = 3;");
+    let err = fails(&dir, &["issuer", "verify-audit"]);
+    assert!(err.contains("ends at entry 2, its authenticated head is entry 3"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn rotate_key_reseals_under_a_new_key_that_alone_opens_the_database() {
+    let dir = data_dir("rotate");
+    set_up(&dir);
+    let old_key = std::fs::read_to_string(dir.join("issuer.key")).unwrap();
+
+    let out = ok(&dir, &["issuer", "rotate-key"]);
+    assert!(out.contains("master key rotated to") && out.contains("rows re-sealed"), "{out}");
+    let new_key = std::fs::read_to_string(dir.join("issuer.key")).unwrap();
+    assert_ne!(new_key, old_key);
+    assert!(!dir.join("issuer.key.next").exists());
+
+    // The new key serves the same customer and a whole audit log (with the rotation in it).
+    let inquiry = ok(&dir, &["issuer", "customer", "--institution", "bank-a", "--customer", "kim"]);
+    assert!(inquiry.contains("kim"), "{inquiry}");
+    assert!(ok(&dir, &["issuer", "verify-audit"]).contains("is whole"));
+
+    // The old key is refused: the database no longer knows it.
+    std::fs::write(dir.join("issuer.key"), &old_key).unwrap();
+    let err = fails(&dir, &["issuer", "verify-audit"]);
+    assert!(err.contains("master key"), "{err}");
+
+    // A key from the environment is not rotated here.
+    let out = Command::new(env!("CARGO_BIN_EXE_dotp"))
+        .arg("--data-dir")
+        .arg(&dir)
+        .args(["issuer", "rotate-key"])
+        .env("DOTP_MASTER_KEY", new_key.trim())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DOTP_MASTER_KEY"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
