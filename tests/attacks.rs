@@ -522,10 +522,13 @@ fn an_edited_or_moved_row_and_a_rewritten_audit_log_are_detected() {
 
 // ------------------------------------------------------------------ 6
 
+/// Makes the evidence of a new key from its public key and the challenge.
+type MakeEvidence = Box<dyn Fn(&[u8], &[u8]) -> KeyEvidence + Send + Sync>;
+
 /// Device keys in software that attach evidence made by `evidence` for each new key.
 struct Attesting {
     inner: SoftwareKeys,
-    evidence: Box<dyn Fn(&[u8], &[u8]) -> KeyEvidence + Send + Sync>,
+    evidence: MakeEvidence,
 }
 
 impl DeviceKeys for Attesting {

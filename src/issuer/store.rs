@@ -294,7 +294,7 @@ impl IssuerTx for State {
         Ok(self.audit.last().cloned())
     }
     fn purge_audit(&mut self, before: u64) -> Result<(u64, Option<AuditEntry>), StoreFault> {
-        let last = self.audit.iter().filter(|e| e.at < before).last().cloned();
+        let last = self.audit.iter().rfind(|e| e.at < before).cloned();
         let n = self.audit.len();
         self.audit.retain(|e| e.at >= before);
         Ok(((n - self.audit.len()) as u64, last))
