@@ -6,9 +6,10 @@
 //! implementation must not call back into the SDK (not even to read), and must not
 //! block for long (a keystore operation or a clock read, not a network round trip).
 
-/// The error of every foreign callback (`SecureStore`, `Clock`, `SmsGateway`):
-/// implementations throw `Failed` with a reason; anything unexpected that a callback
-/// throws arrives as `Unexpected`. Kotlin sees `HostException`.
+/// The error of every foreign callback (`SecureStore`, `Clock`, `DeviceKeys`,
+/// `SmsGateway`, `IntegrityVerifier`): implementations throw `Failed` with a reason;
+/// anything unexpected that a callback throws arrives as `Unexpected`. Kotlin sees
+/// `HostException`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum HostError {
     /// The callback failed for a reason it explains (never put secrets in it).
@@ -37,10 +38,19 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for HostError {
 
 /// Key-value storage the app provides, backed by the platform keystore.
 ///
+/// What the platform must provide: values kept on this device only and encrypted at rest
+/// by a key that does not leave the platform's keystore. Android: files in the app's
+/// private storage sealed with an AES-256-GCM key of the Android Keystore (no user
+/// authentication needed), excluded from backups (`android:dataExtractionRules`); iOS: the
+/// Keychain with `kSecAttrAccessibleWhenUnlockedThisDeviceOnly` (never in backups or on
+/// another device). The store is not what keeps the password from offline guessing (the
+/// issuer's OPRF does, docs/adr/0010): it keeps the credentials private at rest and bound
+/// to the device.
+///
 /// Contract: `write` replaces the value atomically (a reader sees the old or the new
 /// value, never a mix); `delete` of a missing key succeeds; errors are thrown as
-/// `HostError`. The SDK reads back what it wrote where it matters (the password failure
-/// counter, registration) and reports a store that loses writes. The SDK serializes its
+/// `HostError`. The SDK reads back what it wrote where it matters (registration) and
+/// reports a store that loses writes. The SDK serializes its
 /// own read-modify-write cycles and holds a lock while it calls the store: an
 /// implementation must not call back into the SDK.
 #[uniffi::export(with_foreign)]
