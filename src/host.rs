@@ -5,6 +5,11 @@
 //! Re-entry: the SDK may hold one of its own locks while it calls these methods, so an
 //! implementation must not call back into the SDK (not even to read), and must not
 //! block for long (a keystore operation or a clock read, not a network round trip).
+//! Two exceptions, both on the caller's thread (call the SDK off the main thread):
+//! `DeviceKeys::create_key` may take a network round trip (App Attest asks Apple's
+//! servers; the SDK calls it outside its locks), and `DeviceKeys::sign` may wait for the
+//! user when the key needs user authentication (other calls of the same `DigitalOtp`
+//! wait meanwhile).
 
 /// The error of every foreign callback (`SecureStore`, `Clock`, `DeviceKeys`,
 /// `SmsGateway`, `IntegrityVerifier`): implementations throw `Failed` with a reason;

@@ -554,6 +554,7 @@ fn a_policy_that_requires_attestation_refuses_missing_software_and_unknown_root_
         ..Default::default()
     };
     bank.set_attestation_policy("security-officer", BANK, &policy, false).unwrap();
+    let policy_override = Mutex::new(None::<AttestationPolicy>);
 
     // One registration whose device key comes with a generated Android chain at `level`
     // (None: no evidence at all). Each generated chain ends in a new test root, standing
@@ -582,7 +583,8 @@ fn a_policy_that_requires_attestation_refuses_missing_software_and_unknown_root_
         let request = app.begin_registration(BANK, code.as_str(), device(), PASSWORD)?;
         let roots =
             if trust_root { root.lock().unwrap().clone().into_iter().collect() } else { vec![] };
-        let trusted = AttestationPolicy { android_roots: roots, ..policy.clone() };
+        let base = policy_override.lock().unwrap().clone().unwrap_or_else(|| policy.clone());
+        let trusted = AttestationPolicy { android_roots: roots, ..base };
         bank.set_attestation_policy("security-officer", BANK, &trusted, false).unwrap();
         let confirmation = app.confirm_registration(&bank.handle_registration("app", &request))?;
         app.complete_registration(BANK, &bank.handle_registration("app", &confirmation)).map(|_| ())
@@ -615,4 +617,15 @@ fn a_policy_that_requires_attestation_refuses_missing_software_and_unknown_root_
     let last = registered();
     assert_eq!(last.len(), 1);
     assert!(last[0].detail.contains("StrongBox"), "{}", last[0].detail);
+
+    // Under Warn, the software key registers, and the audit says what failed.
+    let warn = AttestationPolicy { requirement: Requirement::Warn, ..policy.clone() };
+    *policy_override.lock().unwrap() = Some(warn);
+    attempt(Some(SecurityLevel::Software), true).unwrap();
+    assert_eq!(registered().len(), 2);
+    let answered = bank.audit(&query).unwrap();
+    assert!(
+        answered.iter().any(|e| e.detail.contains("not attested (policy warn)")),
+        "{answered:#?}"
+    );
 }

@@ -26,7 +26,7 @@ use super::{device_id, stored_hex, Audit, Fault, Issuer, MOBILE_VENDOR};
 const ACTION: &str = "register_mobile_otp";
 
 /// An answered attempt, kept sealed in its code's record until its confirmation.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct PendingAttempt {
     id: String,
     expires_at: u64,
@@ -103,11 +103,18 @@ impl Issuer {
         institution: &Institution,
         request: &Request,
         now: u64,
-    ) -> Result<Option<SecurityLevel>, String> {
+    ) -> Result<(Option<SecurityLevel>, Option<String>), String> {
         let challenge = request.attestation_challenge();
         let policy = &institution.attestation;
         let checked =
             attestation::verify(&request.evidence, &request.device_key, &challenge, policy, now);
+        // Under Warn, a failed check registers the device and the audit says why.
+        let warning = match (&checked, policy.requirement) {
+            (Err(e), attestation::Requirement::Warn) => {
+                Some(format!("device key not attested (policy warn): {e}"))
+            }
+            _ => None,
+        };
         let level = match attestation::apply(policy, checked) {
             Ok(attested) => attested.map(|a| a.level),
             Err(e) => return Err(format!("device key not trusted: {e}")),
@@ -126,7 +133,7 @@ impl Issuer {
                 return Err("the Play Integrity verdict does not pass".into());
             }
         }
-        Ok(level)
+        Ok((level, warning))
     }
 
     fn answer_request(&self, actor: &str, request: &Request, now: u64) -> Vec<u8> {
@@ -147,8 +154,8 @@ impl Issuer {
         let Some(institution) = institution.clone() else {
             return decoy("unknown institution", "");
         };
-        let key_level = match self.check_device(&institution, request, now) {
-            Ok(level) => level,
+        let (key_level, warning) = match self.check_device(&institution, request, now) {
+            Ok(checked) => checked,
             Err(why) => {
                 audit.record(self, "", "rejected", &why);
                 return serving::reject(RejectReason::DeviceNotTrusted);
@@ -217,7 +224,15 @@ impl Issuer {
             tx.append_audit(&audit.entry(
                 &subject,
                 "ok",
-                &format!("registration attempt {} of {max} answered", code.failed_attempts),
+                &match &warning {
+                    Some(w) => format!(
+                        "registration attempt {} of {max} answered; {w}",
+                        code.failed_attempts
+                    ),
+                    None => {
+                        format!("registration attempt {} of {max} answered", code.failed_attempts)
+                    }
+                },
             ))?;
             Ok(Ok(response))
         });
@@ -251,6 +266,15 @@ impl Issuer {
             };
             let inst = code.institution_id.clone();
             let subject = format!("customer:{}", code.customer_id);
+            if code.state == CodeState::Used {
+                // The same confirmation again (the outcome was lost on the way): the same
+                // outcome again, while the attempt would still be valid.
+                if let Some(again) = self.repeat_outcome(tx, &ring, &code, &code_ref, c, now)? {
+                    let audit = Audit { at: now, institution_id: &inst, actor, action: ACTION };
+                    tx.append_audit(&audit.entry(&subject, "ok", "the same outcome sent again"))?;
+                    return Ok(Ok(again));
+                }
+            }
             if code.state != CodeState::Issued {
                 return refuse(
                     &mut audit_note,
@@ -371,7 +395,18 @@ impl Issuer {
                 mac: String::new(),
             })?;
             code.state = CodeState::Used;
-            code.attempts.clear();
+            // What answering this confirmation again needs, without the secrets.
+            let zero = hex(&[0u8; 32]);
+            let kept = PendingAttempt {
+                seed: zero.clone(),
+                unlock_key: zero.clone(),
+                oprf_seed: zero,
+                ..p.clone()
+            };
+            let kept = Zeroizing::new(
+                serde_json::to_vec(&kept).map_err(|e| Fault::InvalidInput(e.to_string()))?,
+            );
+            code.attempts = vec![ring.seal(&attempt_aad(&code_ref), &kept)?];
             tx.put_code(&code)?;
             let level = match p.key_level {
                 Some(l) => format!("device key attested ({l:?})"),
@@ -394,6 +429,44 @@ impl Issuer {
             Ok(Err(reason)) => serving::reject(reason),
             Err(_) => serving::reject(RejectReason::Refused),
         }
+    }
+}
+
+impl Issuer {
+    /// The outcome of a registration already made by exactly the confirmation `c` (its
+    /// attempt, its key confirmation and its device key's signature), if the attempt is
+    /// still within its validity and the credential still pending or active.
+    fn repeat_outcome(
+        &self,
+        tx: &mut dyn super::store::IssuerTx,
+        ring: &super::master_key::KeyRing,
+        code: &super::model::CodeRecord,
+        code_ref: &str,
+        c: &Confirmation,
+        now: u64,
+    ) -> Result<Option<Vec<u8>>, Fault> {
+        let [sealed] = code.attempts.as_slice() else { return Ok(None) };
+        let plain = ring.open(&attempt_aad(code_ref), sealed)?;
+        let p: PendingAttempt = serde_json::from_slice(&plain)
+            .map_err(|_| super::store::StoreFault::Corrupt("attempt".into()))?;
+        let attempt = restore_attempt(&p)?;
+        if now >= p.expires_at || !attempt.confirms(c) {
+            return Ok(None);
+        }
+        let device_key = crypto::unhex(&p.device_key)
+            .map_err(|_| super::store::StoreFault::Corrupt("device key".into()))?;
+        if UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &device_key)
+            .verify(&attempt.signed_digest, &c.signature)
+            .is_err()
+        {
+            return Ok(None);
+        }
+        let id = device_id(MOBILE_VENDOR, &p.serial_number);
+        let live = tx.links_of_device(&id)?.iter().any(|l| {
+            l.institution_id == code.institution_id
+                && matches!(l.state, LinkState::Pending | LinkState::Active)
+        });
+        Ok(live.then(|| attempt.registered(&p.serial_number)))
     }
 }
 

@@ -416,6 +416,25 @@ def test_registering_between_confirm_and_complete_and_a_tampered_outcome(w):
     assert w.bank.verify_login(w.login("bank-a", PASSWORD, w.phone).code)
 
 
+def test_a_lost_outcome_is_answered_again_for_the_same_confirmation(w):
+    code = w.bank.issue_code("customer-1")
+    confirmation = w.app.confirm_registration(
+        w.bank.answer(w.app.begin_registration("bank-a", code, w.phone, PASSWORD))
+    )
+    lost = w.bank.answer(confirmation)  # registered at the bank, lost on the way back
+    again = w.bank.answer(confirmation)
+    assert again == lost, "the same confirmation gets the same outcome"
+    # Only exactly that confirmation: an altered one is refused.
+    tampered = altered(confirmation, confirmation=flip_hex(json.loads(confirmation)["confirmation"]))
+    assert json.loads(w.bank.answer(tampered))["type"] == "error"
+    info = w.app.complete_registration("bank-a", again)
+    assert info.status == otp.CredentialStatus.PENDING
+    assert w.bank.verify_login(w.login("bank-a", PASSWORD, w.phone).code)
+    # Once the attempt's validity is over, the confirmation gets nothing.
+    w.clock.advance(3600)
+    assert json.loads(w.bank.answer(confirmation))["type"] == "error"
+
+
 def test_an_outcome_refused_by_the_bank_deletes_the_registering_credential(w):
     # The same code typed on two phones: both get a response, the first confirmation
     # registers, and the bank refuses the second (the code is used by then).
