@@ -37,7 +37,7 @@ fn the_demo_passes() {
     let out = Command::new(env!("CARGO_BIN_EXE_dotp")).arg("demo").output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("All 9 steps behaved as expected."), "{text}");
+    assert!(text.contains("All 8 steps behaved as expected."), "{text}");
     assert!(!text.contains('✘'));
     let out = Command::new(env!("CARGO_BIN_EXE_dotp")).args(["demo", "--json"]).output().unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -82,15 +82,11 @@ fn the_demo_step_by_step_across_invocations() {
         d,
         Some("482915"),
         &[
-            "app",
-            "register",
-            "--code",
-            &code,
-            "--phone",
-            "010-1234-5678",
-            "--device-id",
-            "cli-phone",
-        ],
+            &["app", "register"][..],
+            &bank,
+            &["--code", &code, "--phone", "010-1234-5678", "--device-id", "cli-phone"],
+        ]
+        .concat(),
     );
     assert_eq!(reg["status"], "pending");
     let serial = reg["serial"].as_str().unwrap().to_string();
@@ -147,7 +143,12 @@ fn the_demo_step_by_step_across_invocations() {
     let reg = ok(
         d,
         Some("482915"),
-        &["app", "register", "--code", code["registration_code"].as_str().unwrap()],
+        &[
+            &["app", "register"][..],
+            &bank,
+            &["--code", code["registration_code"].as_str().unwrap()],
+        ]
+        .concat(),
     );
     let login = ok(d, Some("482915"), &[&["app", "code"][..], &bank, &["--no-wait"]].concat());
     assert_eq!(
@@ -202,6 +203,24 @@ fn the_demo_step_by_step_across_invocations() {
         ]
         .concat(),
     );
-    fails(d, Some("482915"), &["app", "register", "--code", "1234-5678-9999"]);
+    fails(
+        d,
+        Some("482915"),
+        &[&["app", "register"][..], &bank, &["--code", "1234-5678-9999"]].concat(),
+    );
+    // A weak password is refused before anything reaches the bank.
+    let code =
+        ok(d, None, &[&["issuer", "issue-code"][..], &kim, &["--reference", "kyc-3"]].concat());
+    let weak = fails(
+        d,
+        Some("123456"),
+        &[
+            &["app", "register"][..],
+            &bank,
+            &["--code", code["registration_code"].as_str().unwrap()],
+        ]
+        .concat(),
+    );
+    assert!(weak.contains("policy"), "{weak}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -11,13 +11,19 @@ mod targets;
 use std::path::PathBuf;
 
 use digital_otp::client::Status;
+use digital_otp::crypto::{unhex, unhex_array};
+use digital_otp::enrollment::unlock::PendingUnlock;
 use digital_otp::enrollment::{
     normalize_phone, Device, PendingRegistration, ProtocolError, RegistrationCode, RejectReason,
     Request,
 };
+use digital_otp::host::{DeviceKeys, KeyEvidence};
+use digital_otp::issuer::model::AuditQuery;
+use digital_otp::issuer::Issuer;
 use digital_otp::otp::ocra::parse_suite;
 use digital_otp::otp::uri::KeyUri;
 use digital_otp::otp::Secret;
+use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1};
 
 /// The committed inputs of one target, by file name (sorted), at least `min` of them.
 fn inputs(target: &str, min: usize) -> Vec<(String, Vec<u8>)> {
@@ -40,11 +46,46 @@ fn input(target: &str, name: &str) -> Vec<u8> {
     found.unwrap_or_else(|| panic!("fuzz/inputs/{target}/{name} is missing")).1
 }
 
-/// The app's half of a registration with the targets' code and device.
+/// The app's half of a registration with the targets' code, device and password, its
+/// request sent.
 fn begin_registration() -> PendingRegistration {
     let code = RegistrationCode::parse(targets::CODE).expect("code");
     let device = Device::new(targets::PHONE, targets::DEVICE_ID).expect("device");
-    PendingRegistration::begin(code, &device).expect("begin").0
+    let password = targets::PASSWORD.as_bytes();
+    let mut pending =
+        PendingRegistration::start(&code, &device, targets::INSTITUTION, password).expect("start");
+    let key = unhex_array(targets::SIGNING_KEY_PUBLIC).expect("the public key");
+    pending.request(key, KeyEvidence::default()).expect("the request");
+    pending
+}
+
+/// The app's half of an unlock of the `stored` target's credential, and its unlock key.
+fn begin_unlock() -> (PendingUnlock, [u8; 32]) {
+    let password = targets::PASSWORD.as_bytes();
+    let time_ms = targets::NOW * 1000;
+    let (pending, _) = PendingUnlock::start(
+        targets::INSTITUTION,
+        "MOTP-0000000001",
+        password,
+        None,
+        time_ms,
+        None,
+    )
+    .expect("start");
+    (pending, unhex_array(targets::UNLOCK_KEY).expect("the unlock key"))
+}
+
+/// The newest audit entry of `action`: its outcome and detail.
+fn last_audit(issuer: &Issuer, action: &str) -> (String, String) {
+    let query = AuditQuery { action: Some(action.into()), ..Default::default() };
+    let entries = issuer.audit(&query).expect("the audit log");
+    let e = entries.first().unwrap_or_else(|| panic!("no {action} in the audit log"));
+    (e.outcome.clone(), e.detail.clone())
+}
+
+fn kind(message: &[u8]) -> (String, String) {
+    let v: serde_json::Value = serde_json::from_slice(message).expect("a JSON message");
+    (v["type"].as_str().unwrap_or_default().into(), v["error"].as_str().unwrap_or_default().into())
 }
 
 #[test]
@@ -53,8 +94,8 @@ fn every_committed_input_passes_its_target() {
     type Target = (&'static str, fn(&[u8]), usize);
     let targets: [Target; 6] = [
         ("request", targets::request, 1),
-        ("issuer", targets::issuer, 3),
-        ("response", targets::response, 2),
+        ("issuer", targets::issuer, 5),
+        ("response", targets::response, 4),
         ("stored", targets::stored, 5),
         ("text", targets::text, 2),
         ("ocra", targets::ocra, 5),
@@ -70,6 +111,18 @@ fn every_committed_input_passes_its_target() {
 fn the_fuzz_registration_code_and_device_are_valid() {
     assert!(RegistrationCode::parse(targets::CODE).is_ok());
     assert!(Device::new(targets::PHONE, targets::DEVICE_ID).is_ok());
+    assert!(digital_otp::client::check_password_policy(targets::PASSWORD).is_ok());
+    // The targets' device key is the fixed one, whose public key the seeds carry; it
+    // signs only under an alias it created.
+    let keys = targets::FixedKeys::default();
+    let key = keys.create_key("k".into(), vec![]).expect("a fixed key");
+    assert_eq!(key.public_key, unhex(targets::SIGNING_KEY_PUBLIC).expect("hex"));
+    let signature = keys.sign("k".into(), b"message".to_vec()).expect("a signature");
+    let public = UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &key.public_key);
+    assert!(public.verify(b"message", &signature).is_ok());
+    assert!(keys.sign("other".into(), b"message".to_vec()).is_err());
+    keys.delete_key("k".into()).expect("delete");
+    assert!(keys.sign("k".into(), b"message".to_vec()).is_err());
 }
 
 #[test]
@@ -79,12 +132,19 @@ fn the_request_seed_is_a_valid_request() {
 }
 
 #[test]
-fn the_response_seeds_reach_the_rejection_and_the_key_confirmation() {
-    let rejected = begin_registration().complete(&input("response", "rejected")).map(|_| ());
-    assert_eq!(rejected, Err(ProtocolError::Rejected(RejectReason::ExpiredCode)));
-    // A well-formed response, but to another registration: it gets as far as the
-    // issuer's key confirmation, which refuses it.
-    let other = begin_registration().complete(&input("response", "valid-for-another-registration"));
+fn the_response_seeds_reach_the_rejection_and_the_key_confirmations() {
+    // Registration: an error the app reports as such, and a well-formed response to
+    // another registration that gets as far as the issuer's key confirmation.
+    let rejected = begin_registration().answer(&input("response", "rejected")).map(|_| ());
+    assert_eq!(rejected, Err(ProtocolError::Rejected(RejectReason::DeviceNotTrusted)));
+    let other = begin_registration().answer(&input("response", "valid-for-another-registration"));
+    assert_eq!(other.map(|_| ()), Err(ProtocolError::Confirmation));
+    // Unlock: an unauthenticated refusal, reported; and a well-formed evaluation answering
+    // another request, refused at its MAC.
+    let (pending, key) = begin_unlock();
+    let refused = pending.answer(&key, &input("response", "unlock-refused")).map(|_| ());
+    assert_eq!(refused, Err(ProtocolError::Rejected(RejectReason::NotUsable)));
+    let other = pending.answer(&key, &input("response", "unlock-evaluation-for-another-request"));
     assert_eq!(other.map(|_| ()), Err(ProtocolError::Confirmation));
 }
 
@@ -99,6 +159,10 @@ fn the_stored_seeds_are_a_readable_store() {
         assert_eq!(credentials.len(), 1, "{name}");
         assert_eq!(credentials[0].serial_number, "MOTP-0000000001", "{name}");
         assert_eq!(credentials[0].status, Status::Pending, "{name}");
+        assert_eq!(credentials[0].attempts_remaining, 3, "{name}");
+        // Usable as far as the app goes without the bank: an unlock request.
+        let request = client.begin_login_code(targets::INSTITUTION, targets::PASSWORD, &device);
+        assert!(request.is_ok(), "{name}: {request:?}");
     }
 }
 
@@ -127,18 +191,52 @@ fn the_ocra_seeds_have_valid_suites() {
 }
 
 #[test]
-fn the_issuer_target_verifies_against_a_registered_credential() {
+fn the_issuer_seeds_reach_the_verification_the_code_and_the_evaluation() {
     use digital_otp::issuer::Verdict;
     let (issuer, customer) = targets::registered_issuer();
     let inst = targets::INSTITUTION;
     // The seeds' codes are wrong, but they are checked against the credential (a
     // verdict), not refused before it (an error).
-    for code in ["123456", "12345678"] {
-        assert_eq!(issuer.verify_login("test", inst, &customer, code), Ok(Verdict::Rejected));
-    }
+    let seed = input("issuer", "login");
+    assert_eq!(seed[0], 1, "the login seed is a login code");
+    let code = std::str::from_utf8(&seed[1..]).expect("UTF-8");
+    assert_eq!(issuer.verify_login("test", inst, &customer, code), Ok(Verdict::Rejected));
+    let seed = input("issuer", "transfer");
+    assert_eq!(seed[0], 2, "the transfer seed is a transaction code");
+    let text = std::str::from_utf8(&seed[1..]).expect("UTF-8");
+    let (code, transfer) = text.split_once('\n').expect("a code, then the transfer");
+    let transfer = targets::transaction(transfer);
+    assert!(transfer.canonical().is_ok(), "the seed's transfer is valid: {transfer:?}");
+    assert_eq!(
+        issuer.verify_transaction("test", inst, &customer, code, &transfer),
+        Ok(Verdict::Rejected)
+    );
+    let action = "register_mobile_otp";
+    // A request for the customer's phone is answered with the outstanding code (a guess
+    // of it, counted), not with a decoy.
     let seed = input("issuer", "request");
-    assert_eq!(seed[0], 0, "the request seed is a registration request");
-    let answer = issuer.handle_registration("test", &seed[1..]);
-    let refused = begin_registration().complete(&answer).map(|_| ());
-    assert!(matches!(refused, Err(ProtocolError::Rejected(_))), "{refused:?}");
+    assert_eq!(seed[0], 0, "the request seed is a registration message");
+    assert_eq!(kind(&issuer.handle_registration("test", &seed[1..])).0, "response");
+    let (outcome, detail) = last_audit(&issuer, action);
+    assert_eq!((outcome.as_str(), detail.as_str()), ("ok", "registration attempt 1 of 5 answered"));
+    // A confirmation is parsed and looked up (its attempt is another issuer's).
+    let seed = input("issuer", "confirmation");
+    assert_eq!(seed[0], 0, "the confirmation seed is a registration message");
+    let answer = kind(&issuer.handle_registration("test", &seed[1..]));
+    assert_eq!(answer, ("error".into(), "refused".into()));
+    let (outcome, detail) = last_audit(&issuer, action);
+    assert_eq!(
+        (outcome.as_str(), detail.as_str()),
+        ("rejected", "confirmation of an unknown attempt")
+    );
+    // An unlock request of the registered credential: its signature verifies, it is
+    // fresh, and the password is evaluated.
+    let seed = input("issuer", "unlock");
+    assert!(seed[0] > 2, "the unlock seed is an unlock request");
+    assert_eq!(kind(&issuer.handle_unlock("test", &seed[1..])).0, "evaluation");
+    let (outcome, detail) = last_audit(&issuer, "unlock");
+    assert_eq!(
+        (outcome.as_str(), detail.as_str()),
+        ("ok", "evaluation 1; 4 wrong app passwords left")
+    );
 }

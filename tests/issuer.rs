@@ -1,13 +1,14 @@
 //! The issuer: eligibility, registration codes (face to face and not), registration,
-//! verification (replay, 10-strike counter shared across institutions, drift), the
-//! service desk, expiry, the audit log, the master key, and concurrency. Every scenario
-//! runs against both the in-memory and the SQLite store.
-#![cfg(feature = "issuer")]
+//! verification (replay, 10-strike counter shared across institutions, drift), unlocks
+//! (the app password's guesses counted, refused and audited at the bank), the service
+//! desk, expiry, the audit log, the master key and its rotation, and concurrency. Every
+//! scenario runs against both the in-memory and the SQLite store.
+#![cfg(all(feature = "issuer", feature = "file-store", feature = "test-support"))]
 
 use std::sync::{Arc, Mutex};
 
-use digital_otp::client::{Client, MIN_PBKDF2_ITERATIONS};
-use digital_otp::enrollment::{Device, ProtocolError, RejectReason};
+use digital_otp::client::{Client, ClientError, MIN_PBKDF2_ITERATIONS};
+use digital_otp::enrollment::{Device, ProtocolError, RegistrationCode, RejectReason};
 use digital_otp::host::HostError;
 use digital_otp::host::{Clock, FixedClock, SmsGateway};
 use digital_otp::issuer::master_key::{MasterKey, MasterKeyError};
@@ -16,7 +17,7 @@ use digital_otp::issuer::sqlite::SqliteStore;
 use digital_otp::issuer::store::{IssuerStore, MemoryStore};
 use digital_otp::issuer::*;
 use digital_otp::otp::{Algorithm, Hotp, Secret, Totp};
-use digital_otp::storage;
+use digital_otp::storage::{self, SoftwareKeys};
 use digital_otp::transaction::Transaction;
 
 const T0: u64 = 1_800_000_000;
@@ -105,20 +106,63 @@ fn phone() -> Device {
     Device::new("010-1234-5678", "android-1").unwrap()
 }
 
+/// An app (its device keys in software, in its own store) with the fewest PBKDF2
+/// iterations.
 fn app(clock: Arc<FixedClock>) -> Client {
-    Client::with_iterations(Arc::new(storage::MemoryStore::new()), clock, MIN_PBKDF2_ITERATIONS)
+    let store = Arc::new(storage::MemoryStore::new());
+    let keys = Arc::new(SoftwareKeys::new(store.clone()));
+    Client::with_iterations(store, keys, clock, MIN_PBKDF2_ITERATIONS)
+}
+
+/// A whole registration at `inst` with `code` on `device`: request, response,
+/// confirmation, outcome.
+fn register(
+    b: &Bank,
+    app: &Client,
+    inst: &str,
+    code: &str,
+    device: &Device,
+) -> Result<String, ClientError> {
+    let request = app.begin_registration(inst, code, device.clone(), PASSWORD)?;
+    let confirmation = app.confirm_registration(&b.issuer.handle_registration("app", &request))?;
+    let outcome = b.issuer.handle_registration("app", &confirmation);
+    Ok(app.complete_registration(inst, &outcome)?.serial_number)
 }
 
 /// Non-face-to-face code, registration, and the serial.
 fn enroll(b: &Bank, app: &Client, inst: &str) -> String {
     let code = b.issuer.issue_non_face_to_face("web", inst, "kim", "kyc-123").unwrap();
-    let request = app.begin_registration(code.as_str(), "010-1234-5678", "android-1").unwrap();
-    let response = b.issuer.handle_registration("mobile-app", &request);
-    app.complete_registration(&response, PASSWORD).unwrap().serial_number
+    register(b, app, inst, code.as_str(), &phone()).unwrap()
 }
 
-fn login(app: &Client, inst: &str) -> String {
-    app.generate(inst, PASSWORD, &phone()).unwrap().code
+/// A login code: the unlock request, the bank's answer, the code.
+fn try_login(b: &Bank, app: &Client, inst: &str) -> Result<String, ClientError> {
+    try_login_with(b, app, inst, PASSWORD)
+}
+
+/// A login code with `password`.
+fn try_login_with(
+    b: &Bank,
+    app: &Client,
+    inst: &str,
+    password: &str,
+) -> Result<String, ClientError> {
+    let request = app.begin_login_code(inst, password, &phone())?;
+    Ok(app.complete_login_code(&b.issuer.handle_unlock("mobile-app", &request))?.code)
+}
+
+/// Whether the bank accepts `code` as kim's login code at `inst`.
+fn accepts(b: &Bank, inst: &str, code: &str) -> bool {
+    b.issuer.verify_login("web", inst, "kim", code).unwrap() == Verdict::Accepted
+}
+
+/// A JSON message's fields.
+fn json(message: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(message).unwrap()
+}
+
+fn login(b: &Bank, app: &Client, inst: &str) -> String {
+    try_login(b, app, inst).unwrap()
 }
 
 #[test]
@@ -184,10 +228,7 @@ fn face_to_face_issuance() {
             Fault::NoVerificationPending
         );
         let a = app(b.clock.clone());
-        let request = a.begin_registration(&code.display(), "010-1234-5678", "android-1").unwrap();
-        assert!(a
-            .complete_registration(&b.issuer.handle_registration("app", &request), PASSWORD)
-            .is_ok());
+        assert!(register(&b, &a, "bank-a", &code.display(), &phone()).is_ok());
 
         // Five wrong codes void the challenge; an expired one is refused.
         b.issuer.start_face_to_face(STAFF, "bank-a", "kim").unwrap();
@@ -218,64 +259,61 @@ fn face_to_face_issuance() {
 
 #[test]
 fn registration_codes_are_single_use_expire_and_void_after_five_wrong_attempts() {
-    for (_, store) in stores() {
+    for (name, store) in stores() {
         let b = bank(store);
         let a = app(b.clock.clone());
+        // Every failure of the code is answered alike: the phone sees the bank's key
+        // confirmation fail. Only the bank's audit log tells them apart.
+        let refused = Err(ClientError::Protocol(ProtocolError::Confirmation));
+        let why = |detail: &str| {
+            b.issuer
+                .audit(&AuditQuery {
+                    action: Some("register_mobile_otp".into()),
+                    ..Default::default()
+                })
+                .unwrap()
+                .first()
+                .is_some_and(|e| e.outcome == "rejected" && e.detail == detail)
+        };
         let code = b.issuer.issue_non_face_to_face("web", "bank-a", "kim", "kyc").unwrap();
-        let request = a.begin_registration(code.as_str(), "010-1234-5678", "android-1").unwrap();
-        a.complete_registration(&b.issuer.handle_registration("app", &request), PASSWORD).unwrap();
+        let serial = register(&b, &a, "bank-a", code.as_str(), &phone()).unwrap();
         // Used.
-        let again = a.begin_registration(code.as_str(), "010-1234-5678", "android-1").unwrap();
-        assert_eq!(
-            a.complete_registration(&b.issuer.handle_registration("app", &again), PASSWORD)
-                .unwrap_err(),
-            digital_otp::client::ClientError::Protocol(ProtocolError::Rejected(
-                RejectReason::InvalidCode
-            ))
-        );
+        assert_eq!(register(&b, &a, "bank-a", code.as_str(), &phone()), refused, "{name}");
+        assert!(why("no outstanding code for this phone"), "{name}");
+        // The refused attempt left the credential it would have replaced.
+        assert_eq!(a.credentials(&phone()).unwrap()[0].serial_number, serial);
         // Expired.
         let code = b.issuer.issue_non_face_to_face("web", "bank-a", "kim", "kyc").unwrap();
         b.clock.advance(600);
-        let request = a.begin_registration(code.as_str(), "010-1234-5678", "android-1").unwrap();
-        assert_eq!(
-            a.complete_registration(&b.issuer.handle_registration("app", &request), PASSWORD)
-                .unwrap_err(),
-            digital_otp::client::ClientError::Protocol(ProtocolError::Rejected(
-                RejectReason::ExpiredCode
-            ))
-        );
+        assert_eq!(register(&b, &a, "bank-a", code.as_str(), &phone()), refused, "{name}");
+        assert!(why("expired registration code"), "{name}");
         // Five wrong codes from the customer's phone void the outstanding one.
         let code = b.issuer.issue_non_face_to_face("web", "bank-a", "kim", "kyc").unwrap();
         for _ in 0..5 {
-            let wrong = digital_otp::enrollment::RegistrationCode::generate().unwrap();
-            let request =
-                a.begin_registration(wrong.as_str(), "010-1234-5678", "android-1").unwrap();
-            let _ =
-                a.complete_registration(&b.issuer.handle_registration("app", &request), PASSWORD);
+            let wrong = RegistrationCode::generate().unwrap();
+            assert_eq!(register(&b, &a, "bank-a", wrong.as_str(), &phone()), refused);
         }
-        let request = a.begin_registration(code.as_str(), "010-1234-5678", "android-1").unwrap();
-        assert_eq!(
-            a.complete_registration(&b.issuer.handle_registration("app", &request), PASSWORD)
-                .unwrap_err(),
-            digital_otp::client::ClientError::Protocol(ProtocolError::Rejected(
-                RejectReason::InvalidCode
-            ))
-        );
-        // Another phone number than the one on record is refused.
+        assert_eq!(register(&b, &a, "bank-a", code.as_str(), &phone()), refused, "{name}");
+        assert!(why("registration code void after 5 attempts"), "{name}");
+        // Another phone number than the one on record finds no code.
         let code = b.issuer.issue_non_face_to_face("web", "bank-a", "kim", "kyc").unwrap();
-        let request = a.begin_registration(code.as_str(), "010-9999-8888", "android-1").unwrap();
-        assert_eq!(
-            a.complete_registration(&b.issuer.handle_registration("app", &request), PASSWORD)
-                .unwrap_err(),
-            digital_otp::client::ClientError::Protocol(ProtocolError::Rejected(
-                RejectReason::Refused
-            ))
-        );
-        // Malformed requests.
+        let other = Device::new("010-9999-8888", "android-1").unwrap();
+        assert_eq!(register(&b, &a, "bank-a", code.as_str(), &other), refused, "{name}");
+        assert!(why("no outstanding code for this phone"), "{name}");
+        // Nor does another institution's code, though the customer and phone are the same.
+        assert_eq!(register(&b, &a, "bank-b", code.as_str(), &phone()), refused, "{name}");
+        // The code itself still works from the right phone.
+        assert!(register(&b, &a, "bank-a", code.as_str(), &phone()).is_ok(), "{name}");
+        // Malformed registration messages and unlock requests.
         for garbage in [&b"{}"[..], b"", b"\xff\xfe", &[b'x'; 10_000]] {
             let answer: serde_json::Value =
                 serde_json::from_slice(&b.issuer.handle_registration("app", garbage)).unwrap();
             assert_eq!(answer["protocol"], "digital-otp/registration");
+            assert_eq!(answer["type"], "error");
+            assert_eq!(answer["error"], "malformed_request");
+            let answer: serde_json::Value =
+                serde_json::from_slice(&b.issuer.handle_unlock("app", garbage)).unwrap();
+            assert_eq!(answer["protocol"], "digital-otp/unlock");
             assert_eq!(answer["type"], "error");
             assert_eq!(answer["error"], "malformed_request");
         }
@@ -290,7 +328,7 @@ fn login_verification_replay_counter_lock_and_reset() {
         let serial = enroll(&b, &a, "bank-a");
         let report = b.issuer.customer_inquiry(STAFF, "bank-a", "kim").unwrap();
         assert_eq!(report.devices[0].links[0].state, LinkState::Pending);
-        let code = login(&a, "bank-a");
+        let code = login(&b, &a, "bank-a");
         assert_eq!(
             b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap(),
             Verdict::Accepted,
@@ -321,21 +359,23 @@ fn login_verification_replay_counter_lock_and_reset() {
         );
         b.clock.advance(30);
         assert_eq!(
-            b.issuer.verify_login("web", "bank-a", "kim", &login(&a, "bank-a")).unwrap(),
+            b.issuer.verify_login("web", "bank-a", "kim", &login(&b, &a, "bank-a")).unwrap(),
             Verdict::Accepted
         );
         assert_eq!(
             b.issuer.device_inquiry(STAFF, "bank-a", MOBILE_VENDOR, &serial).unwrap().error_count,
             0
         );
-        // Ten wrong codes lock; then even a right code is rejected; a branch reset restores.
+        // Ten wrong codes lock; then even a right code is rejected, and the app gets no new
+        // one (the bank refuses to unlock a locked OTP); a branch reset restores.
+        b.clock.advance(30);
+        let code = login(&b, &a, "bank-a");
         for _ in 0..10 {
             b.issuer.verify_login("web", "bank-a", "kim", "12345x").unwrap();
         }
         let d = b.issuer.device_inquiry(STAFF, "bank-a", MOBILE_VENDOR, &serial).unwrap();
         assert_eq!((d.state, d.error_count), (DeviceState::Locked, 10));
-        b.clock.advance(30);
-        let code = login(&a, "bank-a");
+        assert_eq!(try_login(&b, &a, "bank-a"), Err(ClientError::NotUsable));
         assert_eq!(
             b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap(),
             Verdict::Rejected
@@ -353,7 +393,10 @@ fn login_verification_replay_counter_lock_and_reset() {
             payee_name: "이순신".into(),
             memo: None,
         };
-        let (tx_code, _) = a.generate_for_transaction("bank-a", PASSWORD, &phone(), &tx).unwrap();
+        let request = a.begin_transaction_code("bank-a", PASSWORD, &phone(), &tx).unwrap();
+        let tx_code =
+            a.complete_transaction_code(&b.issuer.handle_unlock("mobile-app", &request)).unwrap();
+        assert_eq!(tx_code.summary, "Transfer KRW 50,000 to 이순신 (account 1002333)");
         let other = Transaction { amount_minor: 50_001, ..tx.clone() };
         assert_eq!(
             b.issuer.verify_transaction("web", "bank-a", "kim", &tx_code.code, &other).unwrap(),
@@ -386,14 +429,208 @@ fn re_registration_revokes_the_previous_device_with_its_reason() {
         assert_eq!(d.state, DeviceState::Cancelled);
         assert_eq!(d.links[0].state, LinkState::Revoked);
         assert_eq!(d.links[0].ended.as_ref().unwrap().1, "re-registered on a new device");
+        // The old phone no longer gets a code: the bank refuses its unlock (authenticated:
+        // the credential is known, its registration ended).
+        assert_eq!(try_login(&b, &old_phone, "bank-a"), Err(ClientError::NotUsable));
         assert_eq!(
-            b.issuer.verify_login("web", "bank-a", "kim", &login(&old_phone, "bank-a")).unwrap(),
-            Verdict::Rejected
-        );
-        assert_eq!(
-            b.issuer.verify_login("web", "bank-a", "kim", &login(&new_phone, "bank-a")).unwrap(),
+            b.issuer
+                .verify_login("web", "bank-a", "kim", &login(&b, &new_phone, "bank-a"))
+                .unwrap(),
             Verdict::Accepted
         );
+    }
+}
+
+#[test]
+fn app_passwords_are_counted_audited_and_refused_at_the_bank() {
+    for (name, store) in stores() {
+        let b = bank(store);
+        // The phone's own clock: the app learns the bank's from its answers.
+        let phone_clock = Arc::new(FixedClock::new(T0));
+        let a = app(phone_clock.clone());
+        let serial = enroll(&b, &a, "bank-a");
+        let subject = format!("device:{MOBILE_VENDOR}:{serial}");
+        let last_unlock = || {
+            let query = AuditQuery {
+                action: Some("unlock".into()),
+                subject: Some(subject.clone()),
+                ..Default::default()
+            };
+            let e = b.issuer.audit(&query).unwrap().into_iter().next().unwrap();
+            (e.outcome, e.detail)
+        };
+        let entry = |outcome: &str, detail: &str| (outcome.to_string(), detail.to_string());
+
+        // A wrong password is evaluated and counted.
+        let wrong = try_login_with(&b, &a, "bank-a", "000001");
+        assert_eq!(wrong, Err(ClientError::WrongPassword { remaining: 4 }), "{name}");
+        assert_eq!(last_unlock(), entry("ok", "evaluation 1; 4 wrong app passwords left"));
+
+        // The same request again is refused as a replay, and not evaluated.
+        let request = a.begin_login_code("bank-a", PASSWORD, &phone()).unwrap();
+        let answer = b.issuer.handle_unlock("mobile-app", &request);
+        let replayed = json(&b.issuer.handle_unlock("mobile-app", &request));
+        assert_eq!((&replayed["type"], &replayed["error"]), (&"error".into(), &"stale".into()));
+        assert_eq!(last_unlock(), entry("rejected", "stale or replayed request"));
+        let code = a.complete_login_code(&answer).unwrap().code;
+        assert!(accepts(&b, "bank-a", &code), "{name}");
+        // The right password (and the accepted code) cleared the count.
+        let wrong = try_login_with(&b, &a, "bank-a", "000001");
+        assert_eq!(wrong, Err(ClientError::WrongPassword { remaining: 4 }), "{name}");
+        assert_eq!(last_unlock(), entry("ok", "evaluation 3; 4 wrong app passwords left"));
+
+        // A request whose device signature does not verify is refused before it is
+        // counted, without the unlock key's MAC (the sender is not the device).
+        let request = a.begin_login_code("bank-a", "000001", &phone()).unwrap();
+        let mut fields = json(&request);
+        let mut signature = fields["signature"].as_str().unwrap().to_string();
+        let last = signature.pop().unwrap();
+        signature.push(if last == '0' { '1' } else { '0' });
+        fields["signature"] = signature.into();
+        let refused = b.issuer.handle_unlock("mobile-app", &serde_json::to_vec(&fields).unwrap());
+        let answer = json(&refused);
+        assert_eq!(answer["error"], "malformed_request", "{name}");
+        assert!(answer["mac"].is_null(), "{name}: {answer}");
+        assert_eq!(last_unlock(), entry("rejected", "the device key's signature does not verify"));
+        assert_eq!(
+            a.complete_login_code(&refused).unwrap_err(),
+            ClientError::Protocol(ProtocolError::Rejected(RejectReason::MalformedRequest))
+        );
+        let wrong = try_login_with(&b, &a, "bank-a", "000001");
+        assert_eq!(wrong, Err(ClientError::WrongPassword { remaining: 3 }), "{name}");
+
+        // A phone clock 400 s behind the bank's: refused as stale (not counted), the app
+        // learns the bank's time from the refusal, and the next try works.
+        b.clock.advance(400);
+        assert_eq!(try_login(&b, &a, "bank-a"), Err(ClientError::Stale), "{name}");
+        let code = try_login(&b, &a, "bank-a").unwrap();
+        assert!(accepts(&b, "bank-a", &code), "{name}");
+        // A phone clock that jumps 1,000 s ahead of the bank's (past the 300 s the bank
+        // allows): refused once, and the next try works (the refused request's time does
+        // not hold the next one back).
+        phone_clock.advance(400 + 1_000);
+        assert_eq!(try_login(&b, &a, "bank-a"), Err(ClientError::Stale), "{name}");
+        // (The next time step: the code of the step just accepted would be a replay.)
+        b.clock.advance(30);
+        phone_clock.advance(30);
+        let code = try_login(&b, &a, "bank-a").unwrap();
+        assert!(accepts(&b, "bank-a", &code), "{name}");
+
+        // A device reported lost gets no code (an authenticated refusal); recovered, it does.
+        b.issuer.report_accident(STAFF, "bank-a", MOBILE_VENDOR, &serial, Accident::Lost).unwrap();
+        assert_eq!(try_login(&b, &a, "bank-a"), Err(ClientError::NotUsable), "{name}");
+        assert_eq!(last_unlock(), entry("rejected", "device lost"));
+        b.issuer.recover(STAFF, "bank-a", MOBILE_VENDOR, &serial).unwrap();
+        assert!(try_login(&b, &a, "bank-a").is_ok(), "{name}");
+
+        // Four wrong passwords, then two more under way at once: the bank evaluates the
+        // fifth and refuses the sixth, cancelling the mobile OTP for good.
+        for remaining in (2..=4).rev() {
+            let wrong = try_login_with(&b, &a, "bank-a", "000001");
+            assert_eq!(wrong, Err(ClientError::WrongPassword { remaining }), "{name}");
+        }
+        let wrong = try_login_with(&b, &a, "bank-a", "000001");
+        assert_eq!(wrong, Err(ClientError::WrongPassword { remaining: 1 }), "{name}");
+        let fifth = a.begin_login_code("bank-a", "000002", &phone()).unwrap();
+        let sixth = a.begin_login_code("bank-a", PASSWORD, &phone()).unwrap();
+        let fifth = b.issuer.handle_unlock("mobile-app", &fifth);
+        let sixth = b.issuer.handle_unlock("mobile-app", &sixth);
+        assert_eq!(json(&fifth)["remaining"], 0, "{name}");
+        assert_eq!(json(&sixth)["error"], "locked", "{name}");
+        assert_eq!(
+            last_unlock(),
+            entry("rejected", "app password locked after 5 unconfirmed evaluations")
+        );
+        let d = b.issuer.device_inquiry(STAFF, "bank-a", MOBILE_VENDOR, &serial).unwrap();
+        assert_eq!((d.state, d.links[0].state), (DeviceState::Cancelled, LinkState::Cancelled));
+        assert_eq!(d.links[0].ended.as_ref().unwrap().1, "locked after 5 wrong app passwords");
+        // The app hears it either way: the seed and its device key are destroyed.
+        assert_eq!(a.complete_login_code(&fifth).unwrap_err(), ClientError::Locked, "{name}");
+        assert_eq!(a.credentials(&phone()).unwrap()[0].attempts_remaining, 0);
+        assert_eq!(try_login(&b, &a, "bank-a"), Err(ClientError::Locked), "{name}");
+
+        // Only a new registration helps.
+        let new_serial = enroll(&b, &a, "bank-a");
+        assert_ne!(new_serial, serial);
+        let code = login(&b, &a, "bank-a");
+        assert!(accepts(&b, "bank-a", &code), "{name}");
+    }
+}
+
+#[test]
+fn rotating_the_master_key_keeps_every_credential_code_and_audit_entry() {
+    for (name, store) in stores() {
+        let b = bank(store.clone());
+        let a = app(b.clock.clone());
+        let serial = enroll(&b, &a, "bank-a");
+        let code = login(&b, &a, "bank-a");
+        assert!(accepts(&b, "bank-a", &code), "{name}");
+        // An outstanding registration code (found by a keyed lookup of the phone), an
+        // answered registration attempt awaiting its confirmation, and an SMS challenge.
+        let outstanding = b.issuer.issue_non_face_to_face("web", "bank-b", "kim", "kyc").unwrap();
+        let waiting = app(b.clock.clone());
+        let request = waiting.begin_registration("bank-b", outstanding.as_str(), phone(), PASSWORD);
+        let response = b.issuer.handle_registration("app", &request.unwrap());
+        b.issuer.start_face_to_face(STAFF, "bank-a", "kim").unwrap();
+
+        let (new, new_hex) = MasterKey::generate().unwrap();
+        let new_id = new.id().to_string();
+        assert_ne!(new_id, MasterKey::from_hex(KEY).unwrap().id(), "{name}");
+        let report = b.issuer.rotate_master_key("security-officer", new).unwrap();
+        assert_eq!(report.key_id, new_id, "{name}");
+        assert_eq!(report.sms_dropped, 1, "{name}");
+        assert!(report.rows >= 8, "{name}: {report:?}");
+        let rotated = b
+            .issuer
+            .audit(&AuditQuery { action: Some("rotate_master_key".into()), ..Default::default() })
+            .unwrap();
+        assert_eq!(rotated.len(), 1, "{name}");
+        assert_eq!(rotated[0].subject, format!("master-key:{new_id}"));
+        assert_eq!(rotated[0].actor, "security-officer");
+
+        // The credential's seed and unlock keys were re-sealed: codes and unlocks go on.
+        b.clock.advance(30);
+        let code = login(&b, &a, "bank-a");
+        assert!(accepts(&b, "bank-a", &code), "{name}");
+        // The answered attempt confirms, and the outstanding code is found by the phone.
+        let confirmation = waiting.confirm_registration(&response).unwrap();
+        let outcome = b.issuer.handle_registration("app", &confirmation);
+        assert!(waiting.complete_registration("bank-b", &outcome).is_ok(), "{name}");
+        let code = b.issuer.issue_non_face_to_face("web", "bank-b", "kim", "kyc-2").unwrap();
+        let c = app(b.clock.clone());
+        assert!(register(&b, &c, "bank-b", code.as_str(), &phone()).is_ok(), "{name}");
+        // The dropped SMS challenge must be sent again.
+        assert_eq!(
+            b.issuer.confirm_face_to_face(STAFF, "bank-a", "kim", &b.sms.last_code()).unwrap_err(),
+            Fault::NoVerificationPending
+        );
+        // The audit chain is whole across the rotation.
+        let check = b.issuer.verify_audit().unwrap();
+        assert_eq!(check.faults, vec![], "{name}");
+        assert!(check.entries > 10, "{name}: {check:?}");
+
+        // The database now knows only the new key.
+        let open = |key: MasterKey| {
+            Issuer::open(store.clone(), key, b.clock.clone(), None, IssuerConfig::default())
+        };
+        assert_eq!(
+            open(MasterKey::from_hex(KEY).unwrap()).unwrap_err(),
+            Fault::MasterKey(MasterKeyError::Mismatch),
+            "{name}"
+        );
+        let reopened = open(MasterKey::from_hex(&new_hex).unwrap()).unwrap();
+        b.clock.advance(30);
+        let request = a.begin_login_code("bank-a", PASSWORD, &phone()).unwrap();
+        let code = a.complete_login_code(&reopened.handle_unlock("mobile-app", &request)).unwrap();
+        assert_eq!(
+            reopened.verify_login("web", "bank-a", "kim", &code.code).unwrap(),
+            Verdict::Accepted
+        );
+        assert_eq!(
+            reopened.device_inquiry(STAFF, "bank-a", MOBILE_VENDOR, &serial).unwrap().state,
+            DeviceState::Active
+        );
+        assert_eq!(reopened.verify_audit().unwrap().faults, vec![], "{name}");
     }
 }
 
@@ -593,7 +830,7 @@ fn expiry_is_refused_and_shown() {
         let b = bank(store);
         let a = app(b.clock.clone());
         let serial = enroll(&b, &a, "bank-a");
-        let code = login(&a, "bank-a");
+        let code = login(&b, &a, "bank-a");
         b.clock.advance(3 * 365 * 86_400 + 86_400);
         assert_eq!(
             b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap(),

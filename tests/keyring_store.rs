@@ -1,17 +1,23 @@
 //! The keyring-backed store (feature `keyring`) against the real platform store: on
 //! Linux, the kernel's keyutils (session keyring), which needs no daemon.
-#![cfg(all(feature = "keyring", feature = "issuer", target_os = "linux"))]
+#![cfg(all(
+    feature = "keyring",
+    feature = "issuer",
+    feature = "file-store",
+    feature = "test-support",
+    target_os = "linux"
+))]
 
 use std::sync::Arc;
 
-use digital_otp::client::{Client, MIN_PBKDF2_ITERATIONS};
 use digital_otp::enrollment::Device;
 use digital_otp::host::FixedClock;
 mod common;
 
-use common::bank::Bank as Issuer;
+use common::bank::{app, Bank as Issuer};
 use digital_otp::host::SecureStore;
 use digital_otp::storage::keyring_store::KeyringStore;
+use digital_otp::storage::SoftwareKeys;
 
 #[test]
 fn raw_operations() {
@@ -31,23 +37,19 @@ fn a_credential_lives_in_the_keyring() {
     let store = Arc::new(
         KeyringStore::platform(&format!("org.digitalotp.test.app.{}", std::process::id())).unwrap(),
     );
+    // Linux keyutils (linux-keyutils-keyring-store 1.0) refuses a process's first keyring
+    // operation when it is a write; KeyringStore::platform works around it, so this
+    // process's first operation here is registration's write of the device key.
     let clock = Arc::new(FixedClock::new(1_800_000_000));
-    let app = Client::with_iterations(store.clone(), clock.clone(), MIN_PBKDF2_ITERATIONS);
+    // The software device keys live in the keyring too.
+    let keys = Arc::new(SoftwareKeys::new(store.clone()));
+    let first = app(store.clone(), keys.clone(), clock.clone());
     let bank = Issuer::new("bank-a", "Bank A", clock);
-    let code = bank.issue_registration_code("c").unwrap();
-    let request = app.begin_registration(code.as_str(), "010-1234-5678", "d").unwrap();
-    let serial = app
-        .complete_registration(&bank.handle_registration(&request), "482915")
-        .unwrap()
-        .serial_number;
     let device = Device::new("010-1234-5678", "d").unwrap();
-    // A second client over the same keyring sees the credential.
-    let reopened = Client::with_iterations(
-        store,
-        Arc::new(FixedClock::new(1_800_000_000)),
-        MIN_PBKDF2_ITERATIONS,
-    );
-    let login = reopened.generate("bank-a", "482915", &device).unwrap();
+    let serial = bank.register_phone(&first, "c", &device, "482915").unwrap().serial_number;
+    // A second client over the same keyring sees the credential and can use its key.
+    let reopened = app(store, keys, Arc::new(FixedClock::new(1_800_000_000)));
+    let login = bank.login_code(&reopened, &device, "482915").unwrap();
     assert!(bank.verify_login(&serial, &login.code).unwrap());
     reopened.reset_all().unwrap();
     assert!(reopened.credentials(&device).unwrap().is_empty());

@@ -149,7 +149,12 @@ impl Client {
                         self.destroy(&mut c);
                         ClientError::Locked
                     }
-                    RejectReason::Stale => ClientError::Stale,
+                    RejectReason::Stale => {
+                        // The bank's time is now learned; a request time set from a clock
+                        // that ran ahead must not hold back the next request.
+                        c.last_request_ms = c.last_request_ms.min(issuer_time.saturating_mul(1000));
+                        ClientError::Stale
+                    }
                     RejectReason::NotUsable => ClientError::NotUsable,
                     other => ClientError::Protocol(ProtocolError::Rejected(other)),
                 };

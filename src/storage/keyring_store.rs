@@ -48,7 +48,13 @@ impl KeyringStore {
         {
             let store =
                 linux_keyutils_keyring_store::Store::new().map_err(|e| failed("open", &e))?;
-            return Ok(Self::with_store(store, service, Vec::new()));
+            let this = Self::with_store(store, service, Vec::new());
+            // linux-keyutils-keyring-store 1.0: when a process's first keyring operation is
+            // a write, it fails with AccessDenied (the session keyring is attached lazily);
+            // any operation before it makes every later write work. One read of an entry
+            // that does not exist, whatever it answers, is that operation.
+            let _ = this.read("digital-otp.probe".into());
+            return Ok(this);
         }
         #[cfg(target_os = "windows")]
         {

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-#[cfg(feature = "issuer")]
+#[cfg(all(feature = "issuer", feature = "test-support"))]
 pub mod bank;
 
 #[derive(Deserialize)]
