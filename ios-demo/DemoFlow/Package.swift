@@ -5,13 +5,17 @@
 //                 implements, a DigitalOTP.Clock over the system time. Foundation only.
 //   DemoFakeBank  FakeBankApi: a bank in the app's process over the SDK's Issuer.
 //                 FOR THE DEMO ONLY; a real app talks to its bank's servers.
-//   DemoKeychain  KeychainStore: the SDK's SecureStore over the iOS Keychain.
+//   DemoKeychain  the iOS platform parts: KeychainStore (the SDK's SecureStore over the
+//                 Keychain) and HardwareDeviceKeys (the SDK's DeviceKeys: the Secure
+//                 Enclave, attested by App Attest; the Apple-only parts compile to nothing
+//                 on Linux, where its tests use a stand-in for the hardware).
 //
 // It uses the SDK's Swift package by path (../../bindings/swift), whose XCFramework and
 // generated Swift are built first (with the issuer, which DemoFakeBank needs):
 //
 //   macOS:  ios-demo/scripts/build-xcframework.sh --macos-only && (cd ios-demo/DemoFlow && swift test)
-//   Linux:  scripts/test-swift.sh (DemoKeychain compiles to nothing there: no Security)
+//   Linux:  scripts/test-swift.sh (there DemoKeychain is HardwareDeviceKeys only: no
+//           Security, CryptoKit or DeviceCheck)
 //
 // Swift 6 language mode (complete concurrency checking) for every target.
 //

@@ -19,6 +19,9 @@ final class AppModel: ObservableObject {
     @Published private(set) var isBusy = false
     /// Why the app could not start (no device id yet, the demo bank failed).
     @Published private(set) var setupError: String?
+    /// What protects the device keys ("Secure Enclave, App Attest"; on a simulator,
+    /// software keys), for the home screen.
+    @Published private(set) var keyProtection = ""
 
     /// FOR THE DEMO ONLY: the in-app bank, for the enrollment screen's "get a code"
     /// button. A real app has no such thing: the bank hands out codes at a branch or on
@@ -33,8 +36,8 @@ final class AppModel: ObservableObject {
         setUp()
     }
 
-    /// Builds the flow: the SDK over the Keychain and the phone's clock, the fake bank,
-    /// the device id.
+    /// Builds the flow: the SDK over the Keychain, the Secure Enclave and the phone's
+    /// clock, the fake bank, the device id.
     func setUp() {
         guard let deviceId = DeviceIdentity.vendorId() else {
             setupError = "This phone has no device id yet (it was just restarted). Unlock it and try again."
@@ -43,23 +46,34 @@ final class AppModel: ObservableObject {
         do {
             let bundleId = Bundle.main.bundleIdentifier ?? "org.digitalotp.demo"
             let clock = DeviceClock()
-            // The SDK's blobs, and the app's own data (the phone number typed), in two
-            // Keychain services, both WhenUnlockedThisDeviceOnly.
+            // The SDK's blobs, the device keys' handles (Secure Enclave blobs, useless on
+            // any other phone) and the app's own data (the phone number typed), in three
+            // Keychain services, all WhenUnlockedThisDeviceOnly.
             let store = KeychainStore(service: bundleId + ".digital-otp")
             let profile = KeychainStore(service: bundleId + ".profile")
+            // The device keys: the Secure Enclave, attested by App Attest where the phone
+            // supports it (a simulator has neither: software keys, evidence `.none`). A
+            // bank that wants a biometric unlock passes `biometry: true` (and the app's
+            // Info.plist then needs NSFaceIDUsageDescription).
+            let keys = HardwareDeviceKeys.platform(handles: KeychainStore(service: bundleId + ".device-keys"))
             let support = try FileManager.default.url(
                 for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true
             )
             // FOR THE DEMO ONLY: the bank lives in the app (see FakeBankApi).
             let bank = try FakeBankApi.persistent(directory: support.appendingPathComponent("FakeBank", isDirectory: true))
+            // It checks each new device key's evidence and records what it found, but
+            // accepts the key: it has no trust anchor (a real bank requires Apple's App
+            // Attestation root and its own app id).
+            try bank.setAttestation(.warn)
             flow = OtpFlow(
-                otp: DigitalOtp.withClock(store: store, clock: clock),
+                otp: DigitalOtp.withClock(store: store, keys: keys, clock: clock),
                 bank: bank,
                 clock: clock,
                 profile: profile,
                 config: FlowConfig(institutionId: FakeBankApi.demoInstitutionId, deviceId: deviceId)
             )
             demoBank = bank
+            keyProtection = keys.protection
             setupError = nil
         } catch {
             setupError = "The demo bank could not start: \(error.localizedDescription)"

@@ -65,7 +65,7 @@ enum NoticeTone {
 extension FlowNotice {
     var tone: NoticeTone {
         switch self {
-        case .registered, .activated, .loginAccepted, .transferAccepted:
+        case .registered, .activated, .loginAccepted, .transferAccepted, .passwordChanged:
             return .good
         case .codeExpired, .screenClosed, .reset:
             return .info

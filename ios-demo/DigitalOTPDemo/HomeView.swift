@@ -18,6 +18,7 @@ struct HomeView: View {
 
     private var statusText: String {
         switch credential.status {
+        case .registering: return "Registering: waiting for the bank's answer"
         case .pending: return "Pending: send a first code to the bank to activate it"
         case .active: return "Active"
         case .locked: return "Locked"
@@ -51,8 +52,11 @@ struct HomeView: View {
                 InfoRow(label: "Status", value: statusText)
                 InfoRow(label: "Valid until", value: validUntilText)
                 InfoRow(label: "Password attempts left", value: String(credential.attemptsRemaining))
+                InfoRow(label: "Device key", value: model.keyProtection)
             } header: {
                 Text("Your digital OTP")
+            } footer: {
+                Text("The bank counts the wrong passwords: every password you enter is checked with the bank, and five wrong ones in a row lock the OTP.")
             }
             NoticeSection(notice: notice)
             Section {
@@ -76,6 +80,11 @@ struct HomeView: View {
                 Text("Transfer")
             } footer: {
                 Text("Amount in minor units (won for KRW, cents for USD). You confirm amount and payee before the code is made.")
+            }
+            Section {
+                Button("Change password") {
+                    model.send(.requestPasswordChange)
+                }
             }
             Section {
                 Button("Forgot password", role: .destructive) {

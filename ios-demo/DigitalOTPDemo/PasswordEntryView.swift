@@ -1,8 +1,9 @@
 import DemoFlow
 import SwiftUI
 
-/// The app password, for a login code or the confirmed transfer's code. A wrong one shows
-/// the attempts left (the fifth locks the OTP).
+/// The app password, for a login code or the confirmed transfer's code: checked with the
+/// bank (one round trip), which counts the wrong ones. A wrong one shows the attempts the
+/// bank still allows (the fifth in a row locks the OTP).
 struct PasswordEntryView: View {
     @ObservedObject var model: AppModel
     let purpose: PasswordPurpose

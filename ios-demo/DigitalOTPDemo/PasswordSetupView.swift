@@ -3,7 +3,8 @@ import DigitalOTP
 import SwiftUI
 
 /// Password setup: 6 digits, checked against the policy (`checkPasswordPolicy`) as it is
-/// typed and again by the flow before anything is sent to the bank.
+/// typed and again by the flow before anything is sent to the bank; then the registration
+/// (its two round trips to the bank) starts.
 struct PasswordSetupView: View {
     @ObservedObject var model: AppModel
     let notice: FlowNotice?
@@ -38,7 +39,7 @@ struct PasswordSetupView: View {
             } header: {
                 Text("Choose your OTP password")
             } footer: {
-                Text("6 digits, not a common, repeated or sequential one. It unlocks the OTP on this phone only; 5 wrong ones lock it.")
+                Text("6 digits, not a common, repeated or sequential one. It unlocks the OTP on this phone only, checked with the bank each time: 5 wrong ones in a row lock it.")
             }
             NoticeSection(notice: notice)
             Section {

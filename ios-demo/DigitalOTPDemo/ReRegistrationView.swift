@@ -1,8 +1,8 @@
 import DemoFlow
 import SwiftUI
 
-/// The credential can no longer be used (locked, on another device, expired): register
-/// again with a new code from the bank.
+/// The credential can no longer be used (locked, on another device, expired, its
+/// registration not finished): register again with a new code from the bank.
 struct ReRegistrationView: View {
     @ObservedObject var model: AppModel
     let reason: ReRegistrationReason
@@ -12,6 +12,7 @@ struct ReRegistrationView: View {
         case .locked: return "Your OTP is locked"
         case .deviceMismatch: return "Your OTP belongs to another device"
         case .expired: return "Your OTP has expired"
+        case .registrationIncomplete: return "Your registration was not finished"
         }
     }
 
@@ -23,6 +24,8 @@ struct ReRegistrationView: View {
             return "It was registered with another phone number or on another installation of the app. Register again on this one."
         case .expired:
             return "Its validity has ended. Ask the bank for a new registration code."
+        case .registrationIncomplete:
+            return "The app was closed before the bank's answer arrived. Ask the bank for a new registration code and register again."
         }
     }
 

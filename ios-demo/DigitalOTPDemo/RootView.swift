@@ -17,7 +17,7 @@ struct RootView: View {
             model.start()
         }
         .onChange(of: scenePhase) { phase in
-            // Leaving the app closes a code, password or confirmation screen.
+            // Leaving the app closes a code, password, password change or confirmation screen.
             if phase == .background {
                 model.send(.close)
             }
@@ -38,12 +38,16 @@ struct RootView: View {
                 EnrollmentView(model: model, phoneNumber: phoneNumber, notice: notice)
             case .passwordSetup(let notice):
                 PasswordSetupView(model: model, notice: notice)
+            case .finishingRegistration(let notice):
+                FinishingRegistrationView(model: model, notice: notice)
             case .home(let credential, let notice):
                 HomeView(model: model, credential: credential, notice: notice)
             case .confirmTransfer(let confirmation):
                 TransferConfirmationView(model: model, confirmation: confirmation)
             case .passwordEntry(let purpose, let notice):
                 PasswordEntryView(model: model, purpose: purpose, notice: notice)
+            case .changePassword(let notice):
+                ChangePasswordView(model: model, notice: notice)
             case .showingCode(let codeScreen):
                 CodeView(model: model, screen: codeScreen)
             case .reRegistrationRequired(let reason):

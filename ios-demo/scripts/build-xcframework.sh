@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The demo's build of the SDK, on a Mac with Xcode 16+: scripts/build-xcframework.sh with
-# the `issuer` feature (the demo's FakeBankApi runs the bank in the app), which writes what
-# both the Xcode project (ios-demo/project.yml) and `swift test` in ios-demo/DemoFlow use:
+# the features `issuer` (the demo's FakeBankApi runs the bank in the app) and `file-store`
+# (`softwareDeviceKeys`, over which the DemoFlow tests' stand-in for the Secure Enclave
+# signs; the app itself uses the Secure Enclave), which writes what both the Xcode project
+# (ios-demo/project.yml) and `swift test` in ios-demo/DemoFlow use:
 #
 #   bindings/swift/DigitalOTPFFI.xcframework           iPhone, simulators (arm64, x86_64), macOS
 #   bindings/swift/Sources/DigitalOTP/DigitalOTP.swift the Swift API for those features
@@ -14,4 +16,4 @@
 # same features: the generated Swift checks the library's API checksums at start-up.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-FEATURES="${FEATURES-issuer}" exec scripts/build-xcframework.sh "$@"
+FEATURES="${FEATURES-issuer,file-store}" exec scripts/build-xcframework.sh "$@"

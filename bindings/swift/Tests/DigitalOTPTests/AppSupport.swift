@@ -104,6 +104,114 @@ final class TestStore: DigitalOTP.SecureStore, @unchecked Sendable {
         backup.synchronized { backup.map = content }
         return backup
     }
+
+    /// Puts `backup`'s content back in place of this store's: what restoring a backup,
+    /// or root rolling the app's files back, does.
+    func restore(from backup: TestStore) {
+        let content = backup.synchronized { backup.map }
+        synchronized { map = content }
+    }
+}
+
+// MARK: - DeviceKeys written in Swift
+
+/// A `DeviceKeys` written in Swift, the way an app implements it over the Secure Enclave:
+/// here the keys are the SDK's software keys (`softwareDeviceKeys`) over a store of their
+/// own, and the evidence is whatever the test sets (App Attest evidence, say). It records
+/// what the SDK asks, and has switches that make it fail the ways a key store can:
+///
+/// - `failCreate`, `failSign`: `createKey` / `sign` throw `HostError.Failed` (the Secure
+///   Enclave refused, the customer cancelled Face ID);
+/// - `throwUnexpected`: `sign` throws `KeystoreCrash`, which is not a `HostError`;
+/// - `shortPublicKey`: `createKey` returns a public key of 64 bytes, not 65.
+final class TestDeviceKeys: DigitalOTP.DeviceKeys, @unchecked Sendable {
+    static let refused = "the Secure Enclave refused (test)"
+
+    /// Where the software keys are kept.
+    let store = TestStore()
+    private let inner: DigitalOTP.DeviceKeys
+    private let lock = NSLock()
+    private var evidenceValue = KeyEvidence(kind: .none)
+    private var failCreateFlag = false
+    private var failSignFlag = false
+    private var throwUnexpectedFlag = false
+    private var shortPublicKeyFlag = false
+    private var createdKeys: [(alias: String, challenge: Data, publicKey: Data)] = []
+    private var signedMessages: [(alias: String, message: Data)] = []
+    private var deletedAliases: [String] = []
+
+    init() {
+        inner = softwareDeviceKeys(store: store)
+    }
+
+    private func synchronized<R>(_ body: () throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    /// The evidence `createKey` reports.
+    var evidence: KeyEvidence {
+        get { synchronized { evidenceValue } }
+        set { synchronized { evidenceValue = newValue } }
+    }
+
+    var failCreate: Bool {
+        get { synchronized { failCreateFlag } }
+        set { synchronized { failCreateFlag = newValue } }
+    }
+
+    var failSign: Bool {
+        get { synchronized { failSignFlag } }
+        set { synchronized { failSignFlag = newValue } }
+    }
+
+    var throwUnexpected: Bool {
+        get { synchronized { throwUnexpectedFlag } }
+        set { synchronized { throwUnexpectedFlag = newValue } }
+    }
+
+    var shortPublicKey: Bool {
+        get { synchronized { shortPublicKeyFlag } }
+        set { synchronized { shortPublicKeyFlag = newValue } }
+    }
+
+    /// Every key created (also the failed attempts' aliases, with an empty public key).
+    var created: [(alias: String, challenge: Data, publicKey: Data)] { synchronized { createdKeys } }
+    /// Every message signed (also the refused ones).
+    var signed: [(alias: String, message: Data)] { synchronized { signedMessages } }
+    /// Every alias deleted.
+    var deleted: [String] { synchronized { deletedAliases } }
+
+    func createKey(alias: String, challenge: Data) throws -> DeviceKey {
+        let (fail, short, evidence) = synchronized { (failCreateFlag, shortPublicKeyFlag, evidenceValue) }
+        if fail {
+            synchronized { createdKeys.append((alias, challenge, Data())) }
+            throw HostError.Failed(reason: TestDeviceKeys.refused)
+        }
+        var key = try inner.createKey(alias: alias, challenge: challenge)
+        synchronized { createdKeys.append((alias, challenge, key.publicKey)) }
+        if short {
+            key.publicKey = key.publicKey.dropLast()
+        }
+        key.evidence = evidence
+        return key
+    }
+
+    func sign(alias: String, message: Data) throws -> Data {
+        let (fail, crash) = synchronized { () -> (Bool, Bool) in
+            signedMessages.append((alias, message))
+            return (failSignFlag, throwUnexpectedFlag)
+        }
+        if fail { throw HostError.Failed(reason: TestDeviceKeys.refused) }
+        if crash { throw KeystoreCrash() }
+        return try inner.sign(alias: alias, message: message)
+    }
+
+    func deleteKey(alias: String) throws {
+        synchronized { deletedAliases.append(alias) }
+        try inner.deleteKey(alias: alias)
+    }
 }
 
 // MARK: - A Clock written in Swift
@@ -205,9 +313,39 @@ struct TestBank {
         )
     }
 
-    /// The bank's answer to an app's registration request.
-    func answer(_ request: Data) throws -> Data {
-        issuer.handleRegistration(actor: "mobile-app", request: request)
+    /// The channel the app talks to.
+    static let app = "mobile-app"
+
+    /// The bank's answer to an app's registration message: to the request, the response;
+    /// to the confirmation, the outcome.
+    func answer(_ message: Data) -> Data {
+        issuer.handleRegistration(actor: TestBank.app, message: message)
+    }
+
+    /// The bank's answer to an app's unlock request (it counts the password guess).
+    func unlock(_ request: Data) -> Data {
+        issuer.handleUnlock(actor: TestBank.app, request: request)
+    }
+
+    /// Sets the institution's device key policy (`.require`: only device keys with valid
+    /// platform attestation may register; no roots are trusted here, so none has).
+    func setAttestation(_ requirement: Requirement) throws {
+        let policy = AttestationPolicy(
+            requirement: requirement, androidRoots: [], androidPackages: [], appleRoots: [], appleAppIds: [],
+            appleDevelopment: false
+        )
+        try issuer.setAttestationPolicy(actor: TestBank.actor, institutionId: institutionId, policy: policy, requireIntegrity: false)
+    }
+
+    /// The audit log's hash chain, checked.
+    func verifyAudit() throws -> AuditVerification {
+        try issuer.verifyAudit()
+    }
+
+    /// The details of the audit records of `action` (`unlock`, `register_mobile_otp`…),
+    /// oldest first.
+    func auditDetails(_ action: String) throws -> [String] {
+        try issuer.audit(filter: AuditFilter(institutionId: institutionId, action: action)).reversed().map { $0.detail }
     }
 
     /// Whether the bank accepts `code` as a login code of `customer`'s OTP.
@@ -283,9 +421,15 @@ enum DigitalOtpErrorKind: String {
     case notRegistered
     case noRegistrationInProgress
     case registrationRejected
+    case registrationIncomplete
+    case noCodeInProgress
+    case clockOutOfSync
+    case changePasswordAgain
+    case notUsable
     case invalidResponse
     case expired
     case invalidTransaction
+    case keyStoreFailed
     case storageFailed
     case corruptedData
     case internalError
@@ -305,9 +449,15 @@ extension DigitalOtpError {
         case .NotRegistered: return .notRegistered
         case .NoRegistrationInProgress: return .noRegistrationInProgress
         case .RegistrationRejected: return .registrationRejected
+        case .RegistrationIncomplete: return .registrationIncomplete
+        case .NoCodeInProgress: return .noCodeInProgress
+        case .ClockOutOfSync: return .clockOutOfSync
+        case .ChangePasswordAgain: return .changePasswordAgain
+        case .NotUsable: return .notUsable
         case .InvalidResponse: return .invalidResponse
         case .Expired: return .expired
         case .InvalidTransaction: return .invalidTransaction
+        case .KeyStoreFailed: return .keyStoreFailed
         case .StorageFailed: return .storageFailed
         case .CorruptedData: return .corruptedData
         case .Internal: return .internalError
@@ -324,6 +474,7 @@ extension DigitalOtpError {
              .RegistrationRejected(let reason),
              .InvalidResponse(let reason),
              .InvalidTransaction(let reason),
+             .KeyStoreFailed(let reason),
              .StorageFailed(let reason),
              .CorruptedData(let reason),
              .Internal(let reason):
@@ -350,9 +501,46 @@ func onlyElement<T>(_ items: [T], file: StaticString = #filePath, line: UInt = #
     return try XCTUnwrap(items.first, file: file, line: line)
 }
 
+/// `message` (one of the protocol's flat JSON objects) with its field `key` replaced by
+/// `transform` of its value: what a man in the middle can do to a bank's answer.
+func altered(
+    _ message: Data,
+    field key: String,
+    file: StaticString = #filePath,
+    line: UInt = #line,
+    _ transform: (Any) -> Any
+) throws -> Data {
+    let parsed = try JSONSerialization.jsonObject(with: message)
+    var object = try XCTUnwrap(parsed as? [String: Any], "not a JSON object", file: file, line: line)
+    let value = try XCTUnwrap(object[key], "no field \(key) in \(String(decoding: message, as: UTF8.self))", file: file, line: line)
+    object[key] = transform(value)
+    let result = try JSONSerialization.data(withJSONObject: object)
+    XCTAssertNotEqual(result, message, "the alteration changed nothing", file: file, line: line)
+    return result
+}
+
+/// A hex string with its last digit changed (other values are returned as they are).
+func flippedHex(_ value: Any) -> Any {
+    guard let text = value as? String, let last = text.last else {
+        return value
+    }
+    return String(text.dropLast()) + (last == "0" ? "1" : "0")
+}
+
 /// Whether `text` matches the whole regular expression `pattern`.
 func matchesWhole(_ text: String, _ pattern: String) -> Bool {
     text.range(of: "^" + pattern + "$", options: .regularExpression) != nil
+}
+
+/// Runs closures one at a time, whichever thread calls.
+final class OneAtATime: @unchecked Sendable {
+    private let lock = NSLock()
+
+    func run<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
 }
 
 /// A single-use gate that lets `parties` threads through together.

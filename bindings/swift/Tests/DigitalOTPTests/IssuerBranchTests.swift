@@ -8,8 +8,8 @@ import XCTest
 // and its recovery, another institution's OTP device), then the issuer's rules one by
 // one. Mirrors bindings/python/tests/test_issuer_branch.py and tests/issuer.rs.
 //
-// The app's password checks cost one PBKDF2 each (~0.2 s): the tests that need a mobile
-// OTP keep their count of completeRegistration / generate* calls low, and the others use
+// The app's registrations and unlocks cost one PBKDF2 each (~0.2 s): the tests that need a
+// mobile OTP keep their count of registrations and codes low, and the others use
 // a hardware token whose codes the `Totp` binding computes.
 
 fileprivate enum Branch {
@@ -141,30 +141,45 @@ fileprivate final class RecordingSms: SmsGateway, @unchecked Sendable {
     }
 }
 
-/// The customer's phone: the app on a Swift store and the test clock.
+/// The customer's phone: the app on a Swift store, software device keys (in a store of
+/// their own, as the Secure Enclave would keep them) and the test clock.
 fileprivate final class BranchPhone {
     let store = TestStore()
+    let keyStore = TestStore()
     let app: DigitalOtp
     let device: DeviceInfo
 
     init(clock: TestClock) throws {
-        app = DigitalOtp.withClock(store: store, clock: clock)
+        app = DigitalOtp.withClock(store: store, keys: softwareDeviceKeys(store: keyStore), clock: clock)
         device = try DeviceInfo(phoneNumber: Branch.phone, deviceId: Branch.deviceId)
     }
 
-    /// Types in the code, sends the request to the bank, sets the password.
-    func register(_ issuer: Issuer, code: String) throws -> CredentialInfo {
-        let request = try app.beginRegistration(registrationCode: code, device: device)
-        let response = issuer.handleRegistration(actor: Branch.app, request: request)
-        return try app.completeRegistration(response: response, password: Branch.password)
+    /// The registration request: the typed code and the app password.
+    func beginRegistration(code: String, institutionId: String = "bank-a") throws -> Data {
+        try app.beginRegistration(institutionId: institutionId, registrationCode: code, device: device, password: Branch.password)
     }
 
-    func loginCode(_ institutionId: String = "bank-a") throws -> String {
-        try app.generate(institutionId: institutionId, password: Branch.password, device: device).code
+    /// Types in the code and the password, then carries the request and the confirmation
+    /// to the bank.
+    func register(_ issuer: Issuer, code: String, institutionId: String = "bank-a") throws -> CredentialInfo {
+        let request = try beginRegistration(code: code, institutionId: institutionId)
+        let confirmation = try app.confirmRegistration(response: issuer.handleRegistration(actor: Branch.app, message: request))
+        return try app.completeRegistration(
+            institutionId: institutionId, outcome: issuer.handleRegistration(actor: Branch.app, message: confirmation)
+        )
     }
 
-    func transactionCode(_ transaction: Transaction, institutionId: String = "bank-a") throws -> String {
-        try app.generateForTransaction(institutionId: institutionId, password: Branch.password, device: device, transaction: transaction).code
+    /// A login code, after the unlock round trip to `issuer`.
+    func loginCode(_ issuer: Issuer, institutionId: String = "bank-a") throws -> String {
+        let request = try app.beginLoginCode(institutionId: institutionId, password: Branch.password, device: device)
+        return try app.completeLoginCode(answer: issuer.handleUnlock(actor: Branch.app, request: request)).code
+    }
+
+    func transactionCode(_ issuer: Issuer, _ transaction: Transaction, institutionId: String = "bank-a") throws -> String {
+        let request = try app.beginTransactionCode(
+            institutionId: institutionId, password: Branch.password, device: device, transaction: transaction
+        )
+        return try app.completeTransactionCode(answer: issuer.handleUnlock(actor: Branch.app, request: request)).code
     }
 }
 
@@ -348,7 +363,7 @@ final class IssuerBranchTests: XCTestCase {
 
         // Activation: the first login code verifies; then a replay is refused (not
         // counted), and the next time step's code verifies.
-        let first = try phone.loginCode()
+        let first = try phone.loginCode(issuer)
         XCTAssertEqual(try verify(first), .accepted)
         XCTAssertEqual(try device().registrations.last?.state, .active)
         try phone.app.confirmActivation(institutionId: "bank-a")
@@ -356,12 +371,12 @@ final class IssuerBranchTests: XCTestCase {
         XCTAssertEqual(try device().errorCount, 0, "a replay is not counted")
         XCTAssertTrue(try device().history.contains { $0.detail == "code already used" })
         clock.advance(30)
-        let second = try phone.loginCode()
+        let second = try phone.loginCode(issuer)
         XCTAssertEqual(try verify(second), .accepted)
 
         // Ten wrong codes lock the device; then even a right code is refused.
         clock.advance(30)
-        let right = try phone.loginCode()
+        let right = try phone.loginCode(issuer)
         let wrong = Branch.otherCode(right)
         for _ in 0..<10 {
             XCTAssertEqual(try verify(wrong), .rejected)
@@ -382,12 +397,16 @@ final class IssuerBranchTests: XCTestCase {
         XCTAssertEqual(d.errorCount, 0)
         XCTAssertEqual(try verify(right), .accepted)
 
-        // A loss is reported: refused; recovered at the branch: accepted again.
+        // A loss is reported: refused; the phone cannot even make a code (the bank will
+        // not unlock a lost OTP); recovered at the branch: accepted again.
+        clock.advance(30)
+        let afterLoss = try phone.loginCode(issuer)
         try issuer.reportAccident(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.mobile, serialNumber: serial, kind: .lost)
         XCTAssertEqual(try device().state, .lost)
-        clock.advance(30)
-        let afterLoss = try phone.loginCode()
         XCTAssertEqual(try verify(afterLoss), .rejected)
+        XCTAssertThrowsError(try phone.loginCode(issuer)) { error in
+            XCTAssertEqual((error as? DigitalOtpError)?.kind, .notUsable, "\(error)")
+        }
         XCTAssertEqual(try lastDetail(issuer, "verify_login"), "device reported lost")
         try issuer.recover(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.mobile, serialNumber: serial)
         XCTAssertEqual(try device().state, .active)
@@ -456,7 +475,11 @@ final class IssuerBranchTests: XCTestCase {
         XCTAssertEqual(after.errorCount, before.errorCount)
         XCTAssertEqual(after.registrations, before.registrations)
         clock.advance(30)
-        XCTAssertEqual(try verify(try phone.loginCode()), .accepted)
+        XCTAssertEqual(try verify(try phone.loginCode(issuer)), .accepted)
+        // The audit log, read back from the database, is a whole hash chain.
+        let audit = try issuer.verifyAudit()
+        XCTAssertEqual(audit.faults, [])
+        XCTAssertGreaterThan(audit.entries, 0)
     }
 
     // MARK: - The rules, one by one
@@ -499,12 +522,15 @@ final class IssuerBranchTests: XCTestCase {
         let issuer = try memoryIssuer()
         let code = try issuer.issueNonFaceToFace(actor: Branch.web, institutionId: "bank-a", customerId: "kim", verificationReference: "kyc-77")
         let phone = try BranchPhone(clock: clock)
-        let request = try phone.app.beginRegistration(registrationCode: code, device: phone.device)
+        let request = try phone.beginRegistration(code: code)
         clock.advance(601) // a registration code lives 10 minutes
-        let response = issuer.handleRegistration(actor: Branch.app, request: request)
-        XCTAssertThrowsError(try phone.app.completeRegistration(response: response, password: Branch.password)) { error in
-            XCTAssertEqual((error as? DigitalOtpError)?.kind, .registrationRejected, "\(error)")
-            XCTAssertTrue((error as? DigitalOtpError)?.reasonText.contains("expired") ?? false, "\(error)")
+        let response = issuer.handleRegistration(actor: Branch.app, message: request)
+        // The phone cannot tell an expired code from a wrong or void one (the bank answers
+        // every such request alike); the staff see why in the audit log.
+        var expired: DigitalOtpError?
+        XCTAssertThrowsError(try phone.app.confirmRegistration(response: response)) { error in
+            expired = error as? DigitalOtpError
+            XCTAssertEqual(expired?.kind, .registrationRejected, "\(error)")
         }
         XCTAssertEqual(try issuer.customerInquiry(actor: Branch.staff, institutionId: "bank-a", customerId: "kim").devices, [])
         let entry = try onlyElement(issuer.audit(filter: AuditFilter(action: "register_mobile_otp")))
@@ -512,13 +538,15 @@ final class IssuerBranchTests: XCTestCase {
         XCTAssertEqual(entry.outcome, "rejected")
         XCTAssertEqual(entry.detail, "expired registration code")
         // The expired code is void for good.
-        let again = issuer.handleRegistration(
-            actor: Branch.app, request: try phone.app.beginRegistration(registrationCode: code, device: phone.device)
-        )
-        XCTAssertThrowsError(try phone.app.completeRegistration(response: again, password: Branch.password)) { error in
+        let again = issuer.handleRegistration(actor: Branch.app, message: try phone.beginRegistration(code: code))
+        XCTAssertThrowsError(try phone.app.confirmRegistration(response: again)) { error in
             XCTAssertEqual((error as? DigitalOtpError)?.kind, .registrationRejected, "\(error)")
+            XCTAssertEqual(error as? DigitalOtpError, expired, "a void code is answered as an expired one")
         }
+        let reasons = try issuer.audit(filter: AuditFilter(action: "register_mobile_otp")).map { $0.detail }
+        XCTAssertEqual(reasons, ["no outstanding code for this phone", "expired registration code"], "newest first")
         XCTAssertTrue(phone.store.isEmpty, "failed registrations write nothing")
+        XCTAssertTrue(phone.keyStore.isEmpty, "nor keep a device key")
         XCTAssertEqual(try issuer.customerInquiry(actor: Branch.staff, institutionId: "bank-a", customerId: "kim").devices, [])
         // The face-to-face SMS code lives 5 minutes.
         try issuer.startFaceToFace(actor: Branch.staff, institutionId: "bank-a", customerId: "kim")
@@ -603,18 +631,18 @@ final class IssuerBranchTests: XCTestCase {
         let phone = try BranchPhone(clock: clock)
         let serial = try phone.register(issuer, code: registrationCode).serialNumber
         // The used registration code again: rejected, and recorded without the code.
-        let again = try phone.app.beginRegistration(registrationCode: registrationCode, device: phone.device)
+        let again = try phone.beginRegistration(code: registrationCode)
         XCTAssertThrowsError(
-            try phone.app.completeRegistration(response: issuer.handleRegistration(actor: Branch.app, request: again), password: Branch.password)
+            try phone.app.confirmRegistration(response: issuer.handleRegistration(actor: Branch.app, message: again))
         ) { error in
             XCTAssertEqual((error as? DigitalOtpError)?.kind, .registrationRejected, "\(error)")
         }
-        let login = try phone.loginCode()
+        let login = try phone.loginCode(issuer)
         let wrongLogin = Branch.otherCode(login)
         XCTAssertEqual(try issuer.verifyLogin(actor: Branch.web, institutionId: "bank-a", customerId: "kim", code: wrongLogin), .rejected)
         XCTAssertEqual(try issuer.verifyLogin(actor: Branch.web, institutionId: "bank-a", customerId: "kim", code: login), .accepted)
         let tx = Branch.transfer()
-        let txCode = try phone.transactionCode(tx)
+        let txCode = try phone.transactionCode(issuer, tx)
         XCTAssertEqual(
             try issuer.verifyTransaction(actor: Branch.web, institutionId: "bank-a", customerId: "kim", code: txCode, transaction: tx),
             .accepted
@@ -636,12 +664,13 @@ final class IssuerBranchTests: XCTestCase {
         XCTAssertEqual(actorsOf["confirm_face_to_face"], [Branch.staff])
         XCTAssertEqual(actorsOf["issue_registration_code"], [Branch.staff])
         XCTAssertEqual(actorsOf["register_mobile_otp"], [Branch.app])
+        XCTAssertEqual(actorsOf["unlock"], [Branch.app])
         XCTAssertEqual(actorsOf["verify_login"], [Branch.web])
         XCTAssertEqual(actorsOf["verify_transaction"], [Branch.web])
         XCTAssertEqual(actorsOf["customer_inquiry"], [Branch.staff])
         let details = Set(records.map { "\($0.action) | \($0.outcome) | \($0.detail)" })
         XCTAssertTrue(details.contains("confirm_face_to_face | rejected | wrong verification code"), "\(details)")
-        XCTAssertTrue(details.contains("register_mobile_otp | rejected | used or void registration code"), "\(details)")
+        XCTAssertTrue(details.contains("register_mobile_otp | rejected | no outstanding code for this phone"), "\(details)")
 
         // No code, password or phone number: not as a whole number in any field of any entry.
         let deviceHistory = try issuer.deviceInquiry(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.mobile, serialNumber: serial).history
@@ -682,10 +711,10 @@ final class IssuerBranchTests: XCTestCase {
         let phone = try BranchPhone(clock: clock)
         let serial = try phone.register(issuer, code: registrationCode).serialNumber
         clock.advance(30)
-        let login = try phone.loginCode()
+        let login = try phone.loginCode(issuer)
         XCTAssertEqual(try issuer.verifyLogin(actor: Branch.web, institutionId: "bank-a", customerId: "kim", code: login), .accepted)
         let tx = Branch.transfer()
-        let txCode = try phone.transactionCode(tx)
+        let txCode = try phone.transactionCode(issuer, tx)
         XCTAssertEqual(
             try issuer.verifyTransaction(actor: Branch.web, institutionId: "bank-a", customerId: "kim", code: txCode, transaction: tx),
             .accepted
@@ -712,6 +741,7 @@ final class IssuerBranchTests: XCTestCase {
             ("confirm_face_to_face", Branch.staff, "ok", "bank-a"),
             ("issue_registration_code", Branch.staff, "ok", "bank-a"),
             ("register_mobile_otp", Branch.app, "ok", "bank-a"),
+            ("unlock", Branch.app, "ok", "bank-a"),
             ("verify_login", Branch.web, "ok", "bank-a"),
             ("verify_login", Branch.web, "rejected", "bank-a"),
             ("verify_transaction", Branch.web, "ok", "bank-a"),
@@ -726,7 +756,7 @@ final class IssuerBranchTests: XCTestCase {
                 "no \(e.action) by \(e.actor) (\(e.outcome)) at '\(e.institution)'"
             )
         }
-        XCTAssertTrue(log.contains { $0.subject == "device:\(Branch.mobile):\(serial)" && $0.detail == "customer kim, pending activation" })
+        XCTAssertTrue(log.contains { $0.subject == "device:\(Branch.mobile):\(serial)" && $0.detail == "customer kim, pending activation; device key not attested" })
 
         // Filters.
         let logins = try issuer.audit(filter: AuditFilter(action: "verify_login"))
@@ -736,7 +766,7 @@ final class IssuerBranchTests: XCTestCase {
         XCTAssertFalse(atBankB.isEmpty)
         XCTAssertTrue(atBankB.allSatisfy { $0.institutionId == "bank-b" })
         let ofDevice = Set(try issuer.audit(filter: AuditFilter(subject: "device:\(Branch.mobile):\(serial)")).map { $0.action })
-        XCTAssertTrue(ofDevice.isSuperset(of: ["register_mobile_otp", "verify_login", "verify_transaction"]), "\(ofDevice)")
+        XCTAssertTrue(ofDevice.isSuperset(of: ["register_mobile_otp", "unlock", "verify_login", "verify_transaction"]), "\(ofDevice)")
         XCTAssertEqual(try issuer.audit(filter: AuditFilter(limit: 3)).count, 3)
         let before = try issuer.audit(filter: AuditFilter(until: Branch.t0 + 1))
         XCTAssertFalse(before.isEmpty)
@@ -842,7 +872,7 @@ final class IssuerBranchTests: XCTestCase {
         let registrationCode = try issuer.issueNonFaceToFace(actor: Branch.web, institutionId: "bank-a", customerId: "kim", verificationReference: "kyc-77")
         let serial = try phone.register(issuer, code: registrationCode).serialNumber
         let tx = Branch.transfer()
-        let code = try phone.transactionCode(tx)
+        let code = try phone.transactionCode(issuer, tx)
         XCTAssertTrue(matchesWhole(code, "[0-9]{8}"), code)
 
         func verify(_ transaction: Transaction) throws -> Verification {
@@ -920,5 +950,133 @@ final class IssuerBranchTests: XCTestCase {
             issuerError(try issuer.resetErrorCount(actor: Branch.staff, institutionId: "bank-b", vendorCode: Branch.vendor, serialNumber: Branch.serial))?.kind,
             .notRegisteredHere
         )
+    }
+
+    // MARK: - Attestation, the audit chain, the master key
+
+    /// The attestation policy is the institution's: bank A requires attested device keys
+    /// and refuses the software key (before its code is guessed), bank B (off by default)
+    /// takes it; under `.warn`, bank A takes it too and records it as not attested.
+    func testRequiredAttestationRefusesASoftwareDeviceKeyAtThatInstitutionOnly() throws {
+        let issuer = try memoryIssuer()
+        try issuer.setAttestationPolicy(
+            actor: Branch.admin, institutionId: "bank-a", policy: AttestationPolicy(requirement: .require), requireIntegrity: false
+        )
+        let set = try onlyElement(try issuer.audit(filter: AuditFilter(action: "set_attestation_policy")))
+        XCTAssertEqual([set.actor, set.institutionId, set.outcome], [Branch.admin, "bank-a", "ok"])
+        let code = try issuer.issueNonFaceToFace(actor: Branch.web, institutionId: "bank-a", customerId: "kim", verificationReference: "kyc-77")
+        let phone = try BranchPhone(clock: clock)
+        XCTAssertThrowsError(try phone.register(issuer, code: code)) { error in
+            XCTAssertEqual((error as? DigitalOtpError)?.kind, .registrationRejected, "\(error)")
+            XCTAssertTrue((error as? DigitalOtpError)?.reasonText.contains("attest") ?? false, "\(error)")
+        }
+        XCTAssertTrue(phone.store.isEmpty && phone.keyStore.isEmpty, "no credential, and the refused device key deleted")
+        XCTAssertEqual(try issuer.customerInquiry(actor: Branch.staff, institutionId: "bank-a", customerId: "kim").devices, [])
+        let refused = try onlyElement(try issuer.audit(filter: AuditFilter(action: "register_mobile_otp")))
+        XCTAssertEqual([refused.actor, refused.outcome], [Branch.app, "rejected"])
+        XCTAssertEqual(refused.detail, "device key not trusted: no key attestation evidence")
+
+        let atB = try phone.register(
+            issuer, code: try issuer.issueNonFaceToFace(actor: Branch.web, institutionId: "bank-b", customerId: "kim", verificationReference: "kyc-78"),
+            institutionId: "bank-b"
+        )
+        XCTAssertEqual(atB.status, .pending)
+
+        try issuer.setAttestationPolicy(
+            actor: Branch.admin, institutionId: "bank-a", policy: AttestationPolicy(requirement: .warn), requireIntegrity: false
+        )
+        let atA = try phone.register(issuer, code: code)
+        XCTAssertEqual(atA.status, .pending, "the refused key did not spend a guess of the code")
+        let registered = try onlyElement(
+            try issuer.audit(filter: AuditFilter(subject: "device:\(Branch.mobile):\(atA.serialNumber)", action: "register_mobile_otp"))
+        )
+        XCTAssertEqual(registered.detail, "customer kim, pending activation; device key not attested")
+        XCTAssertEqual(try issuer.verifyLogin(actor: Branch.web, institutionId: "bank-a", customerId: "kim", code: try phone.loginCode(issuer)), .accepted)
+    }
+
+    /// An audit entry rewritten in the database file (the bytes of its detail, the way
+    /// someone with the file and no key would): the log still reads, but its hash chain
+    /// names the entry, and still does after a reopening.
+    func testVerifyAuditReportsAnAuditEntryRewrittenInTheDatabaseFile() throws {
+        let path = databasePath
+        let key = try generateMasterKey()
+        var issuer: Issuer? = try Branch.setUp(try Issuer.openSqlite(path: path, masterKeyHex: key, clock: clock, sms: sms))
+        let phone = try BranchPhone(clock: clock)
+        let code = try XCTUnwrap(issuer).issueNonFaceToFace(actor: Branch.web, institutionId: "bank-a", customerId: "kim", verificationReference: "kyc-77")
+        _ = try phone.register(try XCTUnwrap(issuer), code: code)
+        _ = try phone.loginCode(try XCTUnwrap(issuer))
+        let whole = try XCTUnwrap(issuer).verifyAudit()
+        XCTAssertEqual(whole.faults, [])
+        let unlock = try onlyElement(try XCTUnwrap(issuer).audit(filter: AuditFilter(action: "unlock")))
+        XCTAssertEqual(unlock.detail, "evaluation 1; 4 wrong app passwords left")
+        issuer = nil // closed: the write-ahead log is checkpointed into the file
+
+        let file = URL(fileURLWithPath: path)
+        let wal = URL(fileURLWithPath: path + "-wal")
+        let walSize = (try? FileManager.default.attributesOfItem(atPath: wal.path)[.size] as? Int) ?? 0
+        XCTAssertEqual(walSize, 0, "the database is not checkpointed: the test would edit a stale copy")
+        var bytes = try Data(contentsOf: file)
+        let original = Data(unlock.detail.utf8)
+        let found = try XCTUnwrap(bytes.range(of: original), "the detail is not in the file as it is")
+        XCTAssertNil(bytes[found.upperBound...].range(of: original), "the detail is in the file once")
+        bytes.replaceSubrange(found, with: Data("evaluation 1; 5 wrong app passwords left".utf8))
+        try bytes.write(to: file)
+
+        let reopened = try Issuer.openSqlite(path: path, masterKeyHex: key, clock: clock, sms: sms)
+        let rewritten = try onlyElement(try reopened.audit(filter: AuditFilter(action: "unlock")))
+        XCTAssertEqual(rewritten.detail, "evaluation 1; 5 wrong app passwords left", "the log itself still reads")
+        let check = try reopened.verifyAudit()
+        XCTAssertEqual(check.entries, whole.entries)
+        let fault = try onlyElement(check.faults)
+        XCTAssertTrue(fault.range(of: "\\bentry \(unlock.id)\\b", options: .regularExpression) != nil, fault)
+    }
+
+    /// Rotating the master key re-seals everything while the issuer serves on (the
+    /// phone's unlocks and codes, a hardware token, an outstanding registration code);
+    /// then the database opens with the new key only.
+    func testRotatingTheMasterKeyReSealsEverythingAndTheOldKeyNoLongerOpens() throws {
+        let path = databasePath
+        let key = try generateMasterKey()
+        var issuer = try Branch.setUp(try Issuer.openSqlite(path: path, masterKeyHex: key, clock: clock, sms: sms))
+        let phone = try BranchPhone(clock: clock)
+        let serial = try phone.register(
+            issuer, code: try issuer.issueNonFaceToFace(actor: Branch.web, institutionId: "bank-a", customerId: "kim", verificationReference: "kyc-77")
+        ).serialNumber
+        func verify(_ issuer: Issuer, _ code: String, _ institutionId: String = "bank-a") throws -> Verification {
+            try issuer.verifyLogin(actor: Branch.web, institutionId: institutionId, customerId: "kim", code: code)
+        }
+        XCTAssertEqual(try verify(issuer, try phone.loginCode(issuer)), .accepted)
+        let token = try Branch.importToken(issuer, serial: "SN0005")
+        try issuer.registerDevice(actor: Branch.staff, institutionId: "bank-b", customerId: "kim", vendorCode: Branch.vendor, serialNumber: "SN0005")
+        let outstanding = try issuer.issueNonFaceToFace(actor: Branch.web, institutionId: "bank-c", customerId: "kim", verificationReference: "kyc-79")
+
+        let newKey = try generateMasterKey()
+        XCTAssertNotEqual(newKey, key)
+        let rows = try issuer.rotateMasterKey(actor: Branch.ops, newMasterKeyHex: newKey)
+        XCTAssertGreaterThan(rows, 0)
+        let rotation = try onlyElement(try issuer.audit(filter: AuditFilter(action: "rotate_master_key")))
+        XCTAssertEqual([rotation.actor, rotation.outcome], [Branch.ops, "ok"])
+        for text in [rotation.detail, rotation.subject] {
+            XCTAssertFalse(text.lowercased().contains(newKey) || text.lowercased().contains(key), text)
+        }
+
+        // The same issuer serves on.
+        clock.advance(30)
+        XCTAssertEqual(try verify(issuer, try phone.loginCode(issuer)), .accepted)
+        XCTAssertEqual(try verify(issuer, try token.codeAt(unixTime: clock.seconds).code, "bank-b"), .accepted)
+        let other = try BranchPhone(clock: clock)
+        XCTAssertEqual(try other.register(issuer, code: outstanding, institutionId: "bank-c").status, .pending)
+        XCTAssertEqual(try issuer.verifyAudit().faults, [])
+
+        // Reopened: the old key is refused, the new one opens everything.
+        XCTAssertEqual(issuerError(try Issuer.openSqlite(path: path, masterKeyHex: key, clock: clock, sms: sms))?.kind, .masterKey)
+        issuer = try Issuer.openSqlite(path: path, masterKeyHex: newKey, clock: clock, sms: sms)
+        let device = try issuer.deviceInquiry(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.mobile, serialNumber: serial)
+        XCTAssertEqual(device.state, .active)
+        clock.advance(30)
+        XCTAssertEqual(try verify(issuer, try phone.loginCode(issuer)), .accepted)
+        XCTAssertEqual(try verify(issuer, try token.codeAt(unixTime: clock.seconds).code, "bank-b"), .accepted)
+        XCTAssertEqual(try issuer.verifyAudit().faults, [])
+        XCTAssertEqual(issuerError(try issuer.rotateMasterKey(actor: Branch.ops, newMasterKeyHex: "not a key"))?.kind, .masterKey)
     }
 }

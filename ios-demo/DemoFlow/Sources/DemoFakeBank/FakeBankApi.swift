@@ -13,8 +13,10 @@ import Foundation
 // =====================================================================================
 
 /// FOR THE DEMO ONLY: a `BankApi` answered in-process by an `Issuer` (see the banner
-/// above). Also does what a branch or the bank's website does before enrollment:
-/// registers the customer and issues a registration code (`issueRegistrationCode`).
+/// above): both registration messages go to `Issuer.handleRegistration`, the unlocks to
+/// `Issuer.handleUnlock` (which counts the password guesses). Also does what a branch or
+/// the bank's website does before enrollment: registers the customer and issues a
+/// registration code (`issueRegistrationCode`).
 public final class FakeBankApi: BankApi {
     /// The demo bank's institution id.
     public static let demoInstitutionId = "demo-bank"
@@ -93,6 +95,29 @@ public final class FakeBankApi: BankApi {
         )
     }
 
+    /// What the bank requires of a new device key's evidence. The demo bank has no trust
+    /// anchors (a real bank sets Apple's App Attestation root CA, its `TEAMID.bundle.id`
+    /// and the production environment), so under `.warn` every key is accepted and its
+    /// evidence checked and recorded, and under `.require` every key is refused. Persisted
+    /// and audited by the issuer.
+    public func setAttestation(_ requirement: Requirement) throws {
+        try issuer.setAttestationPolicy(
+            actor: FakeBankApi.branchActor,
+            institutionId: institutionId,
+            policy: AttestationPolicy(
+                requirement: requirement, androidRoots: [], androidPackages: [], appleRoots: [], appleAppIds: [],
+                appleDevelopment: false
+            ),
+            requireIntegrity: false
+        )
+    }
+
+    /// The issuer's audit records of `action` (`register_mobile_otp`, `unlock`, …), newest
+    /// first: what the bank's staff would see.
+    public func audit(action: String) throws -> [AuditRecord] {
+        try issuer.audit(filter: AuditFilter(institutionId: nil, subject: nil, action: action, from: nil, until: nil, limit: 0))
+    }
+
     /// The demo's customer id for a phone number (one customer per number).
     static func customerId(phoneNumberE164: String) -> String {
         "customer-" + phoneNumberE164.filter { $0.isASCII && $0.isNumber }
@@ -101,7 +126,15 @@ public final class FakeBankApi: BankApi {
     // MARK: - BankApi
 
     public func register(request: Data) async throws -> Data {
-        issuer.handleRegistration(actor: FakeBankApi.appChannel, request: request)
+        issuer.handleRegistration(actor: FakeBankApi.appChannel, message: request)
+    }
+
+    public func confirmRegistration(confirmation: Data) async throws -> Data {
+        issuer.handleRegistration(actor: FakeBankApi.appChannel, message: confirmation)
+    }
+
+    public func unlock(request: Data) async throws -> Data {
+        issuer.handleUnlock(actor: FakeBankApi.appChannel, request: request)
     }
 
     public func verifyLogin(institutionId: String, serialNumber: String, code: String) async throws -> Bool {

@@ -5,23 +5,32 @@ import Foundation
 // views render a `FlowState` and send `FlowEvent`s; `OtpFlow` does the rest.
 //
 //   starting ──start──▶ enrollment ──submitEnrollment──▶ passwordSetup ──choosePassword──▶ home
-//                          ▲   ▲                              │ (bank refused: back)        │
-//                          │   └──────────────────────────────┘                              │
-//                          │                                       requestLoginCode ◀────────┤
+//                          ▲   ▲                              │ beginRegistration, then two     │
+//                          │   │                              │ round trips to the bank:        │
+//                          │   │                              │ request → response,             │
+//                          │   │                              │ confirmation → outcome          │
+//                          │   └── (bank refused: back) ──────┤                                 │
+//                          │                                  │ (outcome not received:          │
+//                          │                                  ▼  bank unreachable)              │
+//                          │                finishingRegistration ──retryRegistration──▶ home    │
+//                          │                                       requestLoginCode ◀────────────┤
 //                          │                                       requestTransfer ──▶ confirmTransfer
+//                          │                                       requestPasswordChange ──▶ changePassword
 //                          │                                                               │ confirmTransfer
 //                          │                                                               ▼
 //                          │                      passwordEntry ◀──────────────────────────┘
-//                          │                        │ enterPassword (WrongPassword: stays, attempts shown)
+//                          │                        │ enterPassword: the unlock round trip to the bank
+//                          │                        │ (WrongPassword: stays, with the attempts the bank allows)
 //                          │                        ▼
 //                          │                      showingCode ──tick──▶ code expired ──tick──▶ home (screen closed)
 //                          │                        │ submitCode ──▶ home (accepted / rejected; first one activates)
 //                          │
-//   reRegistrationRequired (Locked, DeviceMismatch, Expired) ──startReRegistration──┘
+//   reRegistrationRequired (Locked, DeviceMismatch, Expired, RegistrationIncomplete) ──startReRegistration──┘
 
 /// Why the credential cannot be used any more and the customer must register again.
 public enum ReRegistrationReason: Equatable, Sendable {
-    /// Five wrong passwords: the SDK destroyed the seed.
+    /// Five wrong passwords, counted by the bank: the SDK destroyed the seed and the
+    /// device key.
     case locked
     /// Registered with another phone number or on another device (for example, the app
     /// was deleted and installed again: the Keychain kept the credential, but
@@ -29,6 +38,10 @@ public enum ReRegistrationReason: Equatable, Sendable {
     case deviceMismatch
     /// Past its validity.
     case expired
+    /// The registration was interrupted after the credential was stored and before the
+    /// bank's outcome reached the app, and the app was closed since: the confirmation to
+    /// send again is gone, so it cannot be finished any more.
+    case registrationIncomplete
 }
 
 /// A message shown on the current screen: the outcome of the last event.
@@ -41,18 +54,30 @@ public enum FlowNotice: Equatable, Sendable {
     case weakPassword(reason: String)
     /// The password and its confirmation differ.
     case passwordsDiffer
-    /// A wrong password; after `attemptsRemaining` more the credential is locked.
+    /// A wrong password; after `attemptsRemaining` more the credential is locked (the bank
+    /// counts them).
     case wrongPassword(attemptsRemaining: UInt32)
-    /// The bank refused the registration (expired or used code, another phone number).
+    /// The bank refused the registration: a wrong, expired or used code (the bank answers
+    /// all of these alike), another phone number, a device key it does not trust.
     case registrationRejected(reason: String)
     /// The bank's answer does not fit this registration.
     case invalidBankResponse(reason: String)
     /// The bank could not be reached; try again.
     case bankUnavailable(reason: String)
+    /// The phone's clock differed from the bank's; the SDK learned the difference: try again.
+    case clockOutOfSync
+    /// The bank says this OTP cannot be used (reported lost or stolen, cancelled): contact
+    /// the bank.
+    case notUsable
     /// A transfer field is invalid.
     case invalidTransaction(reason: String)
+    /// The device key could not be made or used (the Secure Enclave refused, the
+    /// biometric sheet was cancelled): nothing was sent to the bank.
+    case deviceKeyFailed(reason: String)
     /// Registered: pending until the bank accepts a first code.
     case registered
+    /// The app password was changed.
+    case passwordChanged
     /// The bank accepted the first code: the credential is active.
     case activated
     /// The bank accepted the login code.
@@ -91,10 +116,18 @@ public enum FlowNotice: Equatable, Sendable {
             return "The bank's answer was not valid. Register again."
         case .bankUnavailable:
             return "The bank cannot be reached. Try again."
+        case .clockOutOfSync:
+            return "The phone's clock differs from the bank's. Try again."
+        case .notUsable:
+            return "The bank says this OTP cannot be used. Contact the bank."
+        case .deviceKeyFailed(let reason):
+            return "The device key did not work (\(reason)). Nothing was sent to the bank; try again."
         case .invalidTransaction(let reason):
             return "This transfer is not valid: \(reason)."
         case .registered:
             return "Registered. Use a first code with the bank to activate your OTP."
+        case .passwordChanged:
+            return "Your OTP password was changed."
         case .activated:
             return "Your OTP is active."
         case .loginAccepted:
@@ -169,14 +202,19 @@ public enum FlowState: Equatable, Sendable {
     case starting
     /// Enter the registration code the bank issued, and the phone number (prefilled when known).
     case enrollment(phoneNumber: String, notice: FlowNotice?)
-    /// Choose the app password (twice).
+    /// Choose the app password (twice); then the app registers with the bank.
     case passwordSetup(notice: FlowNotice?)
+    /// The bank has the registration's confirmation, or may have: its outcome did not
+    /// reach the app. Send the confirmation again (`retryRegistration`).
+    case finishingRegistration(notice: FlowNotice?)
     /// The credential and what can be done with it.
     case home(credential: CredentialInfo, notice: FlowNotice?)
     /// Amount and payee of a transfer, to confirm before its code is made.
     case confirmTransfer(TransferConfirmation)
     /// Enter the app password.
     case passwordEntry(purpose: PasswordPurpose, notice: FlowNotice?)
+    /// Change the app password: the current one and the new one (twice).
+    case changePassword(notice: FlowNotice?)
     /// A code with its countdown.
     case showingCode(CodeScreen)
     /// The credential is unusable: register again.
@@ -189,14 +227,21 @@ public enum FlowEvent: Sendable {
     case start
     /// The registration code and phone number typed on the enrollment screen.
     case submitEnrollment(registrationCode: String, phoneNumber: String)
-    /// The new password and its confirmation.
+    /// The new password and its confirmation: the registration with the bank starts.
     case choosePassword(password: String, confirmation: String)
     /// Back from password setup to enrollment.
     case backToEnrollment
+    /// Sends the registration's confirmation to the bank again (`finishingRegistration`).
+    case retryRegistration
     /// Home: asks for a login code.
     case requestLoginCode
     /// Home: a transfer to confirm.
     case requestTransfer(Transaction)
+    /// Home: change the app password.
+    case requestPasswordChange
+    /// The current password, the new one and its confirmation (one round trip to the
+    /// bank, which counts a wrong current password like any other).
+    case changePassword(current: String, new: String, confirmation: String)
     /// The customer confirmed the transfer shown.
     case confirmTransfer
     /// The app password, for the pending login or transfer code.
@@ -206,7 +251,7 @@ public enum FlowEvent: Sendable {
     case submitCode
     /// One second passed (the code screen's countdown).
     case tick
-    /// Closes the current screen (confirmation, password, code) and goes home.
+    /// Closes the current screen (confirmation, password, password change, code) and goes home.
     case close
     /// From `reRegistrationRequired`: back to enrollment.
     case startReRegistration

@@ -26,10 +26,19 @@ public struct FlowConfig: Sendable {
 /// checking. The app's model still waits for each `send` before the next, so that a tap
 /// during a password check is dropped rather than queued.
 ///
-/// What it keeps in memory: the registration request between the enrollment and password
-/// screens, and the code on screen (forgotten when it expires or the screen closes).
-/// Passwords are passed to the SDK and not kept. The phone number the customer typed
-/// (iOS has no API for it) is kept in `profile` under `OtpFlow.phoneNumberKey`.
+/// Every step that needs the bank is sans-IO in the SDK and carried here: a registration
+/// is `beginRegistration` → `BankApi.register` → `confirmRegistration` →
+/// `BankApi.confirmRegistration` → `completeRegistration`; every code (and a password
+/// change) is `begin…` → `BankApi.unlock` → `complete…`, the bank counting each password
+/// guess before it answers. The attempts left that the screens show are the bank's
+/// (`WrongPassword(attemptsRemaining:)` from the `complete…` step).
+///
+/// What it keeps in memory: the registration code and phone number between the
+/// enrollment and password screens, the registration's confirmation while its outcome
+/// has not reached the app, and the code on screen (forgotten when it expires or the
+/// screen closes). Passwords are passed to the SDK and not kept. The phone number the
+/// customer typed (iOS has no API for it) is kept in `profile` under
+/// `OtpFlow.phoneNumberKey`.
 public actor OtpFlow {
     /// The key of the phone number in the `profile` store.
     public static let phoneNumberKey = "demo-app.phone-number"
@@ -45,15 +54,25 @@ public actor OtpFlow {
 
     /// Between the enrollment and password screens.
     private var enrollment: PendingEnrollment?
+    /// The registration's confirmation, while its outcome has not reached the app.
+    private var confirmation: PendingConfirmation?
     /// The credential last loaded or registered.
     private var credential: CredentialInfo?
     /// The code on screen.
     private var shown: ShownCode?
 
     private struct PendingEnrollment {
-        /// `DigitalOtp.beginRegistration`'s request, sent to the bank once the password is chosen.
-        let request: Data
+        /// The registration code typed (its check digit checked), for `beginRegistration`
+        /// once the password is chosen.
+        let registrationCode: String
         /// The number typed (E.164).
+        let phoneNumber: String
+    }
+
+    private struct PendingConfirmation {
+        /// `DigitalOtp.confirmRegistration`'s confirmation, for the bank.
+        let message: Data
+        /// The number registered (E.164).
         let phoneNumber: String
     }
 
@@ -69,7 +88,8 @@ public actor OtpFlow {
     }
 
     /// - Parameters:
-    ///   - otp: the SDK over the app's `SecureStore` (the Keychain), with `clock`.
+    ///   - otp: the SDK over the app's `SecureStore` (the Keychain) and `DeviceKeys` (the
+    ///     Secure Enclave), with `clock`.
     ///   - bank: the bank's servers.
     ///   - clock: the clock of the countdown; the one `otp` uses.
     ///   - profile: where the app keeps the phone number the customer typed.
@@ -97,6 +117,7 @@ public actor OtpFlow {
         switch event {
         case .start:
             enrollment = nil
+            confirmation = nil
             return loadCredential(notice: nil)
 
         case .submitEnrollment(let registrationCode, let phoneNumber):
@@ -112,6 +133,10 @@ public actor OtpFlow {
             enrollment = nil
             return .enrollment(phoneNumber: prefilledPhoneNumber(), notice: nil)
 
+        case .retryRegistration:
+            guard case .finishingRegistration = state else { return state }
+            return await finishRegistration()
+
         case .requestLoginCode:
             guard case .home = state else { return state }
             return .passwordEntry(purpose: .login, notice: nil)
@@ -125,13 +150,21 @@ public actor OtpFlow {
                 return .home(credential: credential, notice: notice(for: error))
             }
 
+        case .requestPasswordChange:
+            guard case .home = state else { return state }
+            return .changePassword(notice: nil)
+
+        case .changePassword(let current, let new, let confirmation):
+            guard case .changePassword = state else { return state }
+            return await changePassword(from: current, to: new, confirmation: confirmation)
+
         case .confirmTransfer:
             guard case .confirmTransfer(let confirmation) = state else { return state }
             return .passwordEntry(purpose: .transfer(confirmation), notice: nil)
 
         case .enterPassword(let password):
             guard case .passwordEntry(let purpose, _) = state else { return state }
-            return enterPassword(password, for: purpose)
+            return await enterPassword(password, for: purpose)
 
         case .submitCode:
             guard case .showingCode = state else { return state }
@@ -148,7 +181,7 @@ public actor OtpFlow {
 
         case .close:
             switch state {
-            case .confirmTransfer, .passwordEntry, .showingCode:
+            case .confirmTransfer, .passwordEntry, .changePassword, .showingCode:
                 return loadCredential(notice: nil)
             default:
                 return state
@@ -160,13 +193,14 @@ public actor OtpFlow {
 
         case .forgotPassword:
             switch state {
-            case .home, .passwordEntry, .reRegistrationRequired:
+            case .home, .passwordEntry, .changePassword, .finishingRegistration, .reRegistrationRequired:
                 do {
                     try otp.resetAll()
                 } catch {
                     return replacingNotice(of: state, with: notice(for: error))
                 }
                 enrollment = nil
+                confirmation = nil
                 return loadCredential(notice: .reset)
             default:
                 return state
@@ -174,17 +208,16 @@ public actor OtpFlow {
         }
     }
 
-    /// Enrollment: the code is checked (a typo is refused here, without the bank), the
-    /// device built from the typed number, and the SDK's registration request made. The
-    /// bank is called only once the password is chosen.
+    /// Enrollment: the code's format and check digit are checked (a typo is refused here,
+    /// without the bank) and the device built from the typed number, which is kept. The
+    /// bank is called only once the password is chosen: the password is part of the
+    /// registration request.
     private func submitEnrollment(registrationCode: String, phoneNumber: String) -> FlowState {
         let typed = phoneNumber.trimmingCharacters(in: .whitespacesAndNewlines)
         let device: DeviceInfo
-        let request: Data
         do {
             try checkRegistrationCode(code: registrationCode)
             device = try DeviceInfo(phoneNumber: typed, deviceId: config.deviceId)
-            request = try otp.beginRegistration(registrationCode: registrationCode, device: device)
         } catch {
             return .enrollment(phoneNumber: typed, notice: notice(for: error))
         }
@@ -194,17 +227,19 @@ public actor OtpFlow {
         } catch {
             return .enrollment(phoneNumber: typed, notice: notice(for: error))
         }
-        enrollment = PendingEnrollment(request: request, phoneNumber: normalized)
+        enrollment = PendingEnrollment(registrationCode: registrationCode, phoneNumber: normalized)
         return .passwordSetup(notice: nil)
     }
 
-    /// Password setup: policy and confirmation first (nothing sent), then the bank, then
-    /// the SDK stores the credential (pending until the bank accepts a first code).
-    private func choosePassword(_ password: String, confirmation: String) async -> FlowState {
+    /// Password setup: the confirmation and the policy first (nothing made, nothing sent),
+    /// then the registration: the request (with a new device key and its evidence) to the
+    /// bank, its response checked (a wrong, expired or used code fails here) and the
+    /// credential stored, the confirmation to the bank, its outcome.
+    private func choosePassword(_ password: String, confirmation typed: String) async -> FlowState {
         guard let pending = enrollment else {
             return .enrollment(phoneNumber: prefilledPhoneNumber(), notice: nil)
         }
-        guard password == confirmation else {
+        guard password == typed else {
             return .passwordSetup(notice: .passwordsDiffer)
         }
         do {
@@ -212,38 +247,105 @@ public actor OtpFlow {
         } catch {
             return .passwordSetup(notice: notice(for: error))
         }
+        let request: Data
+        do {
+            let device = try DeviceInfo(phoneNumber: pending.phoneNumber, deviceId: config.deviceId)
+            request = try otp.beginRegistration(
+                institutionId: config.institutionId,
+                registrationCode: pending.registrationCode,
+                device: device,
+                password: password
+            )
+        } catch {
+            // Nothing was sent: the same code can be used with this or another password.
+            return .passwordSetup(notice: notice(for: error))
+        }
         let response: Data
         do {
-            response = try await bank.register(request: pending.request)
+            response = try await bank.register(request: request)
         } catch {
-            // Not reached the bank: the same request can be sent again.
+            // Not reached the bank: the next choosePassword begins again.
             return .passwordSetup(notice: .bankUnavailable(reason: describe(error)))
         }
+        let message: Data
         do {
-            let registered = try otp.completeRegistration(response: response, password: password)
+            message = try otp.confirmRegistration(response: response)
+        } catch {
+            // A wrong, expired or used code, a device key the bank does not trust, an
+            // altered response: the attempt is over; start again from a code.
             enrollment = nil
+            return .enrollment(phoneNumber: pending.phoneNumber, notice: notice(for: error))
+        }
+        enrollment = nil
+        confirmation = PendingConfirmation(message: message, phoneNumber: pending.phoneNumber)
+        return await finishRegistration()
+    }
+
+    /// Sends the registration's confirmation and completes the registration with the
+    /// bank's outcome. Unreachable: the confirmation is kept to send again.
+    private func finishRegistration() async -> FlowState {
+        guard let pending = confirmation else {
+            return loadCredential(notice: nil)
+        }
+        let outcome: Data
+        do {
+            outcome = try await bank.confirmRegistration(confirmation: pending.message)
+        } catch {
+            return .finishingRegistration(notice: .bankUnavailable(reason: describe(error)))
+        }
+        confirmation = nil
+        do {
+            let registered = try otp.completeRegistration(institutionId: config.institutionId, outcome: outcome)
             credential = registered
             return .home(credential: registered, notice: .registered)
-        } catch DigitalOtpError.WeakPassword(let reason) {
-            // Refused before the response is used: the registration is still in progress.
-            return .passwordSetup(notice: .weakPassword(reason: reason))
+        } catch DigitalOtpError.InvalidResponse(let reason) {
+            // An answer that is not an outcome (altered on the way): the credential still
+            // waits for the genuine one; the same confirmation can be sent again.
+            confirmation = pending
+            return .finishingRegistration(notice: .invalidBankResponse(reason: reason))
         } catch {
-            // Any other failure ends the SDK's registration: start again from a code.
-            enrollment = nil
+            // Refused by the bank (the SDK deleted the credential and its key), or the
+            // store failed.
             return .enrollment(phoneNumber: pending.phoneNumber, notice: notice(for: error))
         }
     }
 
-    /// The password for a login or transfer code. A wrong one keeps the screen with the
-    /// attempts left; a locked, moved or expired credential asks for a new registration.
-    private func enterPassword(_ password: String, for purpose: PasswordPurpose) -> FlowState {
+    /// The password for a login or transfer code: the unlock request to the bank (which
+    /// counts the guess), then the code from its answer. A wrong password keeps the screen
+    /// with the attempts the bank still allows; a locked, moved or expired credential asks
+    /// for a new registration.
+    private func enterPassword(_ password: String, for purpose: PasswordPurpose) async -> FlowState {
         let institutionId = credential?.institutionId ?? config.institutionId
+        let request: Data
         do {
             let device = try currentDevice()
             switch purpose {
             case .login:
-                let login = try otp.generate(institutionId: institutionId, password: password, device: device)
-                let now = try clock.nowUnixSeconds()
+                request = try otp.beginLoginCode(institutionId: institutionId, password: password, device: device)
+            case .transfer(let confirmation):
+                request = try otp.beginTransactionCode(
+                    institutionId: institutionId,
+                    password: password,
+                    device: device,
+                    transaction: confirmation.transaction
+                )
+            }
+        } catch {
+            return unlockFailed(error, stay: .passwordEntry(purpose: purpose, notice: nil))
+        }
+        let answer: Data
+        do {
+            answer = try await bank.unlock(request: request)
+        } catch {
+            // Not sent: no guess was counted.
+            return .passwordEntry(purpose: purpose, notice: .bankUnavailable(reason: describe(error)))
+        }
+        do {
+            let now: UInt64
+            switch purpose {
+            case .login:
+                let login = try otp.completeLoginCode(answer: answer)
+                now = try clock.nowUnixSeconds()
                 shown = ShownCode(
                     purpose: .login,
                     serialNumber: login.serialNumber,
@@ -251,15 +353,9 @@ public actor OtpFlow {
                     validUntil: login.validUntil,
                     closesAt: now + config.codeScreenSeconds
                 )
-                return codeScreen(now: now, notice: nil)
             case .transfer(let confirmation):
-                let transfer = try otp.generateForTransaction(
-                    institutionId: institutionId,
-                    password: password,
-                    device: device,
-                    transaction: confirmation.transaction
-                )
-                let now = try clock.nowUnixSeconds()
+                let transfer = try otp.completeTransactionCode(answer: answer)
+                now = try clock.nowUnixSeconds()
                 // The summary the code is bound to: the SDK's, equal to the one confirmed.
                 shown = ShownCode(
                     purpose: .transfer(TransferConfirmation(transaction: confirmation.transaction, summary: transfer.summary)),
@@ -268,20 +364,73 @@ public actor OtpFlow {
                     validUntil: transfer.validUntil,
                     closesAt: now + config.codeScreenSeconds
                 )
-                return codeScreen(now: now, notice: nil)
             }
-        } catch DigitalOtpError.WrongPassword(let attemptsRemaining) {
-            return .passwordEntry(purpose: purpose, notice: .wrongPassword(attemptsRemaining: attemptsRemaining))
-        } catch DigitalOtpError.Locked {
-            return .reRegistrationRequired(.locked)
-        } catch DigitalOtpError.DeviceMismatch {
-            return .reRegistrationRequired(.deviceMismatch)
-        } catch DigitalOtpError.Expired {
-            return .reRegistrationRequired(.expired)
-        } catch DigitalOtpError.NotRegistered {
-            return loadCredential(notice: nil)
+            return codeScreen(now: now, notice: nil)
         } catch {
-            return .passwordEntry(purpose: purpose, notice: notice(for: error))
+            return unlockFailed(error, stay: .passwordEntry(purpose: purpose, notice: nil))
+        }
+    }
+
+    /// A password change: the new one twice and the policy first (nothing sent), then the
+    /// request to the bank (which evaluates both passwords, counting a wrong current one
+    /// as two guesses) and the seed re-sealed under the new password. With one attempt
+    /// left the bank evaluates the current password alone (`ChangePasswordAgain`: it was
+    /// right, and the attempts are back to five): the change is then made once more.
+    private func changePassword(from current: String, to new: String, confirmation typed: String) async -> FlowState {
+        guard new == typed else {
+            return .changePassword(notice: .passwordsDiffer)
+        }
+        do {
+            try checkPasswordPolicy(password: new)
+        } catch {
+            return .changePassword(notice: notice(for: error))
+        }
+        let institutionId = credential?.institutionId ?? config.institutionId
+        for round in 1...2 {
+            let request: Data
+            do {
+                request = try otp.beginChangePassword(
+                    institutionId: institutionId, oldPassword: current, newPassword: new, device: try currentDevice()
+                )
+            } catch {
+                return unlockFailed(error, stay: .changePassword(notice: nil))
+            }
+            let answer: Data
+            do {
+                answer = try await bank.unlock(request: request)
+            } catch {
+                return .changePassword(notice: .bankUnavailable(reason: describe(error)))
+            }
+            do {
+                try otp.completeChangePassword(answer: answer)
+                return loadCredential(notice: .passwordChanged)
+            } catch DigitalOtpError.ChangePasswordAgain where round == 1 {
+                continue
+            } catch {
+                return unlockFailed(error, stay: .changePassword(notice: nil))
+            }
+        }
+        return .changePassword(notice: .failure(reason: "the bank did not evaluate the new password; try again"))
+    }
+
+    /// Where a failed unlock (a code or a password change) leads: `stay` (the same
+    /// screen) with the notice, or the screen its error calls for.
+    private func unlockFailed(_ error: Error, stay: FlowState) -> FlowState {
+        switch error {
+        case DigitalOtpError.Locked:
+            return .reRegistrationRequired(.locked)
+        case DigitalOtpError.DeviceMismatch:
+            return .reRegistrationRequired(.deviceMismatch)
+        case DigitalOtpError.Expired:
+            return .reRegistrationRequired(.expired)
+        case DigitalOtpError.RegistrationIncomplete:
+            return .reRegistrationRequired(.registrationIncomplete)
+        case DigitalOtpError.NotRegistered:
+            return loadCredential(notice: nil)
+        case DigitalOtpError.NotUsable:
+            return loadCredential(notice: .notUsable)
+        default:
+            return replacingNotice(of: stay, with: notice(for: error))
         }
     }
 
@@ -385,6 +534,13 @@ public actor OtpFlow {
             switch found.status {
             case .pending, .active:
                 return .home(credential: found, notice: notice)
+            case .registering:
+                // Its outcome has not reached the app: send the confirmation again if it
+                // is still here, else the registration cannot be finished.
+                guard confirmation != nil else {
+                    return .reRegistrationRequired(.registrationIncomplete)
+                }
+                return .finishingRegistration(notice: notice)
             case .locked:
                 return .reRegistrationRequired(.locked)
             case .deviceMismatch:
@@ -403,10 +559,14 @@ public actor OtpFlow {
             return .enrollment(phoneNumber: phoneNumber, notice: notice)
         case .passwordSetup:
             return .passwordSetup(notice: notice)
+        case .finishingRegistration:
+            return .finishingRegistration(notice: notice)
         case .home(let credential, _):
             return .home(credential: credential, notice: notice)
         case .passwordEntry(let purpose, _):
             return .passwordEntry(purpose: purpose, notice: notice)
+        case .changePassword:
+            return .changePassword(notice: notice)
         default:
             return state
         }
@@ -460,6 +620,12 @@ public actor OtpFlow {
             return .invalidBankResponse(reason: reason)
         case .InvalidTransaction(let reason):
             return .invalidTransaction(reason: reason)
+        case .KeyStoreFailed(let reason):
+            return .deviceKeyFailed(reason: reason)
+        case .ClockOutOfSync:
+            return .clockOutOfSync
+        case .NotUsable:
+            return .notUsable
         case .StorageFailed(let reason), .CorruptedData(let reason), .Internal(let reason):
             return .failure(reason: reason)
         case .Locked:
@@ -472,6 +638,12 @@ public actor OtpFlow {
             return .failure(reason: "no OTP is registered")
         case .NoRegistrationInProgress:
             return .failure(reason: "no registration is in progress; enter the code again")
+        case .RegistrationIncomplete:
+            return .failure(reason: "the registration is not finished; register again")
+        case .NoCodeInProgress:
+            return .failure(reason: "no code is being made; enter the password again")
+        case .ChangePasswordAgain:
+            return .failure(reason: "the bank confirmed the current password; change it again")
         }
     }
 

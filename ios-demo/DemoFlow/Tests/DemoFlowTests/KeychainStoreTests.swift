@@ -1,6 +1,6 @@
-// The Keychain exists only on Apple platforms: on Linux (where `swift test` also runs)
+// The Keychain and CryptoKit exist only on Apple platforms: on Linux (where `swift test` also runs)
 // this file compiles to nothing.
-#if canImport(Security)
+#if canImport(CryptoKit) && canImport(Security) && canImport(LocalAuthentication)
 import DemoKeychain
 import DigitalOTP
 import Foundation
@@ -38,26 +38,17 @@ final class KeychainStoreTests: XCTestCase {
         try store.delete(key: "a") // a missing key is not an error
     }
 
-    func testTheSdkRegistersOverTheKeychain() throws {
+    /// The SDK over the Keychain: its blobs in one service, the device keys' handles
+    /// (CryptoKit keys in software here: a test host has no Secure Enclave it may use) in
+    /// another; a registration and a login code the bank accepts.
+    func testTheSdkRegistersOverTheKeychain() async throws {
         let store = try makeStore()
-        let app = DigitalOtp(store: store)
+        let handles = try makeStore()
+        let keys = HardwareDeviceKeys(hardware: SimulatorSoftwareHardware(), handles: handles, attester: nil)
+        let app = DigitalOtp(store: store, keys: keys)
         defer { try? app.resetAll() }
-        let issuer = try Issuer.inMemory(masterKeyHex: try generateMasterKey(), clock: nil, sms: nil)
-        try issuer.addInstitution(actor: "test", institutionId: "bank-a", name: "Bank A")
-        try issuer.registerCustomer(
-            actor: "test",
-            customer: NewCustomer(
-                institutionId: "bank-a", customerId: "kim", name: "Kim", kind: .individual, residency: .domestic,
-                phoneNumber: "010-1234-5678"
-            )
-        )
-        let code = try issuer.issueNonFaceToFace(actor: "test", institutionId: "bank-a", customerId: "kim", verificationReference: "kyc")
-        let device = try DeviceInfo(phoneNumber: "010-1234-5678", deviceId: "keychain-test")
-        let request = try app.beginRegistration(registrationCode: code, device: device)
-        let info = try app.completeRegistration(response: issuer.handleRegistration(actor: "app", request: request), password: "482915")
-        XCTAssertEqual(info.status, .pending)
-        let login = try app.generate(institutionId: "bank-a", password: "482915", device: device)
-        XCTAssertEqual(try issuer.verifyLogin(actor: "web", institutionId: "bank-a", customerId: "kim", code: login.code), .accepted)
+        let accepted = try await registerAndLogIn(app)
+        XCTAssertTrue(accepted)
     }
 }
 

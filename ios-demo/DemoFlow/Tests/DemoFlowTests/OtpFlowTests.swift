@@ -1,15 +1,19 @@
 import DemoFakeBank
 import DemoFlow
+import DemoKeychain
 import DigitalOTP
 import Foundation
 import XCTest
 
 /// The demo app's screens, driven event by event as the SwiftUI views do, against the
-/// real SDK (a Swift in-memory `SecureStore`, a test `Clock`) and the real issuer as the
-/// bank (`FakeBankApi` over `Issuer.inMemory`). Mirrors the Android demo's JVM flow test.
+/// real SDK (a Swift in-memory `SecureStore`, the demo's `HardwareDeviceKeys` over a
+/// stand-in for the Secure Enclave, a test `Clock`) and the real issuer as the bank
+/// (`FakeBankApi` over `Issuer.inMemory`). Mirrors the Android demo's JVM flow test; the
+/// new flow's round trips (the bank's count of wrong passwords, a backup restored, the
+/// confirmation sent again, a password change, attestation) are in BankRoundTripTests.
 ///
-/// Every password check costs one PBKDF2 of 600,000 iterations (~0.2 s): each test keeps
-/// its count of registrations and codes low.
+/// Every registration and every unlock costs one PBKDF2 of 600,000 iterations (~0.2 s):
+/// each test keeps its count of registrations and codes low.
 final class OtpFlowTests: XCTestCase {
     private var w: World!
 
@@ -59,6 +63,7 @@ final class OtpFlowTests: XCTestCase {
         }
         XCTAssertEqual(w.bank.registerCalls, 0, "nothing was sent to the bank")
         XCTAssertEqual(w.store.keys(), [], "nothing was stored")
+        XCTAssertEqual(w.enclave.keysCreated, 0, "no device key was made")
 
         // Back to enrollment, the number prefilled.
         let back = await w.send(.backToEnrollment)
@@ -77,7 +82,9 @@ final class OtpFlowTests: XCTestCase {
             XCTAssertEqual(phoneNumber, Fixture.otherPhoneE164)
         }
         XCTAssertEqual(w.bank.registerCalls, 1)
+        XCTAssertEqual(w.bank.calls(.confirmRegistration), 0, "refused at the response: no confirmation")
         XCTAssertEqual(w.store.keys(), [], "a refused registration writes nothing")
+        XCTAssertEqual(w.keyHandles.keys(), [], "and keeps no device key")
     }
 
     func testForgotPasswordDeletesEverythingAndTheUsedCodeIsRefused() async throws {
@@ -92,6 +99,7 @@ final class OtpFlowTests: XCTestCase {
         let reset = await w.send(.forgotPassword)
         XCTAssertEqual(reset, .enrollment(phoneNumber: Fixture.phoneE164, notice: .reset))
         XCTAssertEqual(w.store.keys(), [], "resetAll leaves nothing in the Keychain")
+        XCTAssertEqual(w.keyHandles.keys(), [], "nor a device key")
         XCTAssertEqual(try w.credentials(), [])
 
         // Registration codes are single-use.
@@ -114,6 +122,8 @@ final class OtpFlowTests: XCTestCase {
         let home = await w.send(.choosePassword(password: Fixture.password, confirmation: Fixture.password))
         XCTAssertEqual(home.notice, .registered)
         XCTAssertEqual(w.bank.registerCalls, 2)
+        XCTAssertEqual(w.enclave.keysCreated, 2, "a device key per attempt")
+        XCTAssertEqual(w.keyHandles.keys(prefix: HardwareDeviceKeys.handlePrefix).count, 1, "the first attempt's key is deleted")
 
         // A code that could not be sent stays on screen, with the notice, while it is valid.
         let shown = try await w.loginCode()
