@@ -13,8 +13,7 @@
 //!   keys in software (ring) in memory.
 //!
 //! Run: `cargo bench --features issuer --bench issuer` (the app's PBKDF2 at its
-//! calibrated 600,000 iterations), or with `--features issuer,test-support` (the app at
-//! `MIN_PBKDF2_ITERATIONS`, as in the tests; the issuer's work does not depend on it).
+//! calibrated 600,000 iterations).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -37,27 +36,14 @@ use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
 const T0: u64 = 1_800_000_000;
 const PASSWORD: &str = "482915";
 
-/// The app's PBKDF2 iterations: the fewest allowed with `test-support`, else the
-/// calibrated count of every new credential.
-#[cfg(feature = "test-support")]
-const APP_ITERATIONS: u32 = digital_otp::client::MIN_PBKDF2_ITERATIONS;
-#[cfg(not(feature = "test-support"))]
-const APP_ITERATIONS: u32 = digital_otp::client::PBKDF2_ITERATIONS;
-
-/// An app over a store in memory with device keys in memory, at [`APP_ITERATIONS`].
-fn app(clock: Arc<dyn Clock>) -> Client {
+/// An app over a store in memory with device keys in memory: the app's PBKDF2 at its
+/// calibrated 600,000 iterations when measuring, the fewest allowed in the smoke run.
+/// (The crate's tests and benches always have feature `test-support`: Cargo.toml.)
+fn app(clock: Arc<dyn Clock>, measure: bool) -> Client {
+    use digital_otp::client::{MIN_PBKDF2_ITERATIONS, PBKDF2_ITERATIONS};
     let store: Arc<dyn SecureStore> = Arc::new(MemoryStore::new());
-    client(store, Arc::new(BenchKeys::default()), clock)
-}
-
-#[cfg(feature = "test-support")]
-fn client(store: Arc<dyn SecureStore>, keys: Arc<dyn DeviceKeys>, clock: Arc<dyn Clock>) -> Client {
-    Client::with_iterations(store, keys, clock, APP_ITERATIONS)
-}
-
-#[cfg(not(feature = "test-support"))]
-fn client(store: Arc<dyn SecureStore>, keys: Arc<dyn DeviceKeys>, clock: Arc<dyn Clock>) -> Client {
-    Client::new(store, keys, clock)
+    let iterations = if measure { PBKDF2_ITERATIONS } else { MIN_PBKDF2_ITERATIONS };
+    Client::with_iterations(store, Arc::new(BenchKeys::default()), clock, iterations)
 }
 
 /// Device keys in software (ring), in memory: one P-256 key per alias, evidence `None`.
@@ -207,7 +193,7 @@ fn unlocks(issuer: &Arc<Issuer>, clock: &Arc<FixedClock>, measure: bool) {
         let phone = format!("011-{:04}-{:04}", 1000 + i / 10_000, i % 10_000);
         let code = customer_with_code(issuer, &format!("u{i:05}"), &phone);
         let device = Device::new(&phone, "bench-device").unwrap();
-        let app = app(clock.clone());
+        let app = app(clock.clone(), measure);
         let request =
             app.begin_registration("bank-a", code.as_str(), device.clone(), PASSWORD).unwrap();
         let confirmation =

@@ -7,7 +7,8 @@
 //! 4. probing registration codes with wrong phones and wrong codes;
 //! 5. tampering with the issuer's database (a link, an error count, a step, the audit);
 //! 6. registering from a device whose key attestation is missing, software-only or
-//!    chained to an unknown root, under a policy that requires attestation.
+//!    chained to an unknown root, under a policy that requires attestation;
+//! 7. a change of password used to get a guess past the count.
 #![cfg(all(feature = "issuer", feature = "file-store", feature = "test-support"))]
 
 use std::collections::HashMap;
