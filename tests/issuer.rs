@@ -462,9 +462,16 @@ fn app_passwords_are_counted_audited_and_refused_at_the_bank() {
         let entry = |outcome: &str, detail: &str| (outcome.to_string(), detail.to_string());
 
         // A wrong password is evaluated and counted.
+        let attempts_left = || {
+            let d = b.issuer.device_inquiry(STAFF, "bank-a", MOBILE_VENDOR, &serial).unwrap();
+            d.app_password_attempts_left
+        };
+        assert_eq!(attempts_left(), Some(5), "{name}");
         let wrong = try_login_with(&b, &a, "bank-a", "000001");
         assert_eq!(wrong, Err(ClientError::WrongPassword { remaining: 4 }), "{name}");
         assert_eq!(last_unlock(), entry("ok", "evaluation 1; 4 wrong app passwords left"));
+        // The staff see the bank's count.
+        assert_eq!(attempts_left(), Some(4), "{name}");
 
         // The same request again is refused as a replay, and not evaluated.
         let request = a.begin_login_code("bank-a", PASSWORD, &phone()).unwrap();

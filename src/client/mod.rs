@@ -38,7 +38,7 @@ use crate::enrollment::unlock::PendingUnlock;
 use crate::enrollment::{
     self, Answered, Device, PendingRegistration, ProtocolError, RegistrationCode, DEVICE_KEY_LEN,
 };
-use crate::host::{Clock, DeviceKeys, SecureStore};
+use crate::host::{Clock, DeviceKeys, HostError, SecureStore};
 use crate::storage::{BlobError, Sealer};
 use crate::transaction::Canonical;
 
@@ -257,13 +257,19 @@ impl Client {
             .keys
             .create_key(key_alias.clone(), pending.attestation_challenge().to_vec())
             .map_err(ClientError::Keys)?;
-        let public: [u8; DEVICE_KEY_LEN] = match key.public_key.as_slice().try_into() {
-            Ok(k) => k,
-            Err(_) => {
-                let _ = self.keys.delete_key(key_alias);
-                return Err(ClientError::Internal("the device key is not a P-256 public key"));
-            }
-        };
+        let public: [u8; DEVICE_KEY_LEN] =
+            match <[u8; DEVICE_KEY_LEN]>::try_from(key.public_key.as_slice()) {
+                Ok(k @ [0x04, ..]) => k,
+                _ => {
+                    // The platform's key store gave something else than a SEC1 uncompressed
+                    // P-256 point: its failure, not the SDK's.
+                    let _ = self.keys.delete_key(key_alias);
+                    return Err(ClientError::Keys(HostError::Failed {
+                        reason: "the device key is not a P-256 public key (65 bytes, 04 ‖ x ‖ y)"
+                            .into(),
+                    }));
+                }
+            };
         let request = pending.request(public, key.evidence)?;
         if let Some(old) =
             lock(&self.registering).replace(Registering { pending, device, key_alias })

@@ -150,9 +150,11 @@ impl Client {
                         ClientError::Locked
                     }
                     RejectReason::Stale => {
-                        // The bank's time is now learned; a request time set from a clock
-                        // that ran ahead must not hold back the next request.
-                        c.last_request_ms = c.last_request_ms.min(issuer_time.saturating_mul(1000));
+                        // The bank's time is now learned: the next request goes just after
+                        // the bank's current second, so neither a clock that ran ahead
+                        // (the refused request's time) nor a restored store's older time
+                        // holds it back.
+                        c.last_request_ms = issuer_time.saturating_mul(1000).saturating_add(999);
                         ClientError::Stale
                     }
                     RejectReason::NotUsable => ClientError::NotUsable,

@@ -57,6 +57,10 @@ pub struct DeviceReport {
     pub expired: bool,
     /// Consecutive wrong codes.
     pub error_count: u32,
+    /// Mobile OTPs: the app-password evaluations the bank still allows before the lock
+    /// (five unconfirmed in a row; 0: the next request locks it unless the last password
+    /// was right). Null for a hardware token.
+    pub app_password_attempts_left: Option<u32>,
     /// End of validity (Unix seconds).
     pub valid_until: u64,
     /// Registrations at institutions, current and past, oldest first.
@@ -109,6 +113,7 @@ fn device_report(r: issuer::DeviceReport) -> DeviceReport {
         state: r.state,
         expired: r.expired,
         error_count: r.error_count,
+        app_password_attempts_left: r.app_password_attempts_left,
         valid_until: r.valid_until,
         registrations: r
             .links

@@ -363,7 +363,12 @@ impl Issuer {
             limit: 100,
             ..Default::default()
         })?;
+        let max = self.config.max_password_attempts;
         Ok(DeviceReport {
+            app_password_attempts_left: d
+                .unlock
+                .as_ref()
+                .map(|u| max.saturating_sub(u.unconfirmed)),
             expired: now >= d.valid_until,
             vendor_code: d.vendor_code,
             serial_number: d.serial_number,

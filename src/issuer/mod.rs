@@ -168,6 +168,11 @@ pub struct DeviceReport {
     pub expired: bool,
     /// Consecutive wrong codes.
     pub error_count: u32,
+    /// Mobile OTPs: the app-password evaluations the bank still allows before the lock
+    /// (five unconfirmed in a row; 0 means the next request locks it, unless the last
+    /// password was right and its code or confirmation is still to come). `None` for a
+    /// hardware token.
+    pub app_password_attempts_left: Option<u32>,
     /// End of validity.
     pub valid_until: u64,
     /// Registrations at institutions, current and past.

@@ -206,7 +206,7 @@ fn device_json(d: &DeviceReport) -> Value {
     json!({
         "vendor": d.vendor_code, "serial": d.serial_number, "kind": format!("{:?}", d.kind).to_lowercase(),
         "state": format!("{:?}", d.state).to_lowercase(), "expired": d.expired, "error_count": d.error_count,
-        "valid_until": d.valid_until,
+        "app_password_attempts_left": d.app_password_attempts_left, "valid_until": d.valid_until,
         "registrations": d.links.iter().map(|l| json!({
             "institution": l.institution_id, "customer": l.customer_id,
             "state": format!("{:?}", l.state).to_lowercase(), "since": l.since,
@@ -227,6 +227,9 @@ fn device_text(d: &DeviceReport) -> String {
         d.error_count,
         d.valid_until
     );
+    if let Some(left) = d.app_password_attempts_left {
+        t.push_str(&format!(" app_password_attempts_left={left}"));
+    }
     for l in &d.links {
         t.push_str(&format!(
             "\n  {} {} {:?} since {}",
