@@ -39,16 +39,38 @@ private class RecordingSms : SmsGateway {
     fun lastCode(): String = Regex("""(?<!\d)\d{5}(?!\d)""").findAll(sent.last().second).single().value
 }
 
-/** A customer's phone: the app over a Kotlin store, on the bank's clock. */
-private class Phone(clock: Clock) : AutoCloseable {
+/**
+ * A customer's phone: the app over a Kotlin store (its device keys in software, in the same
+ * store), on the bank's clock, talking to [bank] over the app channel.
+ */
+private class Phone(clock: Clock, var bank: Issuer) : AutoCloseable {
     val store = TestStore()
-    val app = DigitalOtp.withClock(store, clock)
+    val keys = softwareDeviceKeys(store)
+    val app = DigitalOtp.withClock(store, keys, clock)
     val device = DeviceInfo(PHONE, "android-id-1")
 
-    fun login(institutionId: String = "bank-a"): LoginCode = app.generate(institutionId, PASSWORD, device)
+    /**
+     * Types in [code] and the password, sends the request, checks the bank's response: the
+     * confirmation to send (throws RegistrationRejected on a wrong, expired or used code, or
+     * an untrusted device key).
+     */
+    fun confirm(code: String, institutionId: String = "bank-a"): ByteArray =
+        app.confirmRegistration(bank.handleRegistration(APP_CHANNEL, app.beginRegistration(institutionId, code, device, PASSWORD)))
+
+    /** The whole registration: request, response, confirmation, outcome. */
+    fun register(code: String, institutionId: String = "bank-a"): CredentialInfo =
+        app.completeRegistration(institutionId, bank.handleRegistration(APP_CHANNEL, confirm(code, institutionId)))
+
+    /** A login code: one unlock round trip with the bank. */
+    fun login(institutionId: String = "bank-a"): LoginCode = app.loginCodeAt(bank, institutionId, PASSWORD, device)
+
+    /** A transaction code for [transaction]: one unlock round trip with the bank. */
+    fun transactionCode(transaction: Transaction, institutionId: String = "bank-a"): TransactionCode =
+        app.transactionCodeAt(bank, institutionId, PASSWORD, device, transaction)
 
     override fun close() {
         app.close()
+        (keys as? AutoCloseable)?.close()
         device.close()
     }
 }
@@ -58,6 +80,17 @@ private fun mentions(text: String, code: String): Boolean =
     Regex("(?<![0-9])" + Regex.escape(code) + "(?![0-9])").containsMatchIn(text)
 
 private fun AuditRecord.text() = listOf(institutionId, actor, action, subject, outcome, detail).joinToString(" | ")
+
+/** `verifyAudit` finds the hash chain whole, over every entry the log holds, each chained once. */
+private fun assertAuditWhole(issuer: Issuer) {
+    val check = issuer.verifyAudit()
+    assertEquals(emptyList<String>(), check.faults)
+    val records = issuer.audit(AuditFilter())
+    assertTrue(records.isNotEmpty())
+    assertEquals(records.size.toULong(), check.entries)
+    assertTrue(records.all { Regex("[0-9a-f]{64}").matches(it.hash) }, "every entry is chained")
+    assertEquals(records.size, records.map { it.hash }.toSet().size)
+}
 
 /**
  * The issuer as a bank's branch and back office drive it from the JVM: an SQLite database
@@ -106,13 +139,10 @@ class IssuerBranchTest {
         residency: Residency = Residency.DOMESTIC,
     ) = bank.registerCustomer(STAFF, NewCustomer(institutionId, customerId, "홍길동", kind, residency, PHONE))
 
-    private fun phone(): Phone = Phone(clock).also { closeables += it }
+    private fun phone(): Phone = Phone(clock, bank).also { closeables += it }
 
-    /** The app's registration round trip with [code]. */
-    private fun register(phone: Phone, code: String): CredentialInfo {
-        val request = phone.app.beginRegistration(code, phone.device)
-        return phone.app.completeRegistration(bank.handleRegistration(APP_CHANNEL, request), PASSWORD)
-    }
+    /** The app's whole registration with [code]: two round trips with the bank. */
+    private fun register(phone: Phone, code: String): CredentialInfo = phone.register(code)
 
     private fun verify(code: String, institutionId: String = "bank-a", customerId: String = "kim"): Verification =
         bank.verifyLogin(WEB, institutionId, customerId, code)
@@ -179,13 +209,15 @@ class IssuerBranchTest {
         assertEquals(0u, d.errorCount, "a replay is not counted")
         assertTrue(d.history.any { it.detail == "code already used" })
 
-        // Ten wrong codes lock the device; then even the right code is refused.
-        repeat(10) { assertEquals(Verification.REJECTED, verify("000000")) }
+        // Ten wrong codes lock the device; then even the right code is refused. (The code is
+        // made first: every code needs the bank's unlock, and the phone's password is right.)
+        clock.advance(30)
+        val right = phone.login()
+        val wrongCode = ((right.code.toInt() + 1) % 1_000_000).toString().padStart(6, '0')
+        repeat(10) { assertEquals(Verification.REJECTED, verify(wrongCode)) }
         d = device(serial)
         assertEquals(DeviceState.LOCKED, d.state)
         assertEquals(10u, d.errorCount)
-        clock.advance(30)
-        val right = phone.login()
         assertEquals(Verification.REJECTED, verify(right.code), "locked")
         assertEquals("device locked (error count)", lastDetail("verify_login"))
 
@@ -196,17 +228,22 @@ class IssuerBranchTest {
         assertEquals(0u, d.errorCount)
         assertEquals(Verification.ACCEPTED, verify(right.code))
 
-        // Loss: refused until the branch recovers the device.
+        // Loss: a code made before is refused, and the phone cannot make a new one (the bank
+        // no longer answers its unlocks) until the branch recovers the device.
+        clock.advance(30)
+        val beforeLoss = phone.login()
         bank.reportAccident(STAFF, "bank-a", DOTP, serial, AccidentKind.LOST)
         assertEquals(DeviceState.LOST, device(serial).state)
-        clock.advance(30)
-        val afterLoss = phone.login()
-        assertEquals(Verification.REJECTED, verify(afterLoss.code), "lost")
+        assertEquals(Verification.REJECTED, verify(beforeLoss.code), "lost")
         assertEquals("device reported lost", lastDetail("verify_login"))
+        assertThrows<DigitalOtpException.NotUsable> { phone.login() }
+        assertEquals(5u, phone.app.credentials(phone.device).single().attemptsRemaining, "a refused unlock is no wrong password")
         bank.recover(STAFF, "bank-a", DOTP, serial)
         assertEquals(DeviceState.ACTIVE, device(serial).state)
         assertThrows<IssuerException.InvalidState> { bank.recover(STAFF, "bank-a", DOTP, serial) }
-        assertEquals(Verification.ACCEPTED, verify(afterLoss.code))
+        assertEquals(Verification.ACCEPTED, verify(beforeLoss.code))
+        clock.advance(30)
+        assertEquals(Verification.ACCEPTED, verify(phone.login().code), "the phone makes codes again")
 
         // Another institution's OTP device: a hardware token imported at the centre, handed out
         // by bank C, registered at bank B by vendor code and serial with a possession proof.
@@ -229,6 +266,23 @@ class IssuerBranchTest {
         // Bank A still verifies kim against the phone, not the token.
         assertEquals(Verification.REJECTED, verify(tokenCode, "bank-a"))
         assertEquals(listOf(serial), bank.customerInquiry(STAFF, "bank-a", "kim").devices.map { it.serialNumber })
+
+        // Everything is in the database, chained: reopened with the same key, the states are there.
+        val actions = bank.audit(AuditFilter(subject = "device:$DOTP:$serial")).map { it.action }.toSet()
+        assertTrue(
+            actions.containsAll(listOf("register_mobile_otp", "unlock", "verify_login", "reset_error_count", "report_accident", "recover_accident")),
+            "$actions",
+        )
+        assertAuditWhole(bank)
+        val before = device(serial)
+        bank.close()
+        bank = Issuer.openSqlite(dbPath, masterKey, clock, sms)
+        phone.bank = bank
+        val after = device(serial)
+        assertEquals(Triple(before.state, before.errorCount, before.registrations), Triple(after.state, after.errorCount, after.registrations))
+        clock.advance(30)
+        assertEquals(Verification.ACCEPTED, verify(phone.login().code))
+        assertAuditWhole(bank)
     }
 
     // --- eligibility and codes ---------------------------------------------------------------
@@ -255,17 +309,23 @@ class IssuerBranchTest {
     fun `an expired registration code is rejected, and so is an expired SMS code`() {
         val code = bank.issueNonFaceToFace(WEB, "bank-a", "kim", "kyc-2")
         val phone = phone()
-        val request = phone.app.beginRegistration(code, phone.device)
+        val request = phone.app.beginRegistration("bank-a", code, phone.device, PASSWORD)
         clock.advance(601) // a registration code lives 10 minutes
-        val e = assertThrows<DigitalOtpException.RegistrationRejected> {
-            phone.app.completeRegistration(bank.handleRegistration(APP_CHANNEL, request), PASSWORD)
-        }
-        assertTrue(e.reason.contains("expired"), e.reason)
+        // The bank answers an expired code like any other failure: the phone's key
+        // confirmation fails, and the reason does not tell an expired code from a wrong one.
+        val response = bank.handleRegistration(APP_CHANNEL, request)
+        val e = assertThrows<DigitalOtpException.RegistrationRejected> { phone.app.confirmRegistration(response) }
         assertEquals("expired registration code", lastDetail("register_mobile_otp"))
+        assertEquals("rejected", bank.audit(AuditFilter(action = "register_mobile_otp", limit = 1u)).single().outcome)
         // The expired code is void for good.
-        val again = bank.handleRegistration(APP_CHANNEL, phone.app.beginRegistration(code, phone.device))
-        assertThrows<DigitalOtpException.RegistrationRejected> { phone.app.completeRegistration(again, PASSWORD) }
-        assertTrue(phone.store.isEmpty())
+        assertThrows<DigitalOtpException.RegistrationRejected> { phone.confirm(code) }
+        assertTrue(phone.store.isEmpty(), "no credential, and the device keys deleted: ${phone.store.keys()}")
+        assertEquals(emptyList<CredentialInfo>(), phone.app.credentials(phone.device))
+        // Only the bank's log tells an expired code from a wrong one: the phone hears the same.
+        val wrong = anotherValidCode(bank.issueNonFaceToFace(WEB, "bank-a", "kim", "kyc-3"))
+        assertEquals(e.reason, assertThrows<DigitalOtpException.RegistrationRejected> { phone.confirm(wrong) }.reason)
+        // (The bank cannot tell a wrong code either: it answered a guess, which the phone's check refused.)
+        assertEquals("registration attempt 1 of 5 answered", lastDetail("register_mobile_otp"))
         assertTrue(bank.customerInquiry(STAFF, "bank-a", "kim").devices.isEmpty())
 
         // The face-to-face SMS code lives 5 minutes.
@@ -324,11 +384,13 @@ class IssuerBranchTest {
         val registrationCode = bank.confirmFaceToFace(STAFF, "bank-a", "kim", shown)
         val phone = phone()
         val serial = register(phone, registrationCode).serialNumber
+        // The used registration code again: rejected, and recorded without the code.
+        assertThrows<DigitalOtpException.RegistrationRejected> { phone.confirm(registrationCode) }
         clock.advance(30)
         val login = phone.login()
         assertEquals(Verification.ACCEPTED, verify(login.code))
         val tx = Transaction(1_500_000uL, "KRW", "110-123-456789", "홍길동")
-        val txCode = phone.app.generateForTransaction("bank-a", PASSWORD, phone.device, tx)
+        val txCode = phone.transactionCode(tx)
         assertEquals(Verification.ACCEPTED, bank.verifyTransaction(WEB, "bank-a", "kim", txCode.code, tx))
         val token = importToken("SN0003")
         val proof = token.now()
@@ -351,6 +413,8 @@ class IssuerBranchTest {
         has("confirm_face_to_face", STAFF)
         has("issue_registration_code", STAFF)
         has("register_mobile_otp", APP_CHANNEL)
+        has("register_mobile_otp", APP_CHANNEL, "rejected")
+        has("unlock", APP_CHANNEL)
         has("verify_login", WEB)
         has("verify_login", WEB, "rejected")
         has("verify_transaction", WEB)
@@ -358,7 +422,16 @@ class IssuerBranchTest {
         has("register_device", STAFF, institution = "bank-b")
         has("device_inquiry", STAFF)
         has("customer_inquiry", AUDITOR)
-        assertTrue(log.any { it.subject == "device:$DOTP:$serial" && it.detail == "customer kim, pending activation" })
+        assertTrue(
+            log.any { it.subject == "device:$DOTP:$serial" && it.detail == "customer kim, pending activation; device key not attested" },
+            "the registration, of a software key under the default policy (off)",
+        )
+        assertTrue(
+            log.any { it.action == "register_mobile_otp" && it.outcome == "rejected" && it.detail == "no outstanding code for this phone" },
+            "the used code's refusal",
+        )
+        // The log is a hash chain, whole.
+        assertAuditWhole(bank)
 
         // Filters.
         val logins = bank.audit(AuditFilter(action = "verify_login"))
@@ -366,7 +439,7 @@ class IssuerBranchTest {
         assertTrue(logins.all { it.action == "verify_login" })
         assertTrue(bank.audit(AuditFilter(institutionId = "bank-b")).all { it.institutionId == "bank-b" })
         val ofDevice = bank.audit(AuditFilter(subject = "device:$DOTP:$serial"))
-        assertTrue(ofDevice.map { it.action }.containsAll(listOf("register_mobile_otp", "verify_login", "verify_transaction")))
+        assertTrue(ofDevice.map { it.action }.containsAll(listOf("register_mobile_otp", "unlock", "verify_login", "verify_transaction")))
         assertEquals(3, bank.audit(AuditFilter(limit = 3u)).size)
         val before = bank.audit(AuditFilter(until = (T0 + 1).toULong()))
         assertTrue(before.isNotEmpty() && before.all { it.at == T0.toULong() })
@@ -421,7 +494,7 @@ class IssuerBranchTest {
         val phone = phone()
         val serial = register(phone, bank.issueNonFaceToFace(WEB, "bank-a", "kim", "kyc-3")).serialNumber
         val tx = Transaction(1_500_000uL, "KRW", "110-123-456789", "홍길동")
-        val txCode = phone.app.generateForTransaction("bank-a", PASSWORD, phone.device, tx)
+        val txCode = phone.transactionCode(tx)
         val others = listOf(
             tx.copy(amountMinor = 1_500_001uL),
             tx.copy(currency = "USD"),
@@ -466,6 +539,119 @@ class IssuerBranchTest {
         assertThrows<IssuerException.NotRegisteredHere> { bank.resetErrorCount(STAFF, "bank-a", VENDOR, "SN0001") }
         val refused = bank.audit(AuditFilter(subject = "device:WRONG:SN0001")).filter { it.outcome == "refused" }
         assertTrue(refused.isNotEmpty() && refused.all { it.detail.contains("no OTP device with this vendor code") }, "$refused")
+    }
+
+    // --- attestation, the audit chain, the master key ----------------------------------------
+
+    @Test
+    fun `a required attestation refuses a software device key - the policy is per institution, WARN accepts and records it`() {
+        bank.setAttestationPolicy(ADMIN, "bank-a", AttestationPolicy(requirement = Requirement.REQUIRE), false)
+        val set = bank.audit(AuditFilter(action = "set_attestation_policy")).single()
+        assertEquals(Triple(ADMIN, "bank-a", "ok"), Triple(set.actor, set.institutionId, set.outcome))
+        val code = bank.issueNonFaceToFace(WEB, "bank-a", "kim", "kyc-77")
+        val phone = phone()
+        // softwareDeviceKeys bring no attestation evidence: bank A refuses the key.
+        val e = assertThrows<DigitalOtpException.RegistrationRejected> { phone.confirm(code) }
+        assertTrue(e.reason.contains("attest"), e.reason)
+        assertEquals(emptyList<CredentialInfo>(), phone.app.credentials(phone.device))
+        assertTrue(phone.store.isEmpty(), "no credential, and the refused device key deleted: ${phone.store.keys()}")
+        assertTrue(bank.customerInquiry(STAFF, "bank-a", "kim").devices.isEmpty())
+        val refused = bank.audit(AuditFilter(action = "register_mobile_otp")).single()
+        assertEquals(APP_CHANNEL to "rejected", refused.actor to refused.outcome)
+        assertTrue(refused.detail.startsWith("device key not trusted"), refused.detail)
+
+        // The policy is bank A's: bank B (attestation off by default) takes the same phone's key.
+        val infoB = phone.register(bank.issueNonFaceToFace(WEB, "bank-b", "kim", "kyc-78"), "bank-b")
+        assertEquals(CredentialStatus.PENDING, infoB.status)
+        // Under WARN an unattested key is accepted and recorded as such; the refused device did
+        // not spend a guess of bank A's code, which still registers.
+        bank.setAttestationPolicy(ADMIN, "bank-a", AttestationPolicy(requirement = Requirement.WARN), false)
+        val infoA = phone.register(code)
+        assertEquals(CredentialStatus.PENDING, infoA.status)
+        val registered = bank.audit(AuditFilter(action = "register_mobile_otp", subject = "device:$DOTP:${infoA.serialNumber}")).single()
+        assertEquals("ok", registered.outcome)
+        assertTrue(registered.detail.contains("not attested"), registered.detail)
+        assertEquals(Verification.ACCEPTED, verify(phone.login().code))
+        assertThrows<IssuerException.UnknownInstitution> {
+            bank.setAttestationPolicy(ADMIN, "bank-z", AttestationPolicy(requirement = Requirement.REQUIRE), false)
+        }
+    }
+
+    @Test
+    fun `verifyAudit reports an audit row rewritten in the SQLite file behind the issuer's back`() {
+        val phone = phone()
+        phone.register(bank.issueNonFaceToFace(WEB, "bank-a", "kim", "kyc-77"))
+        assertEquals(Verification.ACCEPTED, verify(phone.login().code))
+        assertAuditWhole(bank)
+        val unlock = bank.audit(AuditFilter(action = "unlock")).single()
+
+        java.sql.DriverManager.getConnection("jdbc:sqlite:$dbPath").use { db ->
+            // The database itself refuses to rewrite the log...
+            val refused = assertThrows<java.sql.SQLException> {
+                db.prepareStatement("UPDATE audit SET detail = 'rewritten' WHERE id = ?").use {
+                    it.setLong(1, unlock.id.toLong())
+                    it.executeUpdate()
+                }
+            }
+            assertTrue(refused.message!!.contains("append-only"), refused.message)
+            // ...but whoever can write the file can drop the trigger first.
+            db.createStatement().use { it.executeUpdate("DROP TRIGGER audit_append_only") }
+            val changed = db.prepareStatement("UPDATE audit SET detail = ? WHERE id = ?").use {
+                it.setString(1, unlock.detail + " (edited)")
+                it.setLong(2, unlock.id.toLong())
+                it.executeUpdate()
+            }
+            assertEquals(1, changed)
+        }
+
+        val check = bank.verifyAudit()
+        assertEquals(1, check.faults.size, "${check.faults}")
+        assertTrue(Regex("\\bentry ${unlock.id}\\b").containsMatchIn(check.faults.single()), check.faults.single())
+        // The log itself still reads; only the chain tells.
+        assertNotEquals(unlock.detail, bank.audit(AuditFilter(action = "unlock")).single().detail)
+        // Reopened, the database reports the same fault.
+        bank.close()
+        bank = Issuer.openSqlite(dbPath, masterKey, clock, sms)
+        assertEquals(check.faults, bank.verifyAudit().faults)
+    }
+
+    @Test
+    fun `rotating the master key re-seals everything - the issuer keeps serving, the file then opens with the new key only`() {
+        val phone = phone()
+        val serial = phone.register(bank.issueNonFaceToFace(WEB, "bank-a", "kim", "kyc-77")).serialNumber
+        assertEquals(Verification.ACCEPTED, verify(phone.login().code))
+        val token = importToken("SN0005")
+        bank.registerDevice(STAFF, "bank-b", "kim", VENDOR, "SN0005")
+        val outstanding = bank.issueNonFaceToFace(WEB, "bank-c", "kim", "kyc-79")
+
+        val newKey = generateMasterKey()
+        assertNotEquals(masterKey, newKey)
+        val rows = bank.rotateMasterKey(OPS, newKey)
+        assertTrue(rows > 0uL, "$rows")
+        val rotation = bank.audit(AuditFilter(action = "rotate_master_key")).single()
+        assertEquals(OPS to "ok", rotation.actor to rotation.outcome)
+        assertFalse(rotation.text().contains(newKey, ignoreCase = true) || rotation.text().contains(masterKey, ignoreCase = true))
+
+        // The same issuer serves on: the phone's unlocks, its codes, the token's, the
+        // outstanding registration code.
+        clock.advance(30)
+        assertEquals(Verification.ACCEPTED, verify(phone.login().code))
+        assertEquals(Verification.ACCEPTED, verify(token.now(), "bank-b"))
+        val other = phone()
+        assertEquals(CredentialStatus.PENDING, other.register(outstanding, "bank-c").status)
+        assertAuditWhole(bank)
+
+        // Reopened: the old key is refused, the new one opens everything.
+        bank.close()
+        assertThrows<IssuerException.MasterKey> { Issuer.openSqlite(dbPath, masterKey, clock, sms) }
+        bank = Issuer.openSqlite(dbPath, newKey, clock, sms)
+        phone.bank = bank
+        assertEquals(DeviceState.ACTIVE, device(serial).state)
+        clock.advance(30)
+        assertEquals(Verification.ACCEPTED, verify(phone.login().code))
+        assertEquals(Verification.ACCEPTED, verify(token.now(), "bank-b"))
+        assertAuditWhole(bank)
+        assertThrows<IssuerException.MasterKey> { bank.rotateMasterKey(OPS, "not a key") }
     }
 }
 

@@ -4,7 +4,8 @@ package org.digitalotp
  * A bank for the app-side tests (the Kotlin twin of `tests/common/bank.rs`): an in-memory
  * [Issuer] with a fresh master key and one institution; customers are registered on
  * demand (individual, domestic, phone 010-1234-5678, the number the tests' app uses),
- * codes are issued non-face-to-face, and verification goes by customer, as a bank's
+ * codes are issued non-face-to-face, the app's registration and unlock messages are
+ * answered on the `mobile-app` channel, and verification goes by customer, as a bank's
  * web or app channel does.
  */
 class TestBank(val institutionId: String, name: String, clock: Clock) : AutoCloseable {
@@ -33,8 +34,17 @@ class TestBank(val institutionId: String, name: String, clock: Clock) : AutoClos
         return issuer.issueNonFaceToFace(STAFF, institutionId, customer, "kyc-test")
     }
 
-    /** The bank's answer to the app's registration request. */
-    fun handleRegistration(request: ByteArray): ByteArray = issuer.handleRegistration("mobile-app", request)
+    /**
+     * The bank's answer to one of the app's registration messages: to the request, the
+     * response; to the confirmation, the outcome.
+     */
+    fun handleRegistration(message: ByteArray): ByteArray = issuer.handleRegistration(APP_CHANNEL, message)
+
+    /** The bank's answer to the app's unlock request (every code needs one; the bank counts the guess). */
+    fun handleUnlock(request: ByteArray): ByteArray = issuer.handleUnlock(APP_CHANNEL, request)
+
+    /** The password guesses the bank evaluated (the `ok` entries of its `unlock` audit). */
+    fun evaluations(): Int = issuer.audit(AuditFilter(action = "unlock")).count { it.outcome == "ok" }
 
     /** Whether [customer]'s current OTP at this bank accepts the login [code]. */
     fun verifyLogin(customer: String, code: String): Boolean =
@@ -67,6 +77,8 @@ class TestBank(val institutionId: String, name: String, clock: Clock) : AutoClos
         const val MOBILE_VENDOR = "DOTP"
         /** The phone number on record for every customer, as the app's [DeviceInfo] gives it. */
         const val CUSTOMER_PHONE = "010-1234-5678"
+        /** The channel the app's messages come in by. */
+        const val APP_CHANNEL = "mobile-app"
         private const val ADMIN = "test-admin"
         private const val STAFF = "test-staff"
 

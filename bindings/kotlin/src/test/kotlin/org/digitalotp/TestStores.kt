@@ -53,5 +53,15 @@ class TestStore : SecureStore {
     /** A healthy store holding a copy of this one's content (a backup of the phone). */
     fun copy(): TestStore = TestStore().also { backup -> map.forEach { (k, v) -> backup.map[k] = v.copyOf() } }
 
+    /**
+     * Puts back exactly the content of [backup] (an earlier [copy]): every value this store
+     * has that [backup] has not is dropped. What an attacker does who restores an old
+     * image of the phone's storage between guesses.
+     */
+    fun restore(backup: TestStore) {
+        map.clear()
+        backup.map.forEach { (k, v) -> map[k] = v.copyOf() }
+    }
+
     private fun ByteArray.toHex(): String = joinToString("") { "%02x".format(it) }
 }

@@ -16,7 +16,8 @@ import java.util.concurrent.Executor
 
 /**
  * Wires the app once per process: the sealed store (AndroidKeyStore key, files in
- * `noBackupFilesDir`), the SDK, the bank, and the flow with its background runner. The
+ * `noBackupFilesDir`), the device keys (AndroidKeyStore P-256 signing keys), the SDK, the
+ * bank, and the flow with its background runner. The
  * flow outlives activities, so a rotation or a return from the background finds the
  * screen where it was.
  */
@@ -32,7 +33,13 @@ class DemoApplication : Application() {
         super.onCreate()
         val key by lazy { KeystoreKey.getOrCreate(KEY_ALIAS) }
         val store = SealedFileStore(File(noBackupFilesDir, "digital-otp"), AesGcmValueCipher { key })
-        val otp = DigitalOtp(store)
+        // The credentials' signing keys: P-256 in the Android Keystore (StrongBox when present),
+        // with their attestation chains for the bank. A bank that wants biometric unlock passes
+        // requireUserAuthentication = true and an authorizer that shows a BiometricPrompt; a real
+        // app also passes integrityTokenFor, which requests a Play Integrity token with the
+        // challenge as its nonce (see KeystoreDeviceKeys.integrityToken).
+        val keys = KeystoreDeviceKeys(this)
+        val otp = DigitalOtp(store, keys)
 
         // DEMO ONLY: replace with your BankApi over the bank's server, and drop the fakebank module.
         val bank = FakeInProcessBank.persistent(File(noBackupFilesDir, "fake-bank"), WallClock)

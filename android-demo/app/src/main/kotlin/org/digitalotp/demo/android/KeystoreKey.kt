@@ -12,8 +12,13 @@ import javax.crypto.SecretKey
  * The AES-256-GCM key that seals the SDK's stored values, kept in the AndroidKeyStore:
  * generated inside it (in StrongBox where the phone has one), never exportable, usable
  * only for AES-GCM with keystore-chosen IVs, and only while the phone is unlocked
- * (Android 9+). No user authentication is bound to it: the SDK's app password already
- * gates every code, and a biometric prompt per read would break background reads.
+ * (Android 9+). No user authentication is bound to it: every code already needs the app
+ * password, checked by the bank, and the credential's signing key (`KeystoreDeviceKeys`).
+ *
+ * It protects the stored values at rest only (a copied file, a backup, a lost phone that is
+ * locked): code running as the app on an unlocked phone (root, malware) can have it decrypt.
+ * That is not what stops offline password guessing — nothing stored lets a guess be tested
+ * without the bank, which counts every one.
  *
  * Uninstalling the app deletes the key, and with it every stored credential: the customer
  * then registers again, which is the intended outcome.

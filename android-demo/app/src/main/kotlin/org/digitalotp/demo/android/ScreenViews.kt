@@ -68,7 +68,7 @@ class ScreenViews(
             val second = pinInput("The same again")
             page(
                 title("Choose your app password"),
-                body("6 digits, not a common one, not repeated (121212) and not in sequence (234567). You type it for every code; 5 wrong passwords in a row lock the OTP."),
+                body("6 digits, not a common one, not repeated (121212) and not in sequence (234567). You type it for every code; your bank checks it, and 5 wrong passwords in a row lock the OTP."),
                 *messages(null, screen.error),
                 first,
                 second,
@@ -77,7 +77,31 @@ class ScreenViews(
             )
         }
 
+        is Screen.RegistrationUnfinished -> page(
+            title("Finishing the registration"),
+            body("Your phone is registered on its side; the bank's last answer has not arrived yet."),
+            alert(screen.error.message),
+            button("Try again") { send(Event.Retry) },
+            button("Give up and type the code again") { send(Event.Back) },
+        )
+
         is Screen.Home -> home(screen)
+
+        is Screen.ChangePassword -> {
+            val old = pinInput("Current app password")
+            val first = pinInput("New app password")
+            val second = pinInput("The same again")
+            page(
+                title("Change the app password"),
+                body("Your bank checks the current password: a wrong one counts twice. Attempts left before the OTP locks: ${screen.attemptsRemaining}."),
+                *messages(screen.notice, screen.error),
+                old,
+                first,
+                second,
+                button("Change") { send(Event.PasswordChangeEntered(old.take(), first.take(), second.take())) },
+                button("Cancel") { send(Event.Back) },
+            )
+        }
 
         is Screen.ConfirmTransfer -> page(
             title("Confirm this transfer"),
@@ -145,6 +169,8 @@ class ScreenViews(
                 )
                 send(Event.TransferRequested(transaction))
             },
+            section("App password"),
+            button("Change the app password") { send(Event.ChangePasswordRequested) },
             section("Forgot the app password?"),
             button("Remove the OTP and register again") { send(Event.ForgotPassword) },
         )

@@ -1,5 +1,7 @@
 package org.digitalotp.demo.fakebank
 
+import org.digitalotp.AttestationPolicy
+import org.digitalotp.AuditFilter
 import org.digitalotp.Clock
 import org.digitalotp.CustomerKind
 import org.digitalotp.DeviceInfo
@@ -7,6 +9,7 @@ import org.digitalotp.Issuer
 import org.digitalotp.IssuerException
 import org.digitalotp.NewCustomer
 import org.digitalotp.RegistrationState
+import org.digitalotp.Requirement
 import org.digitalotp.Residency
 import org.digitalotp.Transaction
 import org.digitalotp.Verification
@@ -28,19 +31,30 @@ import java.nio.file.StandardCopyOption
  *
  * The fake has one institution ([institutionId]) and creates a customer per phone number
  * when it issues a registration code (non-face-to-face, as after an online identity
- * check). It verifies codes with the issuer ([Issuer.verifyLogin],
+ * check). It answers the app's registration messages with [Issuer.handleRegistration] and
+ * its unlock requests with [Issuer.handleUnlock] (where the bank counts the password
+ * guesses), and verifies codes with the issuer ([Issuer.verifyLogin],
  * [Issuer.verifyTransaction]), finding the customer of a credential by its serial number
  * (a real bank knows the customer from its login session). The Android twin of the iOS
  * demo's `FakeBankApi`.
+ *
+ * Key attestation: the fake checks the device key's evidence under [attestation], by
+ * default `WARN` with no trust anchors: every key is accepted and recorded as not
+ * attested ([registrationRecord]). A real bank's server sets `REQUIRE` with Google's
+ * hardware attestation roots (`androidRoots`), its app's package (`androidPackages`) and,
+ * with an `IntegrityVerifier`, a passing Play Integrity verdict.
  */
 class FakeInProcessBank(
     private val issuer: Issuer,
     /** The institution it serves (added, or renamed, when the fake is made); give it to the flow's [org.digitalotp.demo.flow.FlowConfig]. */
     val institutionId: String = DEMO_INSTITUTION_ID,
     institutionName: String = DEMO_INSTITUTION_NAME,
+    /** What it asks of the device keys' attestation (see the class comment). */
+    attestation: AttestationPolicy = AttestationPolicy(requirement = Requirement.WARN),
 ) : BankApi, AutoCloseable {
     init {
         issuer.addInstitution(STAFF, institutionId, institutionName)
+        issuer.setAttestationPolicy(STAFF, institutionId, attestation, false)
     }
 
     /**
@@ -61,8 +75,36 @@ class FakeInProcessBank(
         return issuer.issueNonFaceToFace(STAFF, institutionId, customer, "demo-identity-check")
     }
 
-    /** The issuer's answer to the app's registration request (a response or a refusal). */
-    override fun register(request: ByteArray): ByteArray = issuer.handleRegistration(CHANNEL, request)
+    /**
+     * The issuer's answer to one of the app's registration messages: to the request, the
+     * response (a wrong, expired or used code gets one too, which fails on the phone); to
+     * the confirmation, the outcome (registered, or refused).
+     */
+    override fun registrationMessage(message: ByteArray): ByteArray = issuer.handleRegistration(CHANNEL, message)
+
+    /**
+     * The issuer's answer to the app's unlock request: the evaluation of the password's
+     * OPRF after counting the guess, or a refusal (locked after five wrong passwords,
+     * cancelled, lost, stale).
+     */
+    override fun unlock(request: ByteArray): ByteArray = issuer.handleUnlock(CHANNEL, request)
+
+    /**
+     * DEMO: what the fake bank recorded when it registered the OTP [serialNumber] (the
+     * customer, and whether its device key was attested and where: `device key attested
+     * (StrongBox)`, `device key not attested`), or null for an unknown serial number.
+     */
+    fun registrationRecord(serialNumber: String): String? =
+        issuer.audit(AuditFilter(action = "register_mobile_otp", subject = "device:${mobileVendorCode()}:$serialNumber"))
+            .firstOrNull { it.outcome == "ok" }
+            ?.detail
+
+    /**
+     * DEMO: the fake bank's record of every unlock request of the OTP [serialNumber], newest
+     * first: each evaluation with the wrong passwords it still allows, and the refusals.
+     */
+    fun unlockRecords(serialNumber: String): List<String> =
+        issuer.audit(AuditFilter(action = "unlock", subject = "device:${mobileVendorCode()}:$serialNumber")).map { it.detail }
 
     /**
      * Whether the issuer accepts [code] as a login of the OTP [serialNumber] at
@@ -114,7 +156,10 @@ class FakeInProcessBank(
         private const val CHANNEL = "demo-app"
 
         /** DEMO: a fake bank that forgets everything when the process ends (tests). */
-        fun inMemory(clock: Clock? = null): FakeInProcessBank = FakeInProcessBank(Issuer.inMemory(generateMasterKey(), clock))
+        fun inMemory(
+            clock: Clock? = null,
+            attestation: AttestationPolicy = AttestationPolicy(requirement = Requirement.WARN),
+        ): FakeInProcessBank = FakeInProcessBank(Issuer.inMemory(generateMasterKey(), clock), attestation = attestation)
 
         /**
          * DEMO: a fake bank kept in SQLite under [directory], so it survives app restarts.

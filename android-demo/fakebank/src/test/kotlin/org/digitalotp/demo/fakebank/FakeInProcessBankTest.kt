@@ -10,8 +10,13 @@ import org.digitalotp.demo.flow.FlowConfig
 import org.digitalotp.demo.flow.Notice
 import org.digitalotp.demo.flow.OtpFlow
 import org.digitalotp.demo.flow.Problem
+import org.digitalotp.demo.flow.ReRegistrationReason
 import org.digitalotp.demo.flow.Screen
+import org.digitalotp.AttestationPolicy
+import org.digitalotp.Requirement
+import org.digitalotp.SecureStore
 import org.digitalotp.memoryStore
+import org.digitalotp.softwareDeviceKeys
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNotEquals
@@ -33,11 +38,14 @@ class FakeInProcessBankTest {
 
     private inline fun <reified T : Screen> Screen.expect(): T = this as? T ?: throw AssertionError("expected ${T::class.simpleName}, got $this")
 
+    /** The SDK over [store], its device keys in software in the same store (the JVM has no Keystore). */
+    private fun sdk(store: SecureStore, clock: Clock): DigitalOtp = DigitalOtp.withClock(store, softwareDeviceKeys(store), clock)
+
     @Test
     fun `the demo end to end - code from the fake bank, registration, the first code activates, login and transfer codes`() {
         val clock = Clk(1_800_000_000L)
         FakeInProcessBank.inMemory(clock).use { bank ->
-            DigitalOtp.withClock(memoryStore(), clock).use { otp ->
+            sdk(memoryStore(), clock).use { otp ->
                 OtpFlow(otp, bank, clock, FlowConfig(bank.institutionId)).use { flow ->
                     flow.handle(Event.Start(null, "android-id")).expect<Screen.PhoneNumberEntry>()
                     flow.handle(Event.PhoneNumberEntered(phone)).expect<Screen.Enrollment>()
@@ -55,6 +63,10 @@ class FakeInProcessBankTest {
                     assertEquals(Notice.ACTIVATED, active.notice)
                     assertEquals(CredentialStatus.ACTIVE, active.credential.status)
                     assertFalse(bank.verifyLogin(bank.institutionId, serial, first.code!!), "a code is accepted once")
+                    // The fake checked the device key's evidence (WARN: software keys bring none)
+                    // and counted the code's password guess.
+                    assertEquals("customer demo-customer-821022223333, pending activation; device key not attested", bank.registrationRecord(serial))
+                    assertTrue(bank.unlockRecords(serial).single().startsWith("evaluation 1;"), "${bank.unlockRecords(serial)}")
 
                     clock.now.addAndGet(30)
                     flow.handle(Event.LoginCodeRequested)
@@ -96,7 +108,7 @@ class FakeInProcessBankTest {
     fun `a code the fake bank refuses - home with the rejection`() {
         val clock = Clk(1_800_000_000L)
         FakeInProcessBank.inMemory(clock).use { bank ->
-            DigitalOtp.withClock(memoryStore(), clock).use { otp ->
+            sdk(memoryStore(), clock).use { otp ->
                 OtpFlow(otp, bank, clock, FlowConfig(bank.institutionId)).use { flow ->
                     flow.handle(Event.Start(phone, "android-id")).expect<Screen.Enrollment>()
                     flow.handle(Event.RegistrationCodeEntered(bank.issueRegistrationCode(phone)))
@@ -118,7 +130,7 @@ class FakeInProcessBankTest {
         val store = memoryStore()
         val code = FakeInProcessBank.persistent(dir, clock).use { it.issueRegistrationCode(phone) }
         val serial = FakeInProcessBank.persistent(dir, clock).use { bank ->
-            DigitalOtp.withClock(store, clock).use { otp ->
+            sdk(store, clock).use { otp ->
                 OtpFlow(otp, bank, clock, FlowConfig(bank.institutionId)).use { flow ->
                     flow.handle(Event.Start(phone, "android-id")).expect<Screen.Enrollment>()
                     flow.handle(Event.RegistrationCodeEntered(code)).expect<Screen.PasswordSetup>()
@@ -133,12 +145,62 @@ class FakeInProcessBankTest {
         }
         clock.now.addAndGet(30)
         FakeInProcessBank.persistent(dir, clock).use { bank ->
-            DigitalOtp.withClock(store, clock).use { otp ->
+            sdk(store, clock).use { otp ->
                 DeviceInfo(phone, "android-id").use { device ->
-                    assertTrue(bank.verifyLogin(bank.institutionId, serial, otp.generate(bank.institutionId, password, device).code))
+                    // The fake's unlock state (the password's OPRF key, the count) survived too.
+                    val code = otp.completeLoginCode(bank.unlock(otp.beginLoginCode(bank.institutionId, password, device))).code
+                    assertTrue(bank.verifyLogin(bank.institutionId, serial, code))
                 }
             }
         }
         assertTrue(File(dir, "fake-bank.db").exists())
+    }
+
+    @Test
+    fun `wrong passwords are counted by the fake bank - the fifth locks the OTP there, and a new code registers again`() {
+        val clock = Clk(1_800_000_000L)
+        FakeInProcessBank.inMemory(clock).use { bank ->
+            sdk(memoryStore(), clock).use { otp ->
+                OtpFlow(otp, bank, clock, FlowConfig(bank.institutionId)).use { flow ->
+                    flow.handle(Event.Start(phone, "android-id")).expect<Screen.Enrollment>()
+                    flow.handle(Event.RegistrationCodeEntered(bank.issueRegistrationCode(phone)))
+                    val serial = flow.handle(Event.PasswordChosen(password, password)).expect<Screen.Home>().credential.serialNumber
+                    flow.handle(Event.LoginCodeRequested).expect<Screen.PasswordEntry>()
+                    for (left in 4 downTo 1) {
+                        val entry = flow.handle(Event.PasswordEntered("000001")).expect<Screen.PasswordEntry>()
+                        assertEquals(left, entry.attemptsRemaining)
+                        assertEquals(left, (entry.error as Problem.WrongPassword).attemptsRemaining)
+                    }
+                    assertEquals("evaluation 4; 1 wrong app passwords left", bank.unlockRecords(serial).first())
+                    flow.handle(Event.PasswordEntered("000001")).expect<Screen.ReRegistrationRequired>()
+                    assertEquals(ReRegistrationReason.LOCKED, (flow.screen as Screen.ReRegistrationRequired).reason)
+                    // At the bank: its codes are refused from now on.
+                    assertFalse(bank.verifyLogin(bank.institutionId, serial, "123456"))
+                    flow.handle(Event.StartReRegistration).expect<Screen.Enrollment>()
+                    flow.handle(Event.RegistrationCodeEntered(bank.issueRegistrationCode(phone)))
+                    val again = flow.handle(Event.PasswordChosen(password, password)).expect<Screen.Home>()
+                    assertNotEquals(serial, again.credential.serialNumber)
+                    assertEquals(5u, again.credential.attemptsRemaining)
+                }
+            }
+        }
+    }
+
+    @Test
+    fun `a fake bank that requires attestation refuses a software device key - the flow asks for a code again`() {
+        val clock = Clk(1_800_000_000L)
+        FakeInProcessBank.inMemory(clock, AttestationPolicy(requirement = Requirement.REQUIRE)).use { bank ->
+            val store = memoryStore()
+            sdk(store, clock).use { otp ->
+                OtpFlow(otp, bank, clock, FlowConfig(bank.institutionId)).use { flow ->
+                    flow.handle(Event.Start(phone, "android-id")).expect<Screen.Enrollment>()
+                    flow.handle(Event.RegistrationCodeEntered(bank.issueRegistrationCode(phone)))
+                    val refused = flow.handle(Event.PasswordChosen(password, password)).expect<Screen.Enrollment>()
+                    assertTrue(refused.error is Problem.RegistrationRejected, "$refused")
+                    assertTrue(refused.error!!.message.contains("attested hardware"), refused.error!!.message)
+                    DeviceInfo(phone, "android-id").use { assertTrue(otp.credentials(it).isEmpty()) }
+                }
+            }
+        }
     }
 }

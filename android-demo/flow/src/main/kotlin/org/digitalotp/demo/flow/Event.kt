@@ -68,6 +68,17 @@ sealed interface Event {
     /** The customer forgot the app password: remove this bank's OTP and register again. */
     data object ForgotPassword : Event
 
-    /** Try again after a failure ([Screen.Unavailable], or reload Home). */
+    /** Home: change the app password (the old one is needed). */
+    data object ChangePasswordRequested : Event
+
+    /** On [Screen.ChangePassword]: the old password, and the new one typed twice. */
+    class PasswordChangeEntered(val oldPassword: String, val newPassword: String, val confirmation: String) : Event {
+        override fun toString() = "PasswordChangeEntered(<redacted>)"
+    }
+
+    /**
+     * Try again after a failure: [Screen.Unavailable], [Screen.RegistrationUnfinished] (sends
+     * the registration's confirmation again, or stores the outcome again), or reload Home.
+     */
     data object Retry : Event
 }

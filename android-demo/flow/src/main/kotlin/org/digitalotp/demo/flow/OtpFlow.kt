@@ -32,21 +32,32 @@ data class FlowConfig(
  *     └───────────────────────────────────────────────────────────────────┴▶ by the stored credential:
  *         none ▶ Enrollment ─RegistrationCodeEntered─▶ PasswordSetup ─PasswordChosen─▶ (register) ▶ Home (PENDING)
  *         ACTIVE / PENDING ▶ Home
+ *         REGISTERING (the app closed before the bank's outcome) ▶ Enrollment (REGISTRATION_NOT_FINISHED)
  *         LOCKED / EXPIRED / DEVICE_MISMATCH / unreadable ▶ ReRegistrationRequired ─StartReRegistration─▶ Enrollment
- * Home ─LoginCodeRequested─▶ PasswordEntry(Login) ─PasswordEntered─▶ CodeShown ─Tick…─▶ (60 s) Home
+ * register: beginRegistration ─request─▶ BankApi.registrationMessage ─response─▶ confirmRegistration
+ *           ─confirmation─▶ BankApi.registrationMessage ─outcome─▶ completeRegistration
+ *         bank unreachable before the confirmation ▶ PasswordSetup (BankUnavailable; the code is still good)
+ *         bank unreachable at the confirmation ▶ RegistrationUnfinished ─Retry─▶ the confirmation again
+ * Home ─LoginCodeRequested─▶ PasswordEntry(Login) ─PasswordEntered─▶ (unlock) ▶ CodeShown ─Tick…─▶ (60 s) Home
  * Home ─TransferRequested─▶ ConfirmTransfer(summary) ─TransferConfirmed─▶ PasswordEntry(Transfer) ─▶ CodeShown
+ * unlock: beginLoginCode / beginTransactionCode ─request─▶ BankApi.unlock ─answer─▶ completeLoginCode / completeTransactionCode
  * CodeShown ─CodeSubmitted─▶ BankApi.verifyLogin / verifyTransfer:
  *         accepted ▶ Home (LOGIN_ACCEPTED / TRANSFER_ACCEPTED; a PENDING OTP: confirmActivation, ACTIVATED)
  *         refused ▶ Home (CodeRejected)      bank unreachable ▶ CodeShown (BankUnavailable; send again)
- * PasswordEntry ─wrong password─▶ PasswordEntry(attempts left) … 5th ▶ ReRegistrationRequired(LOCKED)
+ * PasswordEntry ─wrong password (the bank's answer)─▶ PasswordEntry(attempts left) … 5th ▶ ReRegistrationRequired(LOCKED)
+ * Home ─ChangePasswordRequested─▶ ChangePassword ─PasswordChangeEntered─▶ (unlock, two guesses) ▶ Home (PASSWORD_CHANGED)
  * ```
+ *
+ * The count of wrong passwords is the bank's: every password typed is one unlock request,
+ * and the attempts shown are what the bank's answer says. Nothing done to the phone's
+ * storage (a restored backup, a copy) brings an attempt back.
  *
  * As in the iOS demo (`OtpFlow.submitCode`), a new credential is activated by the first
  * code the bank accepts, login or transfer: there is no separate activation call. A code
  * is sent once: the bank's answer closes the code screen.
  *
- * Blocking: a password check costs a PBKDF2 (~0.2 s) and the bank calls go over the
- * network, so the UI calls [handle] off its main thread ([FlowRunner]). [handle] is
+ * Blocking: a password check costs a PBKDF2 (~0.2 s) and a bank round trip, so the UI
+ * calls [handle] off its main thread ([FlowRunner]). [handle] is
  * synchronized: events are applied one at a time. The flow keeps no password: each is
  * passed to the SDK and dropped. [clock] drives the code screen's countdowns; give the
  * SDK the same time source.
@@ -63,6 +74,11 @@ class OtpFlow(
     private var deviceId: String? = null
     private var device: DeviceInfo? = null
     private var registrationCode: String? = null
+
+    /** A registration stored on the phone whose outcome is not in yet: what to send or store again. */
+    private class Unfinished(val confirmation: ByteArray, val outcome: ByteArray? = null)
+
+    private var unfinished: Unfinished? = null
 
     /** The screen to show now. */
     @Volatile
@@ -95,6 +111,11 @@ class OtpFlow(
             Event.Back -> Screen.Enrollment().also { registrationCode = null }
             else -> s
         }
+        is Screen.RegistrationUnfinished -> when (e) {
+            Event.Retry -> finishRegistration()
+            Event.Back -> abandonRegistration()
+            else -> s
+        }
         is Screen.Home -> when (e) {
             Event.LoginCodeRequested -> askPassword(Purpose.Login, s.credential)
             is Event.TransferRequested -> try {
@@ -103,7 +124,13 @@ class OtpFlow(
                 s.copy(notice = null, error = Problem.InvalidTransfer(x.reason))
             }
             Event.ForgotPassword -> forgotPassword()
+            Event.ChangePasswordRequested -> Screen.ChangePassword(s.credential.attemptsRemaining.toInt())
             Event.Retry -> home()
+            else -> s
+        }
+        is Screen.ChangePassword -> when (e) {
+            is Event.PasswordChangeEntered -> changePassword(s, e)
+            Event.Back -> home()
             else -> s
         }
         is Screen.ConfirmTransfer -> when (e) {
@@ -159,6 +186,11 @@ class OtpFlow(
         s.copy(error = Problem.InvalidRegistrationCode)
     }
 
+    /**
+     * The registration's two round trips. The bank counts every answered request as a guess
+     * of the code (five void it) and registers the phone only on the confirmation, so until
+     * then a failure leaves the code good for another try from the password screen.
+     */
     private fun register(password: String, confirmation: String): Screen {
         val code = registrationCode ?: return Screen.Enrollment()
         val device = device ?: return Screen.Starting
@@ -168,30 +200,71 @@ class OtpFlow(
         } catch (x: DigitalOtpException.WeakPassword) {
             return Screen.PasswordSetup(Problem.WeakPassword(x.reason))
         }
-        try {
-            val request = otp.beginRegistration(code, device)
+        val confirmationMessage = try {
+            // Creates the credential's device key (its attestation bound to this request).
+            val request = otp.beginRegistration(institutionId, code, device, password)
             val response = try {
-                bank.register(request)
+                bank.registrationMessage(request)
             } catch (x: Exception) {
-                // The code is still good: the customer retries from the same screen.
+                if (x is DigitalOtpException) throw x
                 return Screen.PasswordSetup(Problem.BankUnavailable(x.message))
             }
-            otp.completeRegistration(response, password)
+            // A wrong, expired or used code fails here: the bank's key confirmation does not verify.
+            otp.confirmRegistration(response)
         } catch (x: DigitalOtpException) {
-            return when (x) {
-                is DigitalOtpException.InvalidRegistrationCode -> newCode(Problem.InvalidRegistrationCode)
-                is DigitalOtpException.RegistrationRejected -> newCode(Problem.RegistrationRejected(x.reason))
-                is DigitalOtpException.InvalidResponse -> newCode(Problem.InvalidBankResponse)
-                is DigitalOtpException.NoRegistrationInProgress -> newCode(Problem.InvalidBankResponse)
-                is DigitalOtpException.WeakPassword -> Screen.PasswordSetup(Problem.WeakPassword(x.reason))
-                // The bank has used the code by now: the next attempt needs a new one.
-                is DigitalOtpException.StorageFailed -> newCode(Problem.StorageFailed(x.reason))
-                else -> failure(x)
-            }
+            return registrationFailed(x)
         }
+        unfinished = Unfinished(confirmationMessage)
+        return finishRegistration()
+    }
+
+    /** Sends the confirmation (unless its outcome is in already) and stores the bank's outcome. */
+    private fun finishRegistration(): Screen {
+        val u = unfinished ?: return home()
+        val outcome = u.outcome ?: try {
+            bank.registrationMessage(u.confirmation)
+        } catch (x: Exception) {
+            return Screen.RegistrationUnfinished(Problem.BankUnavailable(x.message))
+        }
+        unfinished = Unfinished(u.confirmation, outcome)
+        try {
+            otp.completeRegistration(institutionId, outcome)
+        } catch (x: DigitalOtpException) {
+            // The same outcome can be stored again once the store works.
+            if (x is DigitalOtpException.StorageFailed) return Screen.RegistrationUnfinished(Problem.StorageFailed(x.reason))
+            // Refused by the bank (the code was used meanwhile): the SDK deleted the credential.
+            unfinished = null
+            return registrationFailed(x)
+        }
+        unfinished = null
         registrationCode = null
         // Pending until the bank accepts a first code (CodeSubmitted).
         return home(Notice.REGISTERED)
+    }
+
+    /** Gives up a registration whose outcome did not come: removes it and asks for the code again. */
+    private fun abandonRegistration(): Screen {
+        unfinished = null
+        registrationCode = null
+        try {
+            otp.cancel(institutionId)
+        } catch (_: DigitalOtpException.NotRegistered) {
+        } catch (x: DigitalOtpException) {
+            return failure(x)
+        }
+        return Screen.Enrollment(notice = Notice.REGISTRATION_NOT_FINISHED)
+    }
+
+    private fun registrationFailed(x: DigitalOtpException): Screen = when (x) {
+        is DigitalOtpException.InvalidRegistrationCode -> newCode(Problem.InvalidRegistrationCode)
+        is DigitalOtpException.RegistrationRejected -> newCode(Problem.RegistrationRejected(x.reason))
+        is DigitalOtpException.InvalidResponse -> newCode(Problem.InvalidBankResponse)
+        is DigitalOtpException.NoRegistrationInProgress -> newCode(Problem.InvalidBankResponse)
+        is DigitalOtpException.WeakPassword -> Screen.PasswordSetup(Problem.WeakPassword(x.reason))
+        // Nothing was stored, and the bank registers only on the confirmation: the code is still good.
+        is DigitalOtpException.StorageFailed -> Screen.PasswordSetup(Problem.StorageFailed(x.reason))
+        is DigitalOtpException.KeyStoreFailed -> Screen.PasswordSetup(Problem.KeyStoreFailed(x.reason))
+        else -> failure(x)
     }
 
     private fun newCode(problem: Problem): Screen {
@@ -240,18 +313,30 @@ class OtpFlow(
         return Screen.PasswordEntry(purpose, credential.attemptsRemaining.toInt())
     }
 
+    /**
+     * One unlock round trip: the SDK's request (the password never leaves the phone), the
+     * bank's answer (it counts the guess first), the code. A wrong password is the bank's
+     * answer, with the attempts it still allows.
+     */
     private fun unlock(s: Screen.PasswordEntry, password: String): Screen {
         val device = device ?: return Screen.Starting
         val institution = institutionId
+        val retry = { problem: Problem -> Screen.PasswordEntry(s.purpose, s.attemptsRemaining, problem) }
         return try {
             when (val p = s.purpose) {
-                Purpose.Login -> otp.generate(institution, password, device).let {
-                    codeShown(it.code, p, it.serialNumber, it.validUntil)
+                Purpose.Login -> {
+                    val request = otp.beginLoginCode(institution, password, device)
+                    val answer = askBank(request)
+                    otp.completeLoginCode(answer).let { codeShown(it.code, p, it.serialNumber, it.validUntil) }
                 }
-                is Purpose.Transfer -> otp.generateForTransaction(institution, password, device, p.transaction).let {
-                    // The SDK binds the code to the same canonical summary the customer confirmed.
-                    check(it.summary == p.summary) { "the transaction changed after confirmation" }
-                    codeShown(it.code, p, it.serialNumber, it.validUntil)
+                is Purpose.Transfer -> {
+                    val request = otp.beginTransactionCode(institution, password, device, p.transaction)
+                    val answer = askBank(request)
+                    otp.completeTransactionCode(answer).let {
+                        // The SDK binds the code to the same canonical summary the customer confirmed.
+                        check(it.summary == p.summary) { "the transaction changed after confirmation" }
+                        codeShown(it.code, p, it.serialNumber, it.validUntil)
+                    }
                 }
             }
         } catch (x: DigitalOtpException.WrongPassword) {
@@ -260,8 +345,72 @@ class OtpFlow(
         } catch (x: DigitalOtpException.InvalidTransaction) {
             home(error = Problem.InvalidTransfer(x.reason))
         } catch (x: DigitalOtpException) {
-            failure(x)
+            unlockFailed(x) ?: retry(unlockProblem(x))
+        } catch (x: BankUnreachable) {
+            // The password is typed again: the flow keeps none.
+            retry(x.problem)
         }
+    }
+
+    /**
+     * Changing the app password: one unlock round trip in which the bank evaluates the old
+     * and the new password (a wrong old one costs two attempts); with the bank's answer the
+     * SDK re-seals the seed under the new one.
+     */
+    private fun changePassword(s: Screen.ChangePassword, e: Event.PasswordChangeEntered): Screen {
+        val device = device ?: return Screen.Starting
+        if (e.newPassword != e.confirmation) return s.copy(notice = null, error = Problem.PasswordsDoNotMatch)
+        try {
+            checkPasswordPolicy(e.newPassword)
+        } catch (x: DigitalOtpException.WeakPassword) {
+            return s.copy(notice = null, error = Problem.WeakPassword(x.reason))
+        }
+        return try {
+            val request = otp.beginChangePassword(institutionId, e.oldPassword, e.newPassword, device)
+            val answer = askBank(request)
+            otp.completeChangePassword(answer)
+            home(Notice.PASSWORD_CHANGED)
+        } catch (x: DigitalOtpException.WrongPassword) {
+            val left = x.attemptsRemaining.toInt()
+            Screen.ChangePassword(left, error = Problem.WrongPassword(left))
+        } catch (_: DigitalOtpException.ChangePasswordAgain) {
+            // The old password was right (the attempts are back to five); the new one was not evaluated.
+            when (val c = credential()) {
+                is Lookup.Found -> Screen.ChangePassword(c.info.attemptsRemaining.toInt(), notice = Notice.CHANGE_PASSWORD_AGAIN)
+                is Lookup.Elsewhere -> c.screen
+            }
+        } catch (x: DigitalOtpException) {
+            unlockFailed(x) ?: s.copy(notice = null, error = unlockProblem(x))
+        } catch (x: BankUnreachable) {
+            s.copy(notice = null, error = x.problem)
+        }
+    }
+
+    /** The bank could not be reached for an unlock: stay, and let the customer try again. */
+    private class BankUnreachable(val problem: Problem) : Exception()
+
+    /** The bank's answer to an unlock [request]; throws [BankUnreachable] on a transport failure. */
+    private fun askBank(request: ByteArray): ByteArray = try {
+        bank.unlock(request)
+    } catch (x: Exception) {
+        throw BankUnreachable(Problem.BankUnavailable(x.message))
+    }
+
+    /** The screen an unlock's failure leads to, or null to stay and type the password again. */
+    private fun unlockFailed(x: DigitalOtpException): Screen? = when (x) {
+        // The bank no longer answers this OTP's unlocks: only the bank can help.
+        is DigitalOtpException.NotUsable -> home(error = Problem.NotUsable)
+        is DigitalOtpException.ClockOutOfSync, is DigitalOtpException.InvalidResponse,
+        is DigitalOtpException.KeyStoreFailed, is DigitalOtpException.NoCodeInProgress -> null
+        else -> failure(x)
+    }
+
+    /** What to tell the customer who stays on the password screen after [x]. */
+    private fun unlockProblem(x: DigitalOtpException): Problem = when (x) {
+        // The SDK learned the difference from the bank's answer: the next request is on time.
+        is DigitalOtpException.ClockOutOfSync -> Problem.ClockOutOfSync
+        is DigitalOtpException.KeyStoreFailed -> Problem.KeyStoreFailed(x.reason)
+        else -> Problem.InvalidBankAnswer
     }
 
     private fun codeShown(code: String, purpose: Purpose, serial: String, validUntil: ULong): Screen {
@@ -330,6 +479,12 @@ class OtpFlow(
         } ?: return Lookup.Elsewhere(Screen.Enrollment())
         return when (found.status) {
             CredentialStatus.ACTIVE, CredentialStatus.PENDING -> Lookup.Found(found)
+            // Its outcome is lost with the process that waited for it: type the code again
+            // (registering again replaces it).
+            CredentialStatus.REGISTERING -> Lookup.Elsewhere(
+                unfinished?.let { Screen.RegistrationUnfinished(Problem.BankUnavailable(null)) }
+                    ?: Screen.Enrollment(notice = Notice.REGISTRATION_NOT_FINISHED),
+            )
             CredentialStatus.LOCKED -> Lookup.Elsewhere(Screen.ReRegistrationRequired(ReRegistrationReason.LOCKED))
             CredentialStatus.EXPIRED -> Lookup.Elsewhere(Screen.ReRegistrationRequired(ReRegistrationReason.EXPIRED))
             CredentialStatus.DEVICE_MISMATCH -> Lookup.Elsewhere(Screen.ReRegistrationRequired(ReRegistrationReason.DEVICE_MISMATCH))
@@ -357,6 +512,8 @@ class OtpFlow(
         is DigitalOtpException.InvalidTransaction -> Screen.Unavailable(Problem.InvalidTransfer(x.reason))
         is DigitalOtpException.RegistrationRejected -> Screen.Enrollment(error = Problem.RegistrationRejected(x.reason))
         is DigitalOtpException.InvalidResponse -> Screen.Enrollment(error = Problem.InvalidBankResponse)
+        is DigitalOtpException.RegistrationIncomplete -> Screen.Enrollment(notice = Notice.REGISTRATION_NOT_FINISHED)
+        is DigitalOtpException.KeyStoreFailed -> Screen.Unavailable(Problem.KeyStoreFailed(x.reason))
         else -> Screen.Unavailable(Problem.Internal(x.message ?: x::class.simpleName.orEmpty()))
     }
 

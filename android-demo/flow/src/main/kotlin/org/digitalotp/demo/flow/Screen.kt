@@ -22,8 +22,19 @@ sealed interface Screen {
     /** Typing the app registration code the bank issued (`1234-5678-9012`). */
     data class Enrollment(val notice: Notice? = null, val error: Problem? = null) : Screen
 
-    /** Choosing the 6-digit app password (typed twice), which completes the registration. */
+    /**
+     * Choosing the 6-digit app password (typed twice), which starts the registration: the
+     * request, the bank's response, the confirmation, the bank's outcome.
+     */
     data class PasswordSetup(val error: Problem? = null) : Screen
+
+    /**
+     * The registration is stored on the phone but the bank's outcome is not in yet: the
+     * confirmation did not reach the bank (or its answer did not come back), or the phone
+     * could not store the outcome. [Event.Retry] sends the confirmation again (or stores the
+     * outcome again); [Event.Back] gives up and asks for the code again.
+     */
+    data class RegistrationUnfinished(val error: Problem) : Screen
 
     /** The registered OTP, with what the customer can do with it. */
     data class Home(val credential: CredentialInfo, val notice: Notice? = null, val error: Problem? = null) : Screen {
@@ -40,8 +51,19 @@ sealed interface Screen {
      */
     data class ConfirmTransfer(val transaction: Transaction, val summary: String) : Screen
 
-    /** Typing the app password for [purpose]; [attemptsRemaining] before the OTP locks. */
+    /**
+     * Typing the app password for [purpose]; [attemptsRemaining] before the OTP locks, as
+     * the bank last said (the bank counts: each password typed here is one request to it).
+     */
     data class PasswordEntry(val purpose: Purpose, val attemptsRemaining: Int, val error: Problem? = null) : Screen
+
+    /**
+     * Changing the app password: the old one and the new one (twice). The bank checks the
+     * old one and counts a wrong one twice (it evaluates both passwords);
+     * [attemptsRemaining] as it last said. [notice] after a change made with one attempt
+     * left, when the bank confirmed the old password alone ([Notice.CHANGE_PASSWORD_AGAIN]).
+     */
+    data class ChangePassword(val attemptsRemaining: Int, val notice: Notice? = null, val error: Problem? = null) : Screen
 
     /**
      * A code on screen with two countdowns: the code's validity ([codeSecondsRemaining];
@@ -134,6 +156,15 @@ enum class Notice(val message: String) {
     RE_REGISTER_EXPIRED("Your OTP expired. Type a new registration code from your bank."),
     RE_REGISTER_UNREADABLE("Type a new registration code from your bank to register again."),
     PASSWORD_FORGOTTEN("The OTP was removed from this phone. Type a new registration code from your bank."),
+
+    /** Found on start: a registration whose outcome never came (the app was closed meanwhile). */
+    REGISTRATION_NOT_FINISHED("The last registration did not finish. Type the registration code again, or a new one from your bank."),
+
+    /** The app password was changed. */
+    PASSWORD_CHANGED("Your app password was changed."),
+
+    /** A change with one attempt left: the bank confirmed the old password alone; the attempts are back to five. */
+    CHANGE_PASSWORD_AGAIN("The bank confirmed your old password. Type the change once more."),
 }
 
 /** Why the last action failed, with what to tell the customer. Never carries a secret. */
@@ -144,9 +175,23 @@ sealed class Problem(val message: String) {
     class WeakPassword(reason: String) : Problem("Choose another password: $reason.")
     class WrongPassword(val attemptsRemaining: Int) :
         Problem("Wrong password. $attemptsRemaining attempt${if (attemptsRemaining == 1) "" else "s"} left before the OTP is locked.")
-    class RegistrationRejected(reason: String) : Problem("The bank refused the registration ($reason). Ask for a new registration code.")
+    /**
+     * The bank did not register the phone: a wrong, expired or used code (the bank answers
+     * all of these alike, so that no one can probe codes), or a device the bank does not
+     * trust.
+     */
+    class RegistrationRejected(reason: String) :
+        Problem("The bank refused the registration ($reason). Check the code, or ask for a new registration code.")
     object InvalidBankResponse : Problem("The bank's answer could not be used. Ask for a new registration code.")
+    /** The bank's answer to an unlock was altered or malformed: nothing was counted on the phone. */
+    object InvalidBankAnswer : Problem("The bank's answer could not be used. Type the password again.")
     class BankUnavailable(reason: String?) : Problem("The bank could not be reached${reason?.let { " ($it)" } ?: ""}. Try again.")
+    /** The phone's clock is off from the bank's; the SDK has learned by how much. */
+    object ClockOutOfSync : Problem("The phone's clock differs from the bank's. Type the password again.")
+    /** The bank no longer accepts this OTP (cancelled, reported lost or stolen, expired). */
+    object NotUsable : Problem("The bank does not accept this OTP (cancelled, reported lost or stolen). Contact your bank.")
+    /** The phone's key store (Android Keystore) failed, or the user authentication it asks for was refused. */
+    class KeyStoreFailed(reason: String) : Problem("The phone's key store failed ($reason). Try again.")
     /** The bank refused the code submitted (wrong, used already, or expired). */
     object CodeRejected : Problem("The bank refused the code. Ask for a new one.")
     class InvalidTransfer(reason: String) : Problem("This transfer cannot be confirmed: $reason.")

@@ -16,25 +16,31 @@ import org.junit.jupiter.api.Test
 /**
  * The screens' state machine against the real SDK (the generated Kotlin binding over the
  * freshly built native library), with the bank played by a real in-memory `Issuer`, a
- * `SecureStore` and a `Clock` in Kotlin. Each password check costs a PBKDF2 of 600,000
+ * `SecureStore`, a `DeviceKeys` (JDK P-256 keys, the Android Keystore's shape) and a
+ * `Clock` in Kotlin. Registration is two round trips with the bank, every code one (the
+ * bank counts the password guesses). Each password check costs a PBKDF2 of 600,000
  * iterations, so the tests keep their count low.
  */
 class OtpFlowTest {
-    /** One phone (store, SDK, flow) and its bank, on one clock. */
+    /** One phone (store, key store, SDK, flow) and its bank, on one clock. */
     private class World : AutoCloseable {
         val clock = TestClock()
         val store = MemoryStore()
+        val keys = JcaDeviceKeys()
         val bank = TestBank(clock)
-        var otp = DigitalOtp.withClock(store, clock)
+        var otp = DigitalOtp.withClock(store, keys, clock)
         var flow = OtpFlow(otp, bank, clock, FlowConfig(bank.institutionId))
 
         fun send(event: Event): Screen = flow.handle(event)
 
-        /** The app killed and opened again on [phone] / [deviceId]: same store, new SDK and flow. */
-        fun restart(phone: String? = PHONE, deviceId: String = DEVICE_ID): Screen {
+        /**
+         * The app killed and opened again on [phone] / [deviceId]: same store and key store
+         * (unless [over] another store, or [with] other keys), new SDK and flow.
+         */
+        fun restart(phone: String? = PHONE, deviceId: String = DEVICE_ID, over: MemoryStore = store, with: JcaDeviceKeys = keys): Screen {
             flow.close()
             otp.close()
-            otp = DigitalOtp.withClock(store, clock)
+            otp = DigitalOtp.withClock(over, with, clock)
             flow = OtpFlow(otp, bank, clock, FlowConfig(bank.institutionId))
             return send(Event.Start(phone, deviceId))
         }
@@ -96,6 +102,9 @@ class OtpFlowTest {
         assertTrue(w.store.keys().isEmpty(), "typing the code writes nothing")
 
         val home = w.send(Event.PasswordChosen(PASSWORD, PASSWORD)).expect<Screen.Home>()
+        assertEquals(listOf("request", "confirmation"), w.bank.registrationMessages, "two round trips")
+        assertEquals(1, w.keys.aliases().size, "one device key, in the phone's key store")
+        assertEquals(32, w.keys.challenges.single().size)
         assertEquals(Notice.REGISTERED, home.notice)
         assertNull(home.error)
         assertTrue(home.activationPending)
@@ -121,6 +130,7 @@ class OtpFlowTest {
         assertEquals(CredentialStatus.ACTIVE, active.credential.status)
         assertEquals(RegistrationState.ACTIVE, w.bank.registrationState(active.credential.serialNumber))
         assertEquals(listOf(shown.code), w.bank.submittedCodes)
+        assertEquals(1, w.bank.unlockCalls, "the code needed one unlock round trip")
         assertNull(w.restart().expect<Screen.Home>().notice, "nothing pending any more")
     }
 
@@ -182,6 +192,102 @@ class OtpFlowTest {
         val home = w.send(Event.PasswordChosen(PASSWORD, PASSWORD)).expect<Screen.Home>()
         assertEquals(CredentialStatus.PENDING, home.credential.status)
         assertEquals(Notice.REGISTERED, home.notice)
+        assertEquals(1, w.keys.aliases().size, "the first attempt's device key was replaced, not kept")
+    }
+
+    @Test
+    fun `the confirmation lost on its way to the bank - RegistrationUnfinished, Retry sends it again and registers`() {
+        w.send(Event.Start(PHONE, DEVICE_ID))
+        w.send(Event.RegistrationCodeEntered(w.bank.issueRegistrationCode()))
+        w.bank.dropConfirmations = true
+        val unfinished = w.send(Event.PasswordChosen(PASSWORD, PASSWORD)).expect<Screen.RegistrationUnfinished>()
+        assertTrue(unfinished.error is Problem.BankUnavailable && unfinished.error.message.contains("connection reset"), "$unfinished")
+        assertEquals(CredentialStatus.REGISTERING, w.storedStatus(), "stored on the phone, waiting for the bank")
+        assertEquals(listOf("request"), w.bank.registrationMessages)
+        val still = w.send(Event.Retry).expect<Screen.RegistrationUnfinished>()
+        assertTrue(still.error is Problem.BankUnavailable, "still unreachable: $still")
+        assertEquals(listOf("request"), w.bank.registrationMessages)
+        assertSame(w.flow.screen, w.send(Event.PasswordChosen(PASSWORD, PASSWORD)), "no second password asked")
+
+        w.bank.dropConfirmations = false
+        val home = w.send(Event.Retry).expect<Screen.Home>()
+        assertEquals(Notice.REGISTERED, home.notice)
+        assertEquals(CredentialStatus.PENDING, home.credential.status)
+        assertEquals(listOf("request", "confirmation"), w.bank.registrationMessages)
+        assertEquals(RegistrationState.PENDING, w.bank.registrationState(home.credential.serialNumber))
+        w.loginCode().expect<Screen.CodeShown>()
+        assertEquals(Notice.ACTIVATED, w.send(Event.CodeSubmitted).expect<Screen.Home>().notice)
+    }
+
+    @Test
+    fun `the bank's outcome lost on its way back - Retry sends the same confirmation, the bank answers with the same outcome`() {
+        w.send(Event.Start(PHONE, DEVICE_ID))
+        w.send(Event.RegistrationCodeEntered(w.bank.issueRegistrationCode()))
+        w.bank.loseOutcomes = true
+        w.send(Event.PasswordChosen(PASSWORD, PASSWORD)).expect<Screen.RegistrationUnfinished>()
+        assertEquals(CredentialStatus.REGISTERING, w.storedStatus())
+        w.bank.loseOutcomes = false
+        // The bank did register the phone (its code is used by now); the same confirmation
+        // again gets the same outcome, not a second registration.
+        val home = w.send(Event.Retry).expect<Screen.Home>()
+        assertEquals(Notice.REGISTERED, home.notice)
+        assertEquals(CredentialStatus.PENDING, home.credential.status)
+        assertEquals(listOf("request", "confirmation", "confirmation"), w.bank.registrationMessages)
+        val devices = w.bank.issuer.customerInquiry("staff", INSTITUTION, CUSTOMER).devices
+        assertEquals(listOf(home.credential.serialNumber), devices.map { it.serialNumber }, "one registration")
+        assertTrue(
+            w.bank.issuer.audit(org.digitalotp.AuditFilter(action = "register_mobile_otp")).any { it.detail == "the same outcome sent again" },
+        )
+        w.loginCode().expect<Screen.CodeShown>()
+        assertEquals(Notice.ACTIVATED, w.send(Event.CodeSubmitted).expect<Screen.Home>().notice)
+    }
+
+    @Test
+    fun `an unfinished registration given up, or found after a restart, asks for the code again - which still registers`() {
+        w.send(Event.Start(PHONE, DEVICE_ID))
+        val code = w.bank.issueRegistrationCode()
+        w.send(Event.RegistrationCodeEntered(code))
+        w.bank.dropConfirmations = true
+        w.send(Event.PasswordChosen(PASSWORD, PASSWORD)).expect<Screen.RegistrationUnfinished>()
+        // The app is killed: the confirmation is gone with it; the stored credential waits.
+        assertEquals(Screen.Enrollment(notice = Notice.REGISTRATION_NOT_FINISHED), w.restart())
+        assertEquals(CredentialStatus.REGISTERING, w.storedStatus())
+        // The confirmation never reached the bank: the same code registers (replacing it).
+        w.bank.dropConfirmations = false
+        w.send(Event.RegistrationCodeEntered(code)).expect<Screen.PasswordSetup>()
+        val home = w.send(Event.PasswordChosen(PASSWORD, PASSWORD)).expect<Screen.Home>()
+        assertEquals(CredentialStatus.PENDING, home.credential.status)
+        assertEquals(1, w.credentialKeys().size)
+        assertEquals(1, w.keys.aliases().size)
+
+        // Given up from the screen: the registering credential is removed.
+        w.send(Event.ForgotPassword).expect<Screen.Enrollment>()
+        w.send(Event.RegistrationCodeEntered(w.bank.issueRegistrationCode()))
+        w.bank.dropConfirmations = true
+        w.send(Event.PasswordChosen(PASSWORD, PASSWORD)).expect<Screen.RegistrationUnfinished>()
+        assertEquals(Screen.Enrollment(notice = Notice.REGISTRATION_NOT_FINISHED), w.send(Event.Back))
+        assertTrue(w.credentialKeys().isEmpty(), "${w.store.keys()}")
+        assertEquals(emptyList<String>(), w.keys.aliases())
+    }
+
+    @Test
+    fun `a wrong registration code with a right check digit - the bank's key confirmation refuses it, five void the code`() {
+        w.send(Event.Start(PHONE, DEVICE_ID))
+        val code = w.bank.issueRegistrationCode()
+        for (n in 1..5) {
+            w.send(Event.RegistrationCodeEntered(anotherValidCode(code, n))).expect<Screen.PasswordSetup>()
+            val refused = w.send(Event.PasswordChosen(PASSWORD, PASSWORD)).expect<Screen.Enrollment>()
+            assertTrue(refused.error is Problem.RegistrationRejected, "$refused")
+            assertTrue(w.store.keys().isEmpty(), "nothing kept: ${w.store.keys()}")
+            assertEquals(emptyList<String>(), w.keys.aliases())
+        }
+        assertEquals(List(5) { "request" }, w.bank.registrationMessages, "no confirmation was sent")
+        // Five answered guesses void the code: the right one is refused alike.
+        w.send(Event.RegistrationCodeEntered(code)).expect<Screen.PasswordSetup>()
+        val void = w.send(Event.PasswordChosen(PASSWORD, PASSWORD)).expect<Screen.Enrollment>()
+        assertEquals(Problem.RegistrationRejected::class, void.error!!::class)
+        // A new code from the bank registers.
+        assertEquals(CredentialStatus.PENDING, w.enroll().expect<Screen.Home>().credential.status)
     }
 
     @Test
@@ -407,6 +513,7 @@ class OtpFlowTest {
         assertTrue(last.error!!.message.contains("1 attempt left"), last.error!!.message)
 
         assertEquals(Screen.ReRegistrationRequired(ReRegistrationReason.LOCKED), w.send(Event.PasswordEntered(WRONG_PASSWORD)))
+        assertEquals("evaluation 6; 0 wrong app passwords left", w.bank.lastUnlockDetail(), "the bank's count decided")
         assertEquals(Screen.ReRegistrationRequired(ReRegistrationReason.LOCKED), w.restart(), "the lock is stored")
         // Even the right password no longer helps: only the re-registration is offered.
         assertEquals(Screen.ReRegistrationRequired(ReRegistrationReason.LOCKED), w.send(Event.LoginCodeRequested))
@@ -418,6 +525,163 @@ class OtpFlowTest {
         assertNotEquals(oldSerial, home.credential.serialNumber)
         assertEquals(RegistrationState.REVOKED, w.bank.registrationState(oldSerial), "the bank revoked the old OTP")
         assertEquals(1, w.credentialKeys().size)
+    }
+
+    @Test
+    fun `the attempts are the bank's - a restored copy of the phone's storage shows five, the bank's answer says how many are left`() {
+        val serial = w.registered().credential.serialNumber
+        val backup = w.store.copy()
+        w.send(Event.LoginCodeRequested).expect<Screen.PasswordEntry>()
+        assertEquals(4, w.send(Event.PasswordEntered(WRONG_PASSWORD)).expect<Screen.PasswordEntry>().attemptsRemaining)
+        assertEquals(3, w.send(Event.PasswordEntered(WRONG_PASSWORD)).expect<Screen.PasswordEntry>().attemptsRemaining)
+
+        // An earlier image of the storage put back: the phone's own view is the old one...
+        w.store.restore(backup)
+        val home = w.restart().expect<Screen.Home>()
+        assertEquals(5u, home.credential.attemptsRemaining, "what the copy last heard")
+        assertEquals(5, w.send(Event.LoginCodeRequested).expect<Screen.PasswordEntry>().attemptsRemaining)
+        // ...and its request is not later than the last one the bank saw: refused as stale and
+        // not counted. The customer types again a moment later: counted.
+        val stale = w.send(Event.PasswordEntered(WRONG_PASSWORD)).expect<Screen.PasswordEntry>()
+        assertEquals(Problem.ClockOutOfSync, stale.error)
+        assertEquals(5, stale.attemptsRemaining)
+        w.clock.advance(1)
+        val counted = w.send(Event.PasswordEntered(WRONG_PASSWORD)).expect<Screen.PasswordEntry>()
+        assertEquals(2, counted.attemptsRemaining, "the bank's count goes on")
+        assertEquals(2, (counted.error as Problem.WrongPassword).attemptsRemaining)
+        assertEquals(4, w.bank.evaluations(), "the activation's, and three wrong passwords")
+
+        // Restoring once more before each guess gives nothing: the fifth wrong one locks, at the bank.
+        w.store.restore(backup)
+        w.clock.advance(1)
+        w.restart().expect<Screen.Home>()
+        w.send(Event.LoginCodeRequested)
+        assertEquals(1, w.send(Event.PasswordEntered(WRONG_PASSWORD)).expect<Screen.PasswordEntry>().attemptsRemaining)
+        w.store.restore(backup)
+        w.clock.advance(1)
+        w.restart().expect<Screen.Home>()
+        w.send(Event.LoginCodeRequested)
+        assertEquals(Screen.ReRegistrationRequired(ReRegistrationReason.LOCKED), w.send(Event.PasswordEntered(WRONG_PASSWORD)))
+        assertEquals("evaluation 6; 0 wrong app passwords left", w.bank.lastUnlockDetail(), "none left at the bank")
+        // Even the earliest copy, with the right password, gets nowhere: the lock destroyed the
+        // device key in the phone's key store, which no copy of the storage brings back.
+        w.store.restore(backup)
+        w.clock.advance(1)
+        w.restart().expect<Screen.Home>()
+        w.send(Event.LoginCodeRequested)
+        val unlocked = w.bank.unlockCalls
+        val noKey = w.send(Event.PasswordEntered(PASSWORD)).expect<Screen.PasswordEntry>()
+        assertTrue(noKey.error is Problem.KeyStoreFailed && noKey.error!!.message.contains("no device key"), "$noKey")
+        assertEquals(unlocked, w.bank.unlockCalls, "no request could be signed")
+        assertEquals(emptyList<String>(), w.keys.aliases())
+        assertEquals(6, w.bank.evaluations(), "after the activation's, five wrong passwords in all, no more")
+        assertEquals(RegistrationState.ACTIVE, w.bank.registrationState(serial), "until a request past the lock, which cancels it")
+    }
+
+    @Test
+    fun `bank unreachable or its answer altered at a code - the password is asked again, the attempts as they were`() {
+        w.registered()
+        w.clock.advance(30)
+        w.send(Event.LoginCodeRequested).expect<Screen.PasswordEntry>()
+        w.bank.down = true
+        val down = w.send(Event.PasswordEntered(PASSWORD)).expect<Screen.PasswordEntry>()
+        assertTrue(down.error is Problem.BankUnavailable && down.error!!.message.contains("timeout"), "$down")
+        assertEquals(5, down.attemptsRemaining)
+        w.bank.down = false
+
+        w.bank.tamperUnlocks = true
+        val altered = w.send(Event.PasswordEntered(WRONG_PASSWORD)).expect<Screen.PasswordEntry>()
+        assertEquals(Problem.InvalidBankAnswer, altered.error)
+        assertEquals(5, altered.attemptsRemaining, "the phone believes no unauthenticated count")
+        w.bank.tamperUnlocks = false
+
+        val shown = w.send(Event.PasswordEntered(PASSWORD)).expect<Screen.CodeShown>()
+        assertEquals(Notice.LOGIN_ACCEPTED, w.send(Event.CodeSubmitted).expect<Screen.Home>().notice)
+        assertFalse(w.bank.webLogin(shown.code!!), "used")
+    }
+
+    @Test
+    fun `an OTP the bank cancelled or was told is lost - no code is made, Home says to contact the bank, the recovery restores it`() {
+        val serial = w.registered().credential.serialNumber
+        w.bank.issuer.reportAccident("staff", INSTITUTION, org.digitalotp.mobileVendorCode(), serial, org.digitalotp.AccidentKind.LOST)
+        w.send(Event.LoginCodeRequested).expect<Screen.PasswordEntry>()
+        val refused = w.send(Event.PasswordEntered(PASSWORD)).expect<Screen.Home>()
+        assertEquals(Problem.NotUsable, refused.error)
+        assertEquals(5u, refused.credential.attemptsRemaining, "a refused unlock is no wrong password")
+        assertEquals(1, w.bank.evaluations(), "only the activation's password was evaluated")
+
+        w.bank.issuer.recover("staff", INSTITUTION, org.digitalotp.mobileVendorCode(), serial)
+        w.clock.advance(30)
+        w.loginCode().expect<Screen.CodeShown>()
+        assertEquals(Notice.LOGIN_ACCEPTED, w.send(Event.CodeSubmitted).expect<Screen.Home>().notice)
+    }
+
+    @Test
+    fun `the device key stays in the phone's key store - a copy of the storage with another key store makes no request`() {
+        w.registered()
+        val other = JcaDeviceKeys()
+        w.restart(over = w.store.copy(), with = other).expect<Screen.Home>()
+        w.send(Event.LoginCodeRequested).expect<Screen.PasswordEntry>()
+        val refused = w.send(Event.PasswordEntered(PASSWORD)).expect<Screen.PasswordEntry>()
+        assertTrue(refused.error is Problem.KeyStoreFailed && refused.error!!.message.contains("no device key"), "$refused")
+        assertEquals(1, w.bank.unlockCalls, "only the activation's")
+
+        // On the phone itself, a signature refused (a cancelled biometric prompt) is the same.
+        w.restart().expect<Screen.Home>()
+        w.keys.failSign = true
+        w.send(Event.LoginCodeRequested)
+        val prompt = w.send(Event.PasswordEntered(PASSWORD)).expect<Screen.PasswordEntry>()
+        assertTrue(prompt.error is Problem.KeyStoreFailed && prompt.error!!.message.contains("user authentication refused"), "$prompt")
+        assertEquals(5, prompt.attemptsRemaining)
+        w.keys.failSign = false
+        assertTrue(w.send(Event.PasswordEntered(PASSWORD)) is Screen.CodeShown)
+    }
+
+    // --- changing the password ----------------------------------------------------------------
+
+    @Test
+    fun `change password - refused locally when mismatched or weak, a wrong old one costs two attempts, then the new one works`() {
+        w.registered()
+        val screen = w.send(Event.ChangePasswordRequested).expect<Screen.ChangePassword>()
+        assertEquals(5, screen.attemptsRemaining)
+        val before = w.bank.unlockCalls
+        assertEquals(Problem.PasswordsDoNotMatch, w.send(Event.PasswordChangeEntered(PASSWORD, OTHER_PASSWORD, "730265")).expect<Screen.ChangePassword>().error)
+        assertTrue(w.send(Event.PasswordChangeEntered(PASSWORD, "111111", "111111")).expect<Screen.ChangePassword>().error is Problem.WeakPassword)
+        assertEquals(before, w.bank.unlockCalls, "refused before any request")
+
+        val wrong = w.send(Event.PasswordChangeEntered(WRONG_PASSWORD, OTHER_PASSWORD, OTHER_PASSWORD)).expect<Screen.ChangePassword>()
+        assertEquals(3, wrong.attemptsRemaining, "the bank evaluated both passwords")
+        assertEquals(3, (wrong.error as Problem.WrongPassword).attemptsRemaining)
+        val changed = w.send(Event.PasswordChangeEntered(PASSWORD, OTHER_PASSWORD, OTHER_PASSWORD)).expect<Screen.Home>()
+        assertEquals(Notice.PASSWORD_CHANGED, changed.notice)
+        assertEquals(5u, changed.credential.attemptsRemaining)
+        assertEquals("PasswordChangeEntered(<redacted>)", Event.PasswordChangeEntered(PASSWORD, OTHER_PASSWORD, OTHER_PASSWORD).toString())
+
+        w.clock.advance(30)
+        w.send(Event.LoginCodeRequested)
+        assertTrue(w.send(Event.PasswordEntered(PASSWORD)).expect<Screen.PasswordEntry>().error is Problem.WrongPassword, "the old one is wrong now")
+        w.send(Event.PasswordEntered(OTHER_PASSWORD)).expect<Screen.CodeShown>()
+        assertEquals(Notice.LOGIN_ACCEPTED, w.send(Event.CodeSubmitted).expect<Screen.Home>().notice)
+        w.send(Event.ChangePasswordRequested).expect<Screen.ChangePassword>()
+        w.send(Event.Back).expect<Screen.Home>()
+    }
+
+    @Test
+    fun `change password with one attempt left - the bank confirms the old password alone, the change is typed again`() {
+        w.registered()
+        w.send(Event.LoginCodeRequested)
+        for (left in 4 downTo 1) assertEquals(left, w.send(Event.PasswordEntered(WRONG_PASSWORD)).expect<Screen.PasswordEntry>().attemptsRemaining)
+        w.send(Event.Back).expect<Screen.Home>()
+        assertEquals(1, w.send(Event.ChangePasswordRequested).expect<Screen.ChangePassword>().attemptsRemaining)
+        // Two guesses would lock it: the bank evaluates the old password only.
+        val again = w.send(Event.PasswordChangeEntered(PASSWORD, OTHER_PASSWORD, OTHER_PASSWORD)).expect<Screen.ChangePassword>()
+        assertEquals(Notice.CHANGE_PASSWORD_AGAIN, again.notice)
+        assertNull(again.error)
+        assertEquals(5, again.attemptsRemaining, "the right old password cleared the count")
+        assertEquals(Notice.PASSWORD_CHANGED, w.send(Event.PasswordChangeEntered(PASSWORD, OTHER_PASSWORD, OTHER_PASSWORD)).expect<Screen.Home>().notice)
+        w.clock.advance(30)
+        w.send(Event.LoginCodeRequested)
+        w.send(Event.PasswordEntered(OTHER_PASSWORD)).expect<Screen.CodeShown>()
     }
 
     @Test
@@ -473,17 +737,20 @@ class OtpFlowTest {
         w.send(Event.Start(PHONE, DEVICE_ID))
         w.send(Event.RegistrationCodeEntered(w.bank.issueRegistrationCode()))
         w.store.failWrites = true
-        // Nothing is written, and the bank has used the code: a new one is needed.
-        val again = w.send(Event.PasswordChosen(PASSWORD, PASSWORD)).expect<Screen.Enrollment>()
+        // Nothing is written, and the bank registers only on the confirmation, which was not
+        // sent: the same code is still good, from the same screen.
+        val again = w.send(Event.PasswordChosen(PASSWORD, PASSWORD)).expect<Screen.PasswordSetup>()
         assertTrue(again.error is Problem.StorageFailed && again.error!!.message.contains("keystore unavailable"), "$again")
         assertTrue(w.credentialKeys().isEmpty())
+        assertEquals(listOf("request"), w.bank.registrationMessages)
         w.store.failWrites = false
-        w.enroll().expect<Screen.Home>()
+        w.send(Event.PasswordChosen(PASSWORD, PASSWORD)).expect<Screen.Home>()
 
         w.send(Event.LoginCodeRequested)
         w.store.failWrites = true
         val down = w.send(Event.PasswordEntered(PASSWORD)).expect<Screen.Unavailable>()
         assertTrue(down.problem is Problem.StorageFailed, "$down")
+        assertEquals(0, w.bank.unlockCalls, "the request's time could not be kept: no request left")
         w.store.failWrites = false
         assertEquals(5u, w.send(Event.Retry).expect<Screen.Home>().credential.attemptsRemaining)
 

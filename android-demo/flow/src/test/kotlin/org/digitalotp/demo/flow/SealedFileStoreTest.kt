@@ -116,19 +116,22 @@ class SealedFileStoreTest {
         val clock = TestClock()
         TestBank(clock).use { bank ->
             DeviceInfo(PHONE, DEVICE_ID).use { device ->
-                val serial = DigitalOtp.withClock(store(), clock).use { otp ->
-                    val request = otp.beginRegistration(bank.issueRegistrationCode(), device)
-                    otp.completeRegistration(bank.register(request), PASSWORD).serialNumber
+                val keys = JcaDeviceKeys()
+                val serial = DigitalOtp.withClock(store(), keys, clock).use { otp ->
+                    val request = otp.beginRegistration(bank.institutionId, bank.issueRegistrationCode(), device, PASSWORD)
+                    val confirmation = otp.confirmRegistration(bank.registrationMessage(request))
+                    otp.completeRegistration(bank.institutionId, bank.registrationMessage(confirmation)).serialNumber
                 }
-                assertEquals(3, dir.listFiles()!!.size, "device key, index and one credential")
+                assertEquals(3, dir.listFiles()!!.size, "store key, index and one credential (the device key is in the key store)")
 
-                DigitalOtp.withClock(store(), clock).use { otp ->
+                DigitalOtp.withClock(store(), keys, clock).use { otp ->
                     val info = otp.credentials(device).single()
                     assertEquals(serial, info.serialNumber)
                     assertEquals(CredentialStatus.PENDING, info.status)
-                    assertTrue(bank.webLogin(otp.generate(bank.institutionId, PASSWORD, device).code))
+                    val code = otp.completeLoginCode(bank.unlock(otp.beginLoginCode(bank.institutionId, PASSWORD, device))).code
+                    assertTrue(bank.webLogin(code))
                 }
-                DigitalOtp.withClock(store(newKey()), clock).use { otp ->
+                DigitalOtp.withClock(store(newKey()), keys, clock).use { otp ->
                     assertThrows<DigitalOtpException.StorageFailed> { otp.credentials(device) }
                 }
             }
