@@ -60,7 +60,7 @@
 //! transfer gets a code bound to its amount and payee.
 //!
 //! ```
-//! # #[cfg(feature = "issuer")]
+//! # #[cfg(all(feature = "issuer", feature = "file-store"))]
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
 //!
@@ -70,7 +70,7 @@
 //! use digital_otp::issuer::master_key::MasterKey;
 //! use digital_otp::issuer::model::{CustomerKind, Residency};
 //! use digital_otp::issuer::{store, Issuer, IssuerConfig, NewCustomer, Verdict};
-//! use digital_otp::storage::MemoryStore;
+//! use digital_otp::storage::{MemoryStore, SoftwareKeys};
 //! use digital_otp::transaction::Transaction;
 //!
 //! let clock = Arc::new(FixedClock::new(1_800_000_000));
@@ -95,16 +95,22 @@
 //! })?;
 //! let code = bank.issue_non_face_to_face("branch-7", "demo-bank", "kim", "kyc-0001")?;
 //!
-//! // The phone: the customer types the code; the app sends the request to the bank.
-//! let app = Client::new(Arc::new(MemoryStore::new()), clock.clone());
+//! // The phone: the customer types the code and chooses the app password; three messages
+//! // go to the bank and back (a SPAKE2 exchange keyed by the code: nothing on the wire
+//! // tests it offline). Its device keys are the platform's; here, software ones.
+//! let store = Arc::new(MemoryStore::new());
+//! let app = Client::new(store.clone(), Arc::new(SoftwareKeys::new(store)), clock.clone());
 //! let phone = Device::new("010-1234-5678", "install-4f2a")?;
-//! let request = app.begin_registration_with(&code.display(), phone.clone())?;
-//! let response = bank.handle_registration("mobile-app", &request);
-//! let credential = app.complete_registration(&response, "482915")?;
+//! let request = app.begin_registration("demo-bank", &code.display(), phone.clone(), "482915")?;
+//! let confirmation = app.confirm_registration(&bank.handle_registration("mobile-app", &request))?;
+//! let outcome = bank.handle_registration("mobile-app", &confirmation);
+//! let credential = app.complete_registration("demo-bank", &outcome)?;
 //! assert_eq!(credential.status, Status::Pending);
 //!
-//! // A login code; the bank's acceptance activates the credential on both sides.
-//! let login = app.generate("demo-bank", "482915", &phone)?;
+//! // A login code: one round trip, in which the bank evaluates (and counts) the password.
+//! let unlock = app.begin_login_code("demo-bank", "482915", &phone)?;
+//! let login = app.complete_login_code(&bank.handle_unlock("mobile-app", &unlock))?;
+//! // The bank's acceptance activates the credential on both sides.
 //! assert_eq!(bank.verify_login("web", "demo-bank", "kim", &login.code)?, Verdict::Accepted);
 //! app.confirm_activation("demo-bank")?;
 //! assert_eq!(app.credentials(&phone)?[0].status, Status::Active);
@@ -119,13 +125,14 @@
 //!     payee_name: "홍길동".into(),
 //!     memo: None,
 //! };
-//! let (code, summary) = app.generate_for_transaction("demo-bank", "482915", &phone, &transfer)?;
-//! assert_eq!(summary, "Transfer KRW 1,500,000 to 홍길동 (account 110123456789)");
+//! let unlock = app.begin_transaction_code("demo-bank", "482915", &phone, &transfer)?;
+//! let code = app.complete_transaction_code(&bank.handle_unlock("mobile-app", &unlock))?;
+//! assert_eq!(code.summary, "Transfer KRW 1,500,000 to 홍길동 (account 110123456789)");
 //! let verdict = bank.verify_transaction("web", "demo-bank", "kim", &code.code, &transfer)?;
 //! assert_eq!(verdict, Verdict::Accepted);
 //! # Ok(())
 //! # }
-//! # #[cfg(not(feature = "issuer"))]
+//! # #[cfg(not(all(feature = "issuer", feature = "file-store")))]
 //! # fn main() {}
 //! ```
 

@@ -313,12 +313,7 @@ impl Issuer {
                     "key confirmation failed (wrong code) or expired",
                 );
             }
-            let device_key = crypto::unhex(&p.device_key)
-                .map_err(|_| super::store::StoreFault::Corrupt("device key".into()))?;
-            if UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &device_key)
-                .verify(&attempt.signed_digest, &c.signature)
-                .is_err()
-            {
+            if !device_signed(&p.device_key, &attempt.signed_digest, &c.signature)? {
                 code.attempts.remove(index);
                 tx.put_code(&code)?;
                 return refuse(
@@ -453,12 +448,7 @@ impl Issuer {
         if now >= p.expires_at || !attempt.confirms(c) {
             return Ok(None);
         }
-        let device_key = crypto::unhex(&p.device_key)
-            .map_err(|_| super::store::StoreFault::Corrupt("device key".into()))?;
-        if UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &device_key)
-            .verify(&attempt.signed_digest, &c.signature)
-            .is_err()
-        {
+        if !device_signed(&p.device_key, &attempt.signed_digest, &c.signature)? {
             return Ok(None);
         }
         let id = device_id(MOBILE_VENDOR, &p.serial_number);
@@ -468,6 +458,18 @@ impl Issuer {
         });
         Ok(live.then(|| attempt.registered(&p.serial_number)))
     }
+}
+
+/// Whether `signature` is the device key's (stored as hex, SEC1) ECDSA P-256 SHA-256
+/// signature of `message`. A stored key that is not hex is a corrupt row.
+pub(super) fn device_signed(
+    device_key_hex: &str,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<bool, Fault> {
+    let key = crypto::unhex(device_key_hex)
+        .map_err(|_| super::store::StoreFault::Corrupt("device key".into()))?;
+    Ok(UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &key).verify(message, signature).is_ok())
 }
 
 /// Where a device's sealed unlock keys belong.

@@ -4,15 +4,13 @@
 //! cancelled: only re-registration helps). An accepted code, or the confirmation the app
 //! sends with its next request, shows that a password was right and clears the count.
 
-use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1};
 use zeroize::Zeroizing;
 
-use crate::crypto;
 use crate::enrollment::unlock::{self, Request, MAX_SKEW_SECONDS};
 use crate::enrollment::{oprf, RejectReason};
 
 use super::model::{DeviceState, LinkState};
-use super::registration::{unlock_aad, UnlockKeys};
+use super::registration::{device_signed, unlock_aad, UnlockKeys};
 use super::store::StoreFault;
 use super::{device_id, stored_hex, Audit, Fault, Issuer, MOBILE_VENDOR};
 
@@ -62,12 +60,7 @@ impl Issuer {
             let refuse = |reason: RejectReason| {
                 Ok(unlock::refused(Some(&unlock_key), Some(&request), reason, now))
             };
-            let device_key = crypto::unhex(&state.device_key)
-                .map_err(|_| StoreFault::Corrupt("device key".into()))?;
-            if UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &device_key)
-                .verify(&request.signed_digest(), &request.signature)
-                .is_err()
-            {
+            if !device_signed(&state.device_key, &request.signed_digest(), &request.signature)? {
                 note = Some("the device key's signature does not verify".into());
                 return Ok(unlock::refused(None, None, RejectReason::MalformedRequest, now));
             }
