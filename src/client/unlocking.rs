@@ -150,11 +150,13 @@ impl Client {
                         ClientError::Locked
                     }
                     RejectReason::Stale => {
-                        // The bank's time is now learned: the next request goes just after
-                        // the bank's current second, so neither a clock that ran ahead
-                        // (the refused request's time) nor a restored store's older time
-                        // holds it back.
-                        c.last_request_ms = issuer_time.saturating_mul(1000).saturating_add(999);
+                        // The bank's time is now learned. A request time from a clock that
+                        // ran ahead must not hold the next request back: it comes down to
+                        // the end of the bank's current second at the latest. (A time
+                        // behind the bank's last request only moves on: each request is
+                        // later than the one before it.)
+                        let bank_ms = issuer_time.saturating_mul(1000).saturating_add(999);
+                        c.last_request_ms = c.last_request_ms.min(bank_ms);
                         ClientError::Stale
                     }
                     RejectReason::NotUsable => ClientError::NotUsable,
