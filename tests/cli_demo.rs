@@ -24,6 +24,19 @@ fn ok(dir: &Path, password: Option<&str>, args: &[&str]) -> Value {
         .unwrap_or_else(|e| panic!("dotp {args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
+/// A command whose answer is a refusal (a rejected code): its verdict on stdout, exit 1.
+fn refused(dir: &Path, args: &[&str]) -> Value {
+    let out = dotp(dir, None, args);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "dotp {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("dotp {args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
 fn fails(dir: &Path, password: Option<&str>, args: &[&str]) -> String {
     let out = dotp(dir, password, args);
     assert!(!out.status.success(), "dotp {args:?} should fail");
@@ -108,9 +121,8 @@ fn the_demo_step_by_step_across_invocations() {
     let other =
         ["--amount", "1500001", "--payee-account", "110-123-456789", "--payee-name", "홍길동"];
     assert_eq!(
-        ok(
+        refused(
             d,
-            None,
             &[&["issuer", "verify-transaction"][..], &kim, &["--code", &tx_code], &other].concat()
         )["verdict"],
         "rejected"
@@ -124,7 +136,7 @@ fn the_demo_step_by_step_across_invocations() {
         "accepted"
     );
     assert_eq!(
-        ok(d, None, &[&["issuer", "verify-login"][..], &kim, &["--code", &login]].concat())
+        refused(d, &[&["issuer", "verify-login"][..], &kim, &["--code", &login]].concat())
             ["verdict"],
         "rejected",
         "replay"
@@ -132,7 +144,12 @@ fn the_demo_step_by_step_across_invocations() {
 
     for remaining in (1..=4).rev() {
         let err = fails(d, Some("000001"), &[&["app", "code"][..], &bank, &["--no-wait"]].concat());
-        assert!(err.contains(&format!("{remaining} attempts remain")), "{err}");
+        let said = if remaining == 1 {
+            "1 attempt remains".into()
+        } else {
+            format!("{remaining} attempts remain")
+        };
+        assert!(err.contains(&said), "{err}");
     }
     assert!(fails(d, Some("000001"), &[&["app", "code"][..], &bank, &["--no-wait"]].concat())
         .contains("locked"));

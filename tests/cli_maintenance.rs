@@ -1,6 +1,7 @@
 //! The issuer's maintenance commands: `dotp issuer verify-audit` reports a rewritten or
 //! deleted audit entry, `dotp issuer rotate-key` re-seals every row under a new master key
 //! (the old key no longer opens the database; the new one serves the same customers).
+//! And what staff read: times in the local zone, a rejected code's exit status.
 #![cfg(feature = "cli")]
 
 use std::path::{Path, PathBuf};
@@ -123,5 +124,46 @@ fn rotate_key_reseals_under_a_new_key_that_alone_opens_the_database() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("DOTP_MASTER_KEY"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn staff_read_local_times_and_a_rejected_code_exits_1() {
+    let dir = data_dir("times");
+    set_up(&dir);
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_dotp"))
+            .arg("--data-dir")
+            .arg(&dir)
+            .args(args)
+            .env("TZ", "KST-9") // POSIX form: UTC+9 without the zone database
+            .env_remove("DOTP_MASTER_KEY")
+            .output()
+            .unwrap()
+    };
+    // The audit log: a date and time with the zone's offset, and ISO 8601 beside the
+    // integer in --json.
+    let text = String::from_utf8(run(&["issuer", "audit", "--limit", "1"]).stdout).unwrap();
+    let stamp = text.split(' ').take(3).collect::<Vec<_>>();
+    assert_eq!(stamp[0].len(), 10, "a date: {text}");
+    assert_eq!(stamp[2], "+09:00", "{text}");
+    let json = run(&["--json", "issuer", "audit", "--limit", "1"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let entry = &v["entries"][0];
+    assert!(entry["at"].is_u64());
+    assert!(entry["at_local"].as_str().unwrap().ends_with("+09:00"), "{entry}");
+    // A code the bank rejects: "rejected" on stdout and exit status 1.
+    let out = run(&[
+        "issuer",
+        "verify-login",
+        "--institution",
+        "bank-a",
+        "--customer",
+        "kim",
+        "--code",
+        "123456",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "rejected");
     std::fs::remove_dir_all(&dir).unwrap();
 }

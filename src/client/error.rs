@@ -18,7 +18,7 @@ pub enum ClientError {
     #[error("the password does not meet the policy: {0}")]
     Policy(#[from] PasswordPolicyError),
     /// Wrong password; `remaining` attempts before the credential locks.
-    #[error("wrong password; {remaining} attempts remain before the OTP is locked")]
+    #[error("wrong password; {} before the OTP is locked", crate::enrollment::attempts_remain(*.remaining))]
     WrongPassword {
         /// Attempts left.
         remaining: u32,

@@ -129,3 +129,12 @@ impl RejectReason {
         .find(|r| r.name() == name)
     }
 }
+
+/// "1 attempt remains", "4 attempts remain": for the messages that count attempts.
+pub fn attempts_remain(n: u32) -> String {
+    if n == 1 {
+        "1 attempt remains".into()
+    } else {
+        format!("{n} attempts remain")
+    }
+}

@@ -54,8 +54,8 @@ use pake::Exchange;
 pub use code::RegistrationCode;
 pub use device::{lookup, normalize_phone, Device};
 pub use error::{
-    ProtocolError, RejectReason, CODE_DIGITS, MAX_MESSAGE_BYTES, PROTOCOL, VALIDITY_SECONDS,
-    VERSION,
+    attempts_remain, ProtocolError, RejectReason, CODE_DIGITS, MAX_MESSAGE_BYTES, PROTOCOL,
+    VALIDITY_SECONDS, VERSION,
 };
 pub use params::{
     derive_keys, login_totp, transaction_suite, CredentialKeys, OtpParams,

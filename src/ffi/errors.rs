@@ -118,7 +118,10 @@ pub enum DigitalOtpError {
         reason: String,
     },
     /// Wrong password. After the fifth consecutive one the OTP is locked.
-    #[error("wrong password; {attempts_remaining} attempts remain before the OTP is locked")]
+    #[error(
+        "wrong password; {} before the OTP is locked",
+        crate::enrollment::attempts_remain(*.attempts_remaining)
+    )]
     WrongPassword {
         /// Attempts left before the lock.
         attempts_remaining: u32,
@@ -298,7 +301,10 @@ pub enum IssuerError {
         reason: String,
     },
     /// The SMS verification code shown by the customer is wrong.
-    #[error("the verification code is wrong; {attempts_remaining} attempts remain")]
+    #[error(
+        "the verification code is wrong; {}",
+        crate::enrollment::attempts_remain(*.attempts_remaining)
+    )]
     WrongVerificationCode {
         /// Attempts left before the verification is void.
         attempts_remaining: u32,

@@ -45,7 +45,10 @@ pub enum Fault {
     #[error("not possible in the device's current state: {0}")]
     InvalidState(&'static str),
     /// The SMS code (face to face) was wrong.
-    #[error("the verification code is wrong; {remaining} attempts remain")]
+    #[error(
+        "the verification code is wrong; {}",
+        crate::enrollment::attempts_remain(*.remaining)
+    )]
     WrongVerificationCode {
         /// Attempts left.
         remaining: u32,

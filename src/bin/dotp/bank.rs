@@ -7,7 +7,7 @@ use digital_otp::issuer::{Accident, DeviceReport, ImportDevice, NewCustomer, Ver
 use digital_otp::otp::Secret;
 use serde_json::{json, Value};
 
-use crate::context::{err, verdict_json, CliResult, Context, Output};
+use crate::context::{err, iso_time, local_time, CliResult, Context, Output};
 use crate::{AlgorithmArg, TransactionArgs};
 
 #[derive(Subcommand)]
@@ -198,7 +198,7 @@ fn done(action: &str) -> Output {
 }
 
 fn audit_json(e: &AuditEntry) -> Value {
-    json!({ "id": e.id, "at": e.at, "institution": e.institution_id, "actor": e.actor, "action": e.action,
+    json!({ "id": e.id, "at": e.at, "at_local": iso_time(e.at), "institution": e.institution_id, "actor": e.actor, "action": e.action,
             "subject": e.subject, "outcome": e.outcome, "detail": e.detail })
 }
 
@@ -207,10 +207,11 @@ fn device_json(d: &DeviceReport) -> Value {
         "vendor": d.vendor_code, "serial": d.serial_number, "kind": format!("{:?}", d.kind).to_lowercase(),
         "state": format!("{:?}", d.state).to_lowercase(), "expired": d.expired, "error_count": d.error_count,
         "app_password_attempts_left": d.app_password_attempts_left, "valid_until": d.valid_until,
+        "valid_until_local": iso_time(d.valid_until),
         "registrations": d.links.iter().map(|l| json!({
             "institution": l.institution_id, "customer": l.customer_id,
-            "state": format!("{:?}", l.state).to_lowercase(), "since": l.since,
-            "ended": l.ended.as_ref().map(|(at, why)| json!({ "at": at, "reason": why })),
+            "state": format!("{:?}", l.state).to_lowercase(), "since": l.since, "since_local": iso_time(l.since),
+            "ended": l.ended.as_ref().map(|(at, why)| json!({ "at": at, "at_local": iso_time(*at), "reason": why })),
         })).collect::<Vec<_>>(),
         "history": d.history.iter().map(audit_json).collect::<Vec<_>>(),
     })
@@ -218,14 +219,14 @@ fn device_json(d: &DeviceReport) -> Value {
 
 fn device_text(d: &DeviceReport) -> String {
     let mut t = format!(
-        "{}:{} {:?} state={:?}{} errors={} valid_until={}",
+        "{}:{} {:?} state={:?}{} errors={} valid until {}",
         d.vendor_code,
         d.serial_number,
         d.kind,
         d.state,
         if d.expired { " (expired)" } else { "" },
         d.error_count,
-        d.valid_until
+        local_time(d.valid_until)
     );
     if let Some(left) = d.app_password_attempts_left {
         t.push_str(&format!(" app_password_attempts_left={left}"));
@@ -233,7 +234,10 @@ fn device_text(d: &DeviceReport) -> String {
     for l in &d.links {
         t.push_str(&format!(
             "\n  {} {} {:?} since {}",
-            l.institution_id, l.customer_id, l.state, l.since
+            l.institution_id,
+            l.customer_id,
+            l.state,
+            local_time(l.since)
         ));
         if let Some((_, why)) = &l.ended {
             t.push_str(&format!(" ({why})"));
@@ -291,7 +295,7 @@ pub fn run(ctx: &Context, command: IssuerCommand) -> CliResult<Output> {
         IssuerCommand::VerifyLogin { who, code } => {
             let ok = bank.verify_login(actor, &who.institution, &who.customer, &code).map_err(e)?
                 == Verdict::Accepted;
-            Output::new(if ok { "accepted" } else { "rejected" }, verdict_json(ok))
+            Output::verdict(ok)
         }
         IssuerCommand::VerifyTransaction { who, code, transaction } => {
             let tx = transaction.transaction();
@@ -299,7 +303,7 @@ pub fn run(ctx: &Context, command: IssuerCommand) -> CliResult<Output> {
                 .verify_transaction(actor, &who.institution, &who.customer, &code, &tx)
                 .map_err(e)?
                 == Verdict::Accepted;
-            Output::new(if ok { "accepted" } else { "rejected" }, verdict_json(ok))
+            Output::verdict(ok)
         }
         IssuerCommand::ImportDevice {
             device,
@@ -442,7 +446,13 @@ pub fn run(ctx: &Context, command: IssuerCommand) -> CliResult<Output> {
                 .map(|e| {
                     format!(
                         "{} {} {} {} {} {} {}",
-                        e.at, e.institution_id, e.actor, e.action, e.subject, e.outcome, e.detail
+                        local_time(e.at),
+                        e.institution_id,
+                        e.actor,
+                        e.action,
+                        e.subject,
+                        e.outcome,
+                        e.detail
                     )
                 })
                 .collect::<Vec<_>>()

@@ -35,15 +35,30 @@ pub struct Context {
     pub actor: String,
 }
 
-/// A command's result: printed as text, or as JSON with `--json`.
+/// A command's result: printed as text, or as JSON with `--json`. A refused one (a code
+/// the bank rejects) is printed the same way and exits 1, so scripts can test it.
 pub struct Output {
     pub text: String,
     pub json: Value,
+    pub refused: bool,
 }
 
 impl Output {
     pub fn new(text: impl Into<String>, json: Value) -> Self {
-        Self { text: text.into(), json }
+        Self { text: text.into(), json, refused: false }
+    }
+
+    /// The verdict on a code: `accepted`, or `rejected` (exit status 1).
+    pub fn verdict(accepted: bool) -> Self {
+        Self { refused: !accepted, ..Self::new(verdict_text(accepted), verdict_json(accepted)) }
+    }
+}
+
+fn verdict_text(accepted: bool) -> &'static str {
+    if accepted {
+        "accepted"
+    } else {
+        "rejected"
     }
 }
 
@@ -264,6 +279,34 @@ pub fn read_password(prompt: &str, new: bool) -> CliResult<Zeroizing<String>> {
     Ok(Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_string()))
 }
 
-pub fn verdict_json(accepted: bool) -> Value {
-    json!({ "verdict": if accepted { "accepted" } else { "rejected" } })
+fn verdict_json(accepted: bool) -> Value {
+    json!({ "verdict": verdict_text(accepted) })
+}
+
+/// A Unix time as people read it: the local date and time with the zone's offset
+/// (`2029-11-22 14:03 +09:00`; UTC where the local offset cannot be known).
+pub fn local_time(unix: u64) -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day] [hour]:[minute] [offset_hour sign:mandatory]:[offset_minute]"
+    );
+    at_local(unix).and_then(|t| t.format(&format).ok()).unwrap_or_else(|| unix.to_string())
+}
+
+/// The same in ISO 8601 (RFC 3339), for `--json` beside the integer.
+pub fn iso_time(unix: u64) -> String {
+    at_local(unix)
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| unix.to_string())
+}
+
+fn at_local(unix: u64) -> Option<time::OffsetDateTime> {
+    let utc = time::OffsetDateTime::from_unix_timestamp(i64::try_from(unix).ok()?).ok()?;
+    let offset = time::UtcOffset::local_offset_at(utc).unwrap_or(time::UtcOffset::UTC);
+    Some(utc.to_offset(offset))
+}
+
+/// `n` and the noun, singular for one: `1 attempt`, `4 attempts`.
+pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
 }

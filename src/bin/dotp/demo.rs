@@ -8,7 +8,7 @@ use digital_otp::issuer::model::{CustomerKind, Residency};
 use digital_otp::issuer::{Issuer, NewCustomer, Verdict};
 use digital_otp::transaction::Transaction;
 
-use crate::context::{CliResult, Context, Output};
+use crate::context::{local_time, CliResult, Context, Output};
 
 const BANK: &str = "demo-bank";
 const CUSTOMER: &str = "kim-0001";
@@ -147,7 +147,8 @@ fn narrate(ctx: &Context, quiet: bool) -> CliResult<Narrator> {
     let credential = register(&app, &bank, code.as_str(), &phone, &mut n)?;
     n.detail(format!(
         "serial {}, valid until {}",
-        credential.serial_number, credential.valid_until
+        credential.serial_number,
+        local_time(credential.valid_until)
     ));
     n.check(
         credential.status == Status::Pending,

@@ -431,7 +431,11 @@ fn main() -> ExitCode {
         Ok(out) => {
             let ctx = Context { data_dir: PathBuf::new(), json, actor: String::new() };
             ctx.print(&out);
-            ExitCode::SUCCESS
+            if out.refused {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Err(e) => {
             eprintln!("dotp: {e}");

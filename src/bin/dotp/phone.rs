@@ -9,7 +9,7 @@ use clap::Subcommand;
 use digital_otp::client::{CredentialSummary, Status};
 use serde_json::{json, Value};
 
-use crate::context::{err, read_password, CliResult, Context, Output};
+use crate::context::{count, err, iso_time, local_time, read_password, CliResult, Context, Output};
 use crate::TransactionArgs;
 
 #[derive(Subcommand)]
@@ -83,18 +83,19 @@ fn status(s: Status) -> &'static str {
 
 fn summary_json(c: &CredentialSummary) -> Value {
     json!({ "institution": c.institution_id, "name": c.institution_name, "serial": c.serial_number,
-            "status": status(c.status), "valid_until": c.valid_until, "attempts_remaining": c.attempts_remaining })
+            "status": status(c.status), "valid_until": c.valid_until, "valid_until_local": iso_time(c.valid_until),
+            "attempts_remaining": c.attempts_remaining })
 }
 
 fn summary_text(c: &CredentialSummary) -> String {
     format!(
-        "{} ({}) serial {} {} attempts left {} valid until {}",
+        "{} ({}) serial {} {}, {} left, valid until {}",
         c.institution_id,
         c.institution_name,
         c.serial_number,
         status(c.status),
-        c.attempts_remaining,
-        c.valid_until
+        count(c.attempts_remaining, "attempt", "attempts"),
+        local_time(c.valid_until)
     )
 }
 

@@ -955,8 +955,9 @@ final class AppLifecycleTests: XCTestCase {
         keys.failCreate = false
         XCTAssertEqual(w.store.writeCalls, 0)
 
+        // A malformed public key is the platform's failure, and the key it made is deleted.
         keys.shortPublicKey = true
-        assertFails(.internalError, try begin())
+        assertFails(.keyStoreFailed, try begin())
         keys.shortPublicKey = false
         XCTAssertEqual(keys.deleted, [keys.created[1].alias])
 
