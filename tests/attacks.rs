@@ -8,7 +8,8 @@
 //! 5. tampering with the issuer's database (a link, an error count, a step, the audit);
 //! 6. registering from a device whose key attestation is missing, software-only or
 //!    chained to an unknown root, under a policy that requires attestation;
-//! 7. a change of password used to get a guess past the count.
+//! 7. a change of password used to get a guess past the count;
+//! 8. a stolen copy of the issuer's database searched offline for an outstanding code.
 #![cfg(all(feature = "issuer", feature = "file-store", feature = "test-support"))]
 
 use std::collections::HashMap;
@@ -629,4 +630,61 @@ fn a_policy_that_requires_attestation_refuses_missing_software_and_unknown_root_
         answered.iter().any(|e| e.detail.contains("not attested (policy warn)")),
         "{answered:#?}"
     );
+}
+
+// ------------------------------------------------------------------ 8
+
+/// A thief of the issuer's database (a copy of its files, not the master key) searches
+/// every code of a reduced space offline for the outstanding one: the copy holds neither
+/// the code nor any unkeyed digest of it (as the first design's lookup id was), and a
+/// guessed master key does not open the copy.
+#[test]
+fn a_copy_of_the_issuer_database_tests_no_code_offline() {
+    const SPACE: u64 = 10_000;
+    let dir = std::env::temp_dir().join(format!("dotp-attack-copy-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("issuer.db");
+    let clock = Arc::new(FixedClock::new(T0));
+    let config = IssuerConfig { test_code_space: Some(SPACE), ..Default::default() };
+    let bank = bank_over(Arc::new(SqliteStore::open(&path).unwrap()), clock.clone(), config);
+    let code = bank.issue_non_face_to_face("branch", BANK, "kim", "kyc").unwrap();
+    drop(bank);
+
+    // Every byte of the copy (the database and its write-ahead log).
+    let mut copy = Vec::new();
+    for name in ["issuer.db", "issuer.db-wal"] {
+        if let Ok(bytes) = std::fs::read(dir.join(name)) {
+            copy.extend(bytes);
+        }
+    }
+    assert!(copy.len() > 10_000, "the copy holds the database ({} bytes)", copy.len());
+    let windows = |n: usize| -> std::collections::HashSet<&[u8]> { copy.windows(n).collect() };
+    let (digits, display, raw, hex64) = (windows(12), windows(14), windows(32), windows(64));
+    let hex = |d: [u8; 32]| digital_otp::crypto::hex(&d);
+    let mut searched = 0;
+    for n in 0..SPACE {
+        let candidate = RegistrationCode::from_number(n);
+        let c = candidate.as_str();
+        searched += u64::from(c == code.as_str());
+        assert!(!digits.contains(c.as_bytes()), "the code is in the copy in clear");
+        assert!(!display.contains(candidate.display().as_bytes()));
+        let label: &[u8] = b"digital-otp/v1/code-id";
+        for digest in [
+            digital_otp::crypto::sha256(c.as_bytes()),
+            digital_otp::crypto::sha256_concat(&[label, c.as_bytes()]),
+            digital_otp::crypto::sha256_parts(&[label, c.as_bytes()]),
+        ] {
+            assert!(!hex64.contains(hex(digest).as_bytes()), "an unkeyed digest of a code");
+            assert!(!raw.contains(&digest[..]), "a raw digest of a code");
+        }
+    }
+    assert_eq!(searched, 1, "the outstanding code was among the candidates");
+
+    // A master key guessed (here: any other) does not open the copy.
+    let (guess, _) = MasterKey::generate().unwrap();
+    let copy_store = Arc::new(SqliteStore::open(&path).unwrap());
+    let opened = Issuer::open(copy_store, guess, clock, None, IssuerConfig::default());
+    assert!(matches!(opened, Err(Fault::MasterKey(_))), "{opened:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
