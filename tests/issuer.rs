@@ -161,6 +161,14 @@ fn json(message: &[u8]) -> serde_json::Value {
     serde_json::from_slice(message).unwrap()
 }
 
+/// A well-formed code other than `code` (its last digit changed): a wrong code, unless it
+/// happens to be a neighbouring step's (one chance in a million per step).
+fn other_code(code: &str) -> String {
+    let (head, last) = code.split_at(code.len() - 1);
+    let d = last.parse::<u8>().unwrap();
+    format!("{head}{}", (d + 1) % 10)
+}
+
 fn login(b: &Bank, app: &Client, inst: &str) -> String {
     try_login(b, app, inst).unwrap()
 }
@@ -370,8 +378,9 @@ fn login_verification_replay_counter_lock_and_reset() {
         // one (the bank refuses to unlock a locked OTP); a branch reset restores.
         b.clock.advance(30);
         let code = login(&b, &a, "bank-a");
+        let wrong = other_code(&code);
         for _ in 0..10 {
-            b.issuer.verify_login("web", "bank-a", "kim", "12345x").unwrap();
+            b.issuer.verify_login("web", "bank-a", "kim", &wrong).unwrap();
         }
         let d = b.issuer.device_inquiry(STAFF, "bank-a", MOBILE_VENDOR, &serial).unwrap();
         assert_eq!((d.state, d.error_count), (DeviceState::Locked, 10));
@@ -739,7 +748,7 @@ fn other_institution_devices_shared_counter_accidents_and_recovery() {
         );
         assert!(matches!(
             b.issuer.reset_error_count(STAFF, "bank-x", "VASCO", "SN0001"),
-            Err(Fault::NotRegisteredHere)
+            Err(Fault::UnknownInstitution)
         ));
         b.issuer.recover(STAFF, "bank-b", "VASCO", "SN0001").unwrap();
         assert!(matches!(
@@ -986,4 +995,220 @@ fn concurrent_verifications_of_one_code_accept_exactly_once_and_wrong_codes_coun
     let d = b.issuer.device_inquiry(STAFF, "bank-a", "VASCO", "CONC01").unwrap();
     assert_eq!((d.error_count, d.state), (10, DeviceState::Locked), "capped at the lock");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A transaction code for `tx` from kim's app at `inst`.
+fn transaction_code(b: &Bank, app: &Client, inst: &str, tx: &Transaction) -> String {
+    let request = app.begin_transaction_code(inst, PASSWORD, &phone(), tx).unwrap();
+    app.complete_transaction_code(&b.issuer.handle_unlock("mobile-app", &request)).unwrap().code
+}
+
+fn transfer(amount_minor: u64, payee_name: &str) -> Transaction {
+    Transaction {
+        amount_minor,
+        currency: "KRW".into(),
+        payee_account: "1002-333".into(),
+        payee_name: payee_name.into(),
+        memo: None,
+    }
+}
+
+// Issue 15, item 1: two different transfers in one time step both verify (and an older
+// step's code after a newer one), while each code is accepted once.
+#[test]
+fn transaction_codes_each_once_and_different_transfers_in_one_step_both_verify() {
+    for (name, store) in stores() {
+        let b = bank(store);
+        let a = app(b.clock.clone());
+        let serial = enroll(&b, &a, "bank-a");
+        let verify = |code: &str, tx: &Transaction| {
+            b.issuer.verify_transaction("web", "bank-a", "kim", code, tx).unwrap()
+        };
+        // Two transfers confirmed seconds apart, in the same 30-second step.
+        let first = transfer(50_000, "이순신");
+        let second = transfer(70_000, "강감찬");
+        let c1 = transaction_code(&b, &a, "bank-a", &first);
+        let c2 = transaction_code(&b, &a, "bank-a", &second);
+        assert_eq!(verify(&c1, &first), Verdict::Accepted, "{name}");
+        assert_eq!(verify(&c2, &second), Verdict::Accepted, "{name}");
+        // Each only once, and a replay is not counted as a wrong code.
+        assert_eq!(verify(&c1, &first), Verdict::Rejected, "{name}");
+        assert_eq!(verify(&c2, &second), Verdict::Rejected, "{name}");
+        let report = b.issuer.device_inquiry(STAFF, "bank-a", MOBILE_VENDOR, &serial).unwrap();
+        assert_eq!(report.error_count, 0, "{name}");
+
+        // Two browser tabs: the older tab's code (previous step) verified after the newer.
+        b.clock.advance(30);
+        let third = transfer(10_000, "유관순");
+        let older = transaction_code(&b, &a, "bank-a", &third);
+        b.clock.advance(30);
+        let fourth = transfer(20_000, "안중근");
+        let newer = transaction_code(&b, &a, "bank-a", &fourth);
+        assert_eq!(verify(&newer, &fourth), Verdict::Accepted, "{name}");
+        assert_eq!(verify(&older, &third), Verdict::Accepted, "{name}");
+        assert_eq!(verify(&older, &third), Verdict::Rejected, "{name}");
+        let log = b.issuer.audit(&AuditQuery { limit: 1, ..Default::default() }).unwrap();
+        assert_eq!(log[0].detail, "code already used", "{name}");
+    }
+}
+
+// Issue 15, item 2: a replayed HOTP code is refused without counting.
+#[test]
+fn a_replayed_hotp_code_is_refused_without_counting() {
+    for (name, store) in stores() {
+        let b = bank(store);
+        let secret = import_token(&b, "HOTP09", Moving::Hotp);
+        b.issuer.register_device(STAFF, "bank-a", "kim", "VASCO", "HOTP09", None).unwrap();
+        let hotp = Hotp::new(&secret, Algorithm::Sha1, 6).unwrap();
+        let code = |n: u64| hotp.generate(n).to_string();
+        let verify = |c: &str| b.issuer.verify_login("web", "bank-a", "kim", c).unwrap();
+        assert_eq!(verify(&code(0)), Verdict::Accepted, "{name}");
+        assert_eq!(verify(&code(1)), Verdict::Accepted, "{name}");
+        for _ in 0..12 {
+            assert_eq!(verify(&code(1)), Verdict::Rejected, "{name}");
+            assert_eq!(verify(&code(0)), Verdict::Rejected, "{name}");
+        }
+        let log = b.issuer.audit(&AuditQuery { limit: 1, ..Default::default() }).unwrap();
+        assert_eq!(log[0].detail, "code already used", "{name}");
+        let d = b.issuer.device_inquiry(STAFF, "bank-a", "VASCO", "HOTP09").unwrap();
+        assert_eq!((d.state, d.error_count), (DeviceState::Active, 0), "{name}");
+        assert_eq!(verify(&code(2)), Verdict::Accepted, "{name}");
+    }
+}
+
+// Issue 15, item 7: a phone clock that jumps 200 s back after registration keeps working:
+// the offset follows the bank's time in every answer.
+#[test]
+fn a_phone_clock_that_jumps_back_keeps_working_without_re_registration() {
+    for (name, store) in stores() {
+        let b = bank(store);
+        let phone_clock = Arc::new(FixedClock::new(T0));
+        let a = app(phone_clock.clone());
+        enroll(&b, &a, "bank-a");
+        let code = try_login(&b, &a, "bank-a").unwrap();
+        assert!(accepts(&b, "bank-a", &code), "{name}");
+        for _ in 0..3 {
+            b.clock.advance(300);
+            // The phone's clock: 200 s behind what it was, then further behind still.
+            phone_clock.advance(100);
+            let code = match try_login(&b, &a, "bank-a") {
+                Err(ClientError::Stale) => try_login(&b, &a, "bank-a").unwrap(),
+                other => other.unwrap(),
+            };
+            assert!(accepts(&b, "bank-a", &code), "{name}");
+        }
+    }
+}
+
+// Issue 15, item 9: unknown, empty or huge ids, and an empty actor, are typed errors
+// before anything is written; no audit entry names an institution that does not exist.
+#[test]
+fn invalid_or_unknown_ids_are_refused_before_anything_is_recorded() {
+    for (name, store) in stores() {
+        let b = bank(store);
+        let before = b.issuer.audit(&AuditQuery::default()).unwrap().len();
+        let huge = "x".repeat(200_000);
+        for (actor, inst, customer) in [
+            ("web", "no-such-bank", "kim"),
+            ("web", "", "kim"),
+            ("web", huge.as_str(), "kim"),
+            ("web", "bank a", "kim"),
+            ("web", "bank-a", ""),
+            ("web", "bank-a", huge.as_str()),
+            ("web", "bank-a", "kim\n"),
+            ("", "bank-a", "kim"),
+            ("   ", "bank-a", "kim"),
+            (huge.as_str(), "bank-a", "kim"),
+        ] {
+            let got = b.issuer.verify_login(actor, inst, customer, "123456");
+            let want_unknown = inst == "no-such-bank";
+            assert!(
+                match &got {
+                    Err(Fault::UnknownInstitution) => want_unknown,
+                    Err(Fault::InvalidInput(_)) => !want_unknown,
+                    _ => false,
+                },
+                "{name}: {:.80?} {:.80?} {:.80?} -> {got:?}",
+                actor,
+                inst,
+                customer
+            );
+            let tx = transfer(1, "이순신");
+            assert!(b.issuer.verify_transaction(actor, inst, customer, "12345678", &tx).is_err());
+            assert!(b.issuer.customer_inquiry(actor, inst, customer).is_err(), "{name}");
+            assert!(b.issuer.cancel(actor, inst, customer).is_err(), "{name}");
+            assert!(b.issuer.issue_non_face_to_face(actor, inst, customer, "kyc").is_err());
+            assert!(
+                b.issuer.reset_error_count(actor, inst, MOBILE_VENDOR, customer).is_err(),
+                "{name}"
+            );
+        }
+        assert_eq!(
+            b.issuer.device_inquiry(STAFF, "no-such-bank", "VASCO", "SN1"),
+            Err(Fault::UnknownInstitution),
+            "{name}"
+        );
+        let after = b.issuer.audit(&AuditQuery::default()).unwrap();
+        assert_eq!(after.len(), before, "{name}: {:?}", &after[..after.len() - before]);
+        // A well-formed call for a customer without a device is still recorded.
+        assert_eq!(
+            b.issuer.verify_login("web", "bank-a", "nobody", "123456"),
+            Ok(Verdict::Rejected)
+        );
+        assert_eq!(b.issuer.audit(&AuditQuery::default()).unwrap().len(), before + 1, "{name}");
+    }
+}
+
+// Issue 15, item 10: a malformed code (wrong length, not digits) is a typed error that
+// costs nothing; only a well-formed wrong code counts.
+#[test]
+fn malformed_codes_are_typed_errors_and_cost_nothing() {
+    for (name, store) in stores() {
+        let b = bank(store);
+        let a = app(b.clock.clone());
+        let serial = enroll(&b, &a, "bank-a");
+        assert!(accepts(&b, "bank-a", &login(&b, &a, "bank-a")), "{name}");
+        for bad in ["abc", "", "12345", "1234567", "12345a", " 123456", "１２３４５６", "12 456"]
+        {
+            assert!(
+                matches!(
+                    b.issuer.verify_login("web", "bank-a", "kim", bad),
+                    Err(Fault::MalformedCode(_))
+                ),
+                "{name}: {bad:?}"
+            );
+            let tx = transfer(1, "이순신");
+            assert!(
+                matches!(
+                    b.issuer.verify_transaction("web", "bank-a", "kim", bad, &tx),
+                    Err(Fault::MalformedCode(_))
+                ),
+                "{name}: {bad:?}"
+            );
+        }
+        let d = b.issuer.device_inquiry(STAFF, "bank-a", MOBILE_VENDOR, &serial).unwrap();
+        assert_eq!(d.error_count, 0, "{name}");
+        // A well-formed wrong code counts.
+        b.clock.advance(30);
+        let code = login(&b, &a, "bank-a");
+        assert_eq!(
+            b.issuer.verify_login("web", "bank-a", "kim", &other_code(&code)).unwrap(),
+            Verdict::Rejected
+        );
+        let d = b.issuer.device_inquiry(STAFF, "bank-a", MOBILE_VENDOR, &serial).unwrap();
+        assert_eq!(d.error_count, 1, "{name}");
+
+        // The app: malformed passwords never reach the bank, and cost no attempt.
+        for bad in ["", "12", "abcdef", "1234567", "48291 "] {
+            assert!(
+                matches!(
+                    a.begin_login_code("bank-a", bad, &phone()),
+                    Err(ClientError::MalformedPassword)
+                ),
+                "{name}: {bad:?}"
+            );
+        }
+        let wrong = try_login_with(&b, &a, "bank-a", "000001");
+        assert_eq!(wrong, Err(ClientError::WrongPassword { remaining: 4 }), "{name}");
+    }
 }

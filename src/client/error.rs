@@ -23,6 +23,10 @@ pub enum ClientError {
         /// Attempts left.
         remaining: u32,
     },
+    /// The password entered is not 6 digits: refused before anything is sent, so it
+    /// costs no attempt.
+    #[error("the app password is exactly 6 digits; nothing was sent and no attempt was used")]
+    MalformedPassword,
     /// Locked after five wrong passwords: register again.
     #[error("the OTP is locked after {MAX_PASSWORD_ATTEMPTS} wrong passwords; register again")]
     Locked,

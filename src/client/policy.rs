@@ -29,10 +29,16 @@ pub const COMMON_PASSWORDS: &[&str] = &[
     "741852", "456123", "999999",
 ];
 
+/// Whether `password` has the app password's form (six ASCII digits): what any entered
+/// password must have before it is sent to the bank as a guess.
+pub fn is_well_formed(password: &str) -> bool {
+    password.len() == 6 && password.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Checks the app password policy: six digits, not common, not repeated, not sequential.
 pub fn check_password_policy(password: &str) -> Result<(), PasswordPolicyError> {
     let d = password.as_bytes();
-    if d.len() != 6 || !d.iter().all(u8::is_ascii_digit) {
+    if !is_well_formed(password) {
         return Err(PasswordPolicyError::Format);
     }
     if COMMON_PASSWORDS.contains(&password) {

@@ -53,6 +53,10 @@ impl Client {
         device: &Device,
         purpose: Purpose,
     ) -> Result<Vec<u8>, ClientError> {
+        // A password of the wrong form cannot be right: refused here, it costs no guess.
+        if !super::policy::is_well_formed(password) {
+            return Err(ClientError::MalformedPassword);
+        }
         let now = self.now()?;
         let _guard = lock(&self.state);
         let (_, sealer) = self.vault.sealer(false)?;

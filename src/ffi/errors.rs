@@ -117,6 +117,10 @@ pub enum DigitalOtpError {
         /// What is wrong.
         reason: String,
     },
+    /// The password entered is not of the app password's form (6 digits): nothing was
+    /// sent to the bank and no attempt was used. Ask again.
+    #[error("the app password is exactly 6 digits; nothing was sent and no attempt was used")]
+    MalformedPassword,
     /// Wrong password. After the fifth consecutive one the OTP is locked.
     #[error(
         "wrong password; {} before the OTP is locked",
@@ -240,6 +244,7 @@ impl From<crate::client::ClientError> for DigitalOtpError {
             C::Protocol(p) => p.into(),
             C::Policy(p) => Self::WeakPassword { reason: p.to_string() },
             C::WrongPassword { remaining } => Self::WrongPassword { attempts_remaining: remaining },
+            C::MalformedPassword => Self::MalformedPassword,
             C::Locked => Self::Locked,
             C::DeviceMismatch => Self::DeviceMismatch,
             C::NotRegistered => Self::NotRegistered,
@@ -368,7 +373,9 @@ impl From<crate::issuer::Fault> for IssuerError {
             }
             F::NoVerificationPending => Self::NoVerificationPending,
             F::PossessionNotProven => Self::PossessionNotProven,
-            F::InvalidInput(_) | F::Transaction(_) => Self::InvalidInput { reason },
+            F::InvalidInput(_) | F::Transaction(_) | F::MalformedCode(_) => {
+                Self::InvalidInput { reason }
+            }
             F::Protocol(p) => match p {
                 crate::enrollment::ProtocolError::Crypto => Self::Internal { reason },
                 _ => Self::InvalidInput { reason },

@@ -33,6 +33,7 @@ impl Issuer {
         institution_id: &str,
         customer_id: &str,
     ) -> Result<(), Fault> {
+        super::check_id(customer_id, "the customer id")?;
         let gateway = self.sms.clone().ok_or(Fault::NoSmsGateway)?;
         let subject = format!("customer:{customer_id}");
         let mut digits = Zeroizing::new([0u8; 16]);
@@ -70,6 +71,7 @@ impl Issuer {
         customer_id: &str,
         shown_code: &str,
     ) -> Result<RegistrationCode, Fault> {
+        super::check_id(customer_id, "the customer id")?;
         let subject = format!("customer:{customer_id}");
         let max = self.config.max_code_attempts;
         let ring = self.ring();
@@ -120,6 +122,7 @@ impl Issuer {
         customer_id: &str,
         verification_reference: &str,
     ) -> Result<RegistrationCode, Fault> {
+        super::check_id(customer_id, "the customer id")?;
         if verification_reference.trim().is_empty() || verification_reference.len() > 128 {
             return Err(Fault::InvalidInput(
                 "the verification reference must be 1 to 128 characters".into(),

@@ -13,8 +13,8 @@ use super::model::{
 };
 use super::verification::Check;
 use super::{
-    check_id, device_id, Accident, CustomerReport, DeviceReport, Fault, ImportDevice, Issuer,
-    NewCustomer, MOBILE_VENDOR,
+    check_id, checked_device_id, device_id, Accident, CustomerReport, DeviceReport, Fault,
+    ImportDevice, Issuer, NewCustomer, MOBILE_VENDOR,
 };
 
 impl Issuer {
@@ -155,6 +155,7 @@ impl Issuer {
                 error_count: 0,
                 last_login_step: None,
                 last_transaction_step: None,
+                used_transactions: Vec::new(),
                 drift_steps: 0,
                 valid_until: d.valid_until,
                 device_binding: None,
@@ -178,7 +179,8 @@ impl Issuer {
         serial_number: &str,
         possession_code: Option<&str>,
     ) -> Result<(), Fault> {
-        let id = device_id(vendor_code, serial_number);
+        check_id(customer_id, "the customer id")?;
+        let id = checked_device_id(vendor_code, serial_number)?;
         let possession = match possession_code {
             None => None,
             Some(code) => {
@@ -225,7 +227,7 @@ impl Issuer {
                     return Err(Fault::InvalidState("the device belongs to another customer"));
                 }
                 let mut detail = format!("customer {customer_id}");
-                if let Some(check) = possession {
+                if let Some(check) = possession.clone() {
                     match check {
                         Check::Accepted(step) => {
                             d.last_login_step = Some(step);
@@ -259,6 +261,7 @@ impl Issuer {
         institution_id: &str,
         customer_id: &str,
     ) -> Result<(), Fault> {
+        check_id(customer_id, "the customer id")?;
         self.audited(
             actor,
             institution_id,
@@ -288,7 +291,7 @@ impl Issuer {
         serial_number: &str,
         accident: Accident,
     ) -> Result<(), Fault> {
-        let id = device_id(vendor_code, serial_number);
+        let id = checked_device_id(vendor_code, serial_number)?;
         self.audited(actor, institution_id, "report_accident", &format!("device:{id}"), |tx, _| {
             let mut d = Self::device_here(tx, institution_id, &id)?;
             if d.state == DeviceState::Cancelled {
@@ -312,7 +315,7 @@ impl Issuer {
         vendor_code: &str,
         serial_number: &str,
     ) -> Result<(), Fault> {
-        let id = device_id(vendor_code, serial_number);
+        let id = checked_device_id(vendor_code, serial_number)?;
         self.audited(actor, institution_id, "recover_accident", &format!("device:{id}"), |tx, _| {
             let mut d = Self::device_here(tx, institution_id, &id)?;
             if !matches!(d.state, DeviceState::Lost | DeviceState::Stolen) {
@@ -336,7 +339,7 @@ impl Issuer {
         vendor_code: &str,
         serial_number: &str,
     ) -> Result<(), Fault> {
-        let id = device_id(vendor_code, serial_number);
+        let id = checked_device_id(vendor_code, serial_number)?;
         self.audited(
             actor,
             institution_id,
@@ -389,7 +392,7 @@ impl Issuer {
         vendor_code: &str,
         serial_number: &str,
     ) -> Result<DeviceReport, Fault> {
-        let id = device_id(vendor_code, serial_number);
+        let id = checked_device_id(vendor_code, serial_number)?;
         let now = self.now()?;
         let (d, links) = self.audited(
             actor,
@@ -413,6 +416,7 @@ impl Issuer {
         institution_id: &str,
         customer_id: &str,
     ) -> Result<CustomerReport, Fault> {
+        check_id(customer_id, "the customer id")?;
         let now = self.now()?;
         let (customer, devices) = self.audited(
             actor,

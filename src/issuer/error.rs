@@ -59,6 +59,10 @@ pub enum Fault {
     /// The possession proof (a current code of the device) was wrong.
     #[error("the code does not prove possession of the device")]
     PossessionNotProven,
+    /// The code to verify is not of the device's form (its number of decimal digits): it
+    /// is refused without counting as a wrong code.
+    #[error("malformed code: {0}")]
+    MalformedCode(String),
     /// Invalid input (ids, phone numbers, parameters).
     #[error("invalid input: {0}")]
     InvalidInput(String),

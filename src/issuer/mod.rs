@@ -202,9 +202,40 @@ fn check_id(value: &str, what: &str) -> Result<(), Fault> {
     }
 }
 
+/// Checks the actor of an operation: the employee or channel that performs it, recorded
+/// in the audit log (1 to 64 characters, no control characters).
+fn check_actor(actor: &str) -> Result<(), Fault> {
+    let n = actor.chars().count();
+    if actor.trim().is_empty() || n > 64 || actor.chars().any(char::is_control) {
+        return Err(Fault::InvalidInput(
+            "the actor must be 1 to 64 characters without control characters".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the ids of a staff or channel call before anything is read or recorded, and
+/// that the institution exists (when one is named): an unknown institution gets no audit
+/// entry, since there is no institution to record it for.
+fn check_caller(tx: &mut dyn IssuerTx, actor: &str, institution_id: &str) -> Result<(), Fault> {
+    check_actor(actor)?;
+    if !institution_id.is_empty() {
+        check_id(institution_id, "the institution id")?;
+        tx.institution(institution_id)?.ok_or(Fault::UnknownInstitution)?;
+    }
+    Ok(())
+}
+
 /// A device's key: `VENDOR:SERIAL`.
 fn device_id(vendor: &str, serial: &str) -> String {
     format!("{vendor}:{serial}")
+}
+
+/// A device's key from a caller's vendor code and serial number, both checked.
+fn checked_device_id(vendor: &str, serial: &str) -> Result<String, Fault> {
+    check_id(vendor, "the vendor code")?;
+    check_id(serial, "the serial number")?;
+    Ok(device_id(vendor, serial))
 }
 
 /// `N` bytes from a hex column of a stored record.
@@ -402,13 +433,26 @@ impl Issuer {
     ) -> Result<T, Fault> {
         let now = self.now()?;
         let audit = Audit { at: now, institution_id, actor, action };
+        // Who asks, and for which institution, is checked first: a refusal there is not
+        // recorded (no actor or institution to record it for).
+        check_actor(actor)?;
+        // Only the centre-wide import of physical devices names no institution.
+        if !institution_id.is_empty() || action != "import_device" {
+            check_id(institution_id, "the institution id")?;
+        }
+        let creates_institution = action == "add_institution";
+        let mut caller_ok = false;
         let result = self.tx(|tx| {
+            if !creates_institution {
+                check_caller(tx, actor, institution_id)?;
+            }
+            caller_ok = true;
             let (value, outcome, detail) = f(tx, now)?;
             tx.append_audit(&audit.entry(subject, &outcome, &detail))?;
             Ok(value)
         });
         if let Err(e) = &result {
-            if !matches!(e, Fault::Store(_)) {
+            if caller_ok && !matches!(e, Fault::Store(_)) {
                 audit.record(self, subject, "refused", &e.to_string());
             }
         }

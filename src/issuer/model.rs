@@ -135,8 +135,13 @@ pub struct OtpDevice {
     pub error_count: u32,
     /// Last accepted login step (TOTP) or counter (HOTP); anything at or below is a replay.
     pub last_login_step: Option<u64>,
-    /// Last accepted transaction time step.
+    /// Last accepted transaction time step (the latest; older steps still verify once).
     pub last_transaction_step: Option<u64>,
+    /// The transaction codes accepted within the window: (time step, keyed tag of the
+    /// transaction). A code of the same transaction and step is a replay; another
+    /// transaction in the same step is not.
+    #[serde(default)]
+    pub used_transactions: Vec<(u64, String)>,
     /// Learned clock drift, in steps.
     pub drift_steps: i64,
     /// End of validity (Unix seconds).

@@ -365,6 +365,7 @@ impl Issuer {
                 error_count: 0,
                 last_login_step: None,
                 last_transaction_step: None,
+                used_transactions: Vec::new(),
                 drift_steps: 0,
                 valid_until: p.valid_until,
                 device_binding: Some(p.device_binding.clone()),

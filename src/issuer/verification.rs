@@ -12,7 +12,25 @@ use crate::transaction::Transaction;
 
 use super::model::{DeviceKind, DeviceState, LinkState, Moving, OtpDevice, Verdict};
 use super::store::StoreFault;
-use super::{device_params, Audit, Fault, Issuer};
+use super::{check_caller, check_id, device_params, Audit, Fault, Issuer};
+
+/// How many HOTP counters behind the next expected one are checked, so that a replayed
+/// code is recognised (and refused without counting) rather than counted as wrong.
+const HOTP_LOOK_BEHIND: u64 = 10;
+
+/// Transaction codes accepted within the verification window, remembered to refuse their
+/// replay: a tag per accepted (time step, transaction), keyed by the device's transaction
+/// key, so the stored tags say nothing about the transfers to whoever reads the database.
+fn transaction_tag(key: &Secret, step: u64, question: &str) -> String {
+    let mut tag = [0u8; 16];
+    crate::crypto::hkdf(
+        b"digital-otp/v1/transaction-replay",
+        key.expose(),
+        &[&step.to_be_bytes(), question.as_bytes()],
+        &mut tag,
+    );
+    crate::crypto::hex(&tag)
+}
 
 /// What a code is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,10 +52,13 @@ impl Purpose {
 }
 
 /// What checking a code against a device found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Check {
     /// The code matched this step (or counter), later than the last accepted one.
     Accepted(u64),
+    /// A transaction code matched this step, and no code of the same transaction and step
+    /// was accepted before: the tag ([`transaction_tag`]) to remember.
+    AcceptedTransaction(u64, String),
     /// The code matched no step in the window.
     Wrong,
     /// The code matched a step already used.
@@ -51,6 +72,8 @@ pub struct Policy {
     pub max_errors: u32,
     /// Largest learned clock drift, in steps.
     pub max_drift_steps: u32,
+    /// Steps accepted on each side of the expected one.
+    pub window_steps: u32,
 }
 
 /// What a verification changes and answers.
@@ -91,10 +114,19 @@ pub fn decide(
 ) -> Decision {
     let max_drift = i64::from(policy.max_drift_steps);
     match check {
-        Check::Accepted(step) => {
+        Check::Accepted(step) | Check::AcceptedTransaction(step, _) => {
             let mut d = d.clone();
             match purpose {
-                Purpose::Transaction => d.last_transaction_step = Some(step),
+                Purpose::Transaction => {
+                    // Another transfer may be confirmed in the same step, or an older
+                    // code verified after a newer one: each (step, transaction) once.
+                    d.last_transaction_step = d.last_transaction_step.max(Some(step));
+                    let oldest = step.saturating_sub(2 * u64::from(policy.window_steps) + 1);
+                    d.used_transactions.retain(|(s, _)| *s >= oldest);
+                    if let Check::AcceptedTransaction(_, tag) = check {
+                        d.used_transactions.push((step, tag));
+                    }
+                }
                 Purpose::Login => {
                     d.last_login_step = Some(step);
                     if let Moving::Totp { period } = d.moving {
@@ -147,7 +179,11 @@ pub fn decide(
 
 impl Issuer {
     fn policy(&self) -> Policy {
-        Policy { max_errors: self.config.max_errors, max_drift_steps: self.config.max_drift_steps }
+        Policy {
+            max_errors: self.config.max_errors,
+            max_drift_steps: self.config.max_drift_steps,
+            window_steps: self.config.window_steps,
+        }
     }
 
     /// Checks a login code of `d` at `now` (TOTP around the learned drift, or HOTP after
@@ -178,14 +214,17 @@ impl Issuer {
                 Hotp::new(&key, algorithm, d.digits)
                     .map_err(|e| StoreFault::Corrupt(e.to_string()))?
                     .verify(code, center, Window::new(w, w).unwrap_or(Window::EXACT))
-                    .unwrap_or(None)
+                    .map_err(|e| Fault::MalformedCode(e.to_string()))?
             }
             Moving::Hotp => {
+                // Ten counters ahead of the last accepted one (presses never verified), and
+                // ten behind it, so that a replayed code is refused without counting.
                 let next = d.last_login_step.map_or(0, |l| l.saturating_add(1));
+                let behind = u32::try_from(next.min(HOTP_LOOK_BEHIND)).unwrap_or(0);
                 Hotp::new(&key, algorithm, d.digits)
                     .map_err(|e| StoreFault::Corrupt(e.to_string()))?
-                    .verify(code, next, Window::new(0, 10).unwrap_or(Window::EXACT))
-                    .unwrap_or(None)
+                    .verify(code, next, Window::new(behind, 10).unwrap_or(Window::EXACT))
+                    .map_err(|e| Fault::MalformedCode(e.to_string()))?
             }
         };
         Ok(match matched {
@@ -208,7 +247,10 @@ impl Issuer {
         let now = self.now()?;
         let policy = self.policy();
         let audit = Audit { at: now, institution_id, actor, action: purpose.action() };
+        check_id(institution_id, "the institution id")?;
+        check_id(customer_id, "the customer id")?;
         self.tx(|tx| {
+            check_caller(tx, actor, institution_id)?;
             let Some((mut link, d)) = Self::current_device(tx, institution_id, customer_id)? else {
                 let subject = format!("customer:{customer_id}");
                 tx.append_audit(&audit.entry(&subject, "rejected", "no OTP device"))?;
@@ -276,11 +318,20 @@ impl Issuer {
                 OcraInput { question: &question, time_steps: Some(steps), ..Default::default() };
             let matched = Ocra::new(suite, &keys.transaction)
                 .verify(code, &input, Window::new(window, window).unwrap_or(Window::EXACT))
-                .unwrap_or(None);
+                .map_err(|e| Fault::MalformedCode(e.to_string()))?;
             Ok(match matched {
                 None => Check::Wrong,
-                Some(s) if d.last_transaction_step.is_some_and(|l| s <= l) => Check::Replay,
-                Some(s) => Check::Accepted(s),
+                Some(s) => {
+                    let tag = transaction_tag(&keys.transaction, s, &question);
+                    let used = d.used_transactions.iter().any(|(step, t)| {
+                        *step == s && enrollment::same(t.as_bytes(), tag.as_bytes())
+                    });
+                    if used {
+                        Check::Replay
+                    } else {
+                        Check::AcceptedTransaction(s, tag)
+                    }
+                }
             })
         };
         self.verify(actor, institution_id, customer_id, Purpose::Transaction, &check)
@@ -291,7 +342,7 @@ impl Issuer {
 mod tests {
     use super::*;
 
-    const POLICY: Policy = Policy { max_errors: 3, max_drift_steps: 2 };
+    const POLICY: Policy = Policy { max_errors: 3, max_drift_steps: 2, window_steps: 1 };
 
     fn device(state: DeviceState) -> OtpDevice {
         OtpDevice {
@@ -308,6 +359,7 @@ mod tests {
             error_count: 0,
             last_login_step: None,
             last_transaction_step: None,
+            used_transactions: Vec::new(),
             drift_steps: 0,
             valid_until: 1_000_000,
             device_binding: None,
