@@ -19,38 +19,76 @@ impl fmt::Debug for Device {
     }
 }
 
-/// Normalizes a phone number to E.164. Separators (space, `-`, `.`, parentheses) are
-/// ignored; `+CC…` and `00CC…` are international; a number starting with a single `0`
-/// is Korean domestic (`010-1234-5678` → `+821012345678`).
+/// Normalizes a phone number to E.164.
+///
+/// - Separators are ignored: spaces (also no-break), `-` and the other dashes, `.`, `/`,
+///   parentheses; full-width digits count as digits.
+/// - `+CC…` and `00CC…` are international; so is `82…` without a `+` (a Korean domestic
+///   number always starts with its trunk prefix `0`, so a leading `82` is the country
+///   code); a number starting with a single `0` is Korean domestic.
+/// - The trunk prefix: `(0)` after a country code is dropped (`+44 (0)20…`), and so is
+///   the `0` that Korean numbers keep when written after `+82` (`+82 010-1234-5678`).
+///
+/// Every common way of writing a Korean mobile number gives `+821012345678`.
 pub fn normalize_phone(raw: &str) -> Result<String, ProtocolError> {
     if raw.len() > 64 {
         return Err(ProtocolError::PhoneNumber("too long"));
     }
-    let compact: String =
-        raw.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
-    let national_or_intl = if let Some(rest) = compact.strip_prefix('+') {
+    let mut compact = String::with_capacity(raw.len());
+    for c in raw.replace("(0)", "").chars() {
+        match c {
+            '0'..='9' | '+' => compact.push(c),
+            // Full-width digits, as some keyboards type them.
+            '\u{FF10}'..='\u{FF19}' => {
+                compact.push(char::from(b'0' + (u32::from(c) - 0xFF10) as u8));
+            }
+            '\u{FF0B}' => compact.push('+'),
+            ' '
+            | '\u{00A0}'
+            | '\u{3000}'
+            | '-'
+            | '.'
+            | '/'
+            | '('
+            | ')'
+            | '\u{2010}'..='\u{2015}'
+            | '\u{2212}'
+            | '\u{FF0D}' => {}
+            _ => {
+                return Err(ProtocolError::PhoneNumber(
+                    "only digits, spaces, hyphens, dots, parentheses and a leading + are allowed",
+                ))
+            }
+        }
+    }
+    let international = if let Some(rest) = compact.strip_prefix('+') {
         rest.to_string()
     } else if let Some(rest) = compact.strip_prefix("00") {
         rest.to_string()
     } else if let Some(rest) = compact.strip_prefix('0') {
         format!("82{rest}")
+    } else if compact.starts_with("82") {
+        compact.clone()
     } else if compact.is_empty() {
         return Err(ProtocolError::PhoneNumber("empty"));
     } else {
         return Err(ProtocolError::PhoneNumber("give the country code (+82…) or the leading 0"));
     };
-    if !national_or_intl.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ProtocolError::PhoneNumber(
-            "only digits, spaces, hyphens, dots, parentheses and a leading + are allowed",
-        ));
+    if !international.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ProtocolError::PhoneNumber("a + may only lead the number"));
     }
-    if national_or_intl.starts_with('0') {
+    // Korea's trunk prefix, kept by many after +82: `+82 010…` is `+82 10…`.
+    let international = match international.strip_prefix("820") {
+        Some(national) => format!("82{national}"),
+        None => international,
+    };
+    if international.starts_with('0') {
         return Err(ProtocolError::PhoneNumber("a country code cannot start with 0"));
     }
-    if !(8..=15).contains(&national_or_intl.len()) {
+    if !(8..=15).contains(&international.len()) {
         return Err(ProtocolError::PhoneNumber("an E.164 number has 8 to 15 digits"));
     }
-    Ok(format!("+{national_or_intl}"))
+    Ok(format!("+{international}"))
 }
 
 /// Which outstanding registration code a request is for: a hash of the institution and
