@@ -127,7 +127,7 @@
 //! };
 //! let unlock = app.begin_transaction_code("demo-bank", "482915", &phone, &transfer)?;
 //! let code = app.complete_transaction_code(&bank.handle_unlock("mobile-app", &unlock))?;
-//! assert_eq!(code.summary, "Transfer KRW 1,500,000 to 홍길동 (account 110123456789)");
+//! assert_eq!(code.summary, "Transfer KRW 1,500,000\nPayee: 홍길동\nAccount: 110123456789");
 //! let verdict = bank.verify_transaction("web", "demo-bank", "kim", &code.code, &transfer)?;
 //! assert_eq!(verdict, Verdict::Accepted);
 //! # Ok(())
@@ -146,6 +146,7 @@ pub mod issuer;
 mod json;
 pub mod otp;
 pub mod storage;
+pub mod text;
 pub mod transaction;
 
 uniffi::setup_scaffolding!();

@@ -8,15 +8,20 @@
 //! amount:<amount in minor units, decimal, no leading zeros>
 //! currency:<ISO 4217 code, upper case>
 //! payee_account:<account with spaces and hyphens removed>
-//! payee_name:<name, trimmed, inner runs of whitespace collapsed to one space>
-//! memo:<memo, trimmed and collapsed the same way; empty if none>
+//! payee_name:<name in NFC, trimmed, inner runs of spaces collapsed to one space>
+//! memo:<memo, normalized the same way; empty if none>
 //! ```
 //!
 //! The OCRA question is the SHA-256 of those bytes as 64 upper-case hex digits, for a
 //! `QH64` suite with a timestamp (by default `OCRA-1:HOTP-SHA256-8:QH64-T30S`). A code
 //! therefore verifies only for exactly the same amount, currency, payee account, payee
-//! name and memo. Names are compared as given after the whitespace rules above (no
-//! Unicode normalization): both sides must pass the same text.
+//! name and memo. Names and memos are put in Unicode NFC on both sides (a name typed in
+//! NFD gives the same code), and refused when they hold a control, format or
+//! bidirectional-control character, a line break or an uncomposable mark (`crate::text`):
+//! such characters can make what the customer confirms look unlike what is bound.
+//! Currencies are ISO 4217 codes in use, each with its own minor unit (`KRW` 0, `USD`
+//! 2, `KWD` 3). The summary shows the amount, the payee's name, the account and the memo
+//! on lines of their own, so no name can pass for an account.
 
 use std::fmt::Write as _;
 
@@ -26,19 +31,26 @@ pub enum TransactionError {
     /// Amount zero.
     #[error("the amount must be greater than zero")]
     Amount,
-    /// Currency not three ASCII letters.
-    #[error("the currency must be a three-letter ISO 4217 code")]
+    /// Not an ISO 4217 currency code in use.
+    #[error("the currency must be an ISO 4217 code in use, such as KRW or USD")]
     Currency,
     /// Account empty, too long, or with characters other than letters and digits.
     #[error(
         "the payee account must be 1 to 34 letters or digits (spaces and hyphens are ignored)"
     )]
     Account,
-    /// Name empty, too long, or with control characters.
-    #[error("the payee name must be 1 to 100 characters without control characters")]
+    /// Name empty, too long, or with control, format or bidirectional characters, line
+    /// breaks, or marks that do not compose.
+    #[error(
+        "the payee name must be 1 to 100 characters, without control, format or \
+         bidirectional characters, line breaks or stray combining marks"
+    )]
     Name,
-    /// Memo too long or with control characters.
-    #[error("the memo must be at most 100 characters without control characters")]
+    /// Memo too long or with the characters refused in names.
+    #[error(
+        "the memo must be at most 100 characters, without control, format or \
+         bidirectional characters, line breaks or stray combining marks"
+    )]
     Memo,
 }
 
@@ -68,8 +80,10 @@ impl std::fmt::Debug for Transaction {
     }
 }
 
-fn collapse(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+/// NFC, refused characters out, trimmed, inner runs of spaces collapsed to one.
+fn normalize(text: &str) -> Option<String> {
+    let nfc = crate::text::nfc(text).ok()?;
+    Some(nfc.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 /// A checked, normalized transaction.
@@ -89,7 +103,7 @@ impl Transaction {
             return Err(TransactionError::Amount);
         }
         let currency = self.currency.trim().to_ascii_uppercase();
-        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        if minor_digits(&currency).is_none() {
             return Err(TransactionError::Currency);
         }
         let account: String =
@@ -100,35 +114,49 @@ impl Transaction {
         {
             return Err(TransactionError::Account);
         }
-        let name = collapse(&self.payee_name);
-        if name.is_empty()
-            || name.chars().count() > 100
-            || self.payee_name.chars().any(|c| c.is_control() && !c.is_whitespace())
-        {
+        let name = normalize(&self.payee_name).ok_or(TransactionError::Name)?;
+        if name.is_empty() || name.chars().count() > 100 {
             return Err(TransactionError::Name);
         }
-        let memo = self.memo.as_deref().map(collapse).unwrap_or_default();
-        if memo.chars().count() > 100
-            || self
-                .memo
-                .as_deref()
-                .unwrap_or("")
-                .chars()
-                .any(|c| c.is_control() && !c.is_whitespace())
-        {
+        let memo = match self.memo.as_deref() {
+            None => String::new(),
+            Some(m) => normalize(m).ok_or(TransactionError::Memo)?,
+        };
+        if memo.chars().count() > 100 {
             return Err(TransactionError::Memo);
         }
         Ok(Canonical { amount_minor: self.amount_minor, currency, account, name, memo })
     }
 }
 
-/// Digits after the decimal point for a currency (ISO 4217); 2 if unknown.
-fn minor_digits(currency: &str) -> u32 {
-    match currency {
-        "KRW" | "JPY" | "VND" | "CLP" | "ISK" | "PYG" | "UGX" | "XAF" | "XOF" => 0,
-        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
-        _ => 2,
-    }
+/// The ISO 4217 currencies in use (list one, 2024), with 0 or 3 digits after the decimal
+/// point; every other one has 2. Funds, precious metals and testing codes are refused.
+const CURRENCIES_0: &[&str] = &[
+    "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND",
+    "VUV", "XAF", "XOF", "XPF",
+];
+const CURRENCIES_3: &[&str] = &["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"];
+const CURRENCIES_4: &[&str] = &["CLF", "UYW"];
+const CURRENCIES_2: &[&str] = &[
+    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT",
+    "BGN", "BMD", "BND", "BOB", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHF",
+    "CNY", "COP", "CRC", "CUP", "CVE", "CZK", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR",
+    "FJD", "FKP", "GBP", "GEL", "GHS", "GIP", "GMD", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF",
+    "IDR", "ILS", "INR", "IRR", "JMD", "KES", "KGS", "KHR", "KPW", "KYD", "KZT", "LAK", "LBP",
+    "LKR", "LRD", "LSL", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR",
+    "MWK", "MXN", "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR", "NZD", "PAB", "PEN", "PGK",
+    "PHP", "PKR", "PLN", "QAR", "RON", "RSD", "RUB", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD",
+    "SHP", "SLE", "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TOP",
+    "TRY", "TTD", "TWD", "TZS", "UAH", "USD", "UYU", "UZS", "VES", "WST", "XCD", "YER", "ZAR",
+    "ZMW", "ZWG",
+];
+
+/// Digits after the decimal point for an ISO 4217 currency in use; `None` for any other.
+fn minor_digits(currency: &str) -> Option<u32> {
+    [(CURRENCIES_0, 0), (CURRENCIES_2, 2), (CURRENCIES_3, 3), (CURRENCIES_4, 4)]
+        .into_iter()
+        .find(|(list, _)| list.contains(&currency))
+        .map(|(_, d)| d)
 }
 
 fn group_thousands(n: u64) -> String {
@@ -172,7 +200,7 @@ impl Canonical {
 
     /// The amount for display: `KRW 1,500,000`, `USD 12.50`.
     pub fn amount_display(&self) -> String {
-        let d = minor_digits(&self.currency);
+        let d = minor_digits(&self.currency).unwrap_or(2);
         let unit = 10u64.pow(d);
         let whole = group_thousands(self.amount_minor / unit);
         if d == 0 {
@@ -187,17 +215,24 @@ impl Canonical {
         }
     }
 
-    /// What the app must show before the customer confirms:
-    /// `Transfer KRW 1,500,000 to 홍길동 (account 110123456789)`, plus `, memo: …`.
+    /// What the app must show before the customer confirms, one field per line (a name
+    /// holds no line break, so it cannot pass for the account):
+    ///
+    /// ```text
+    /// Transfer KRW 1,500,000
+    /// Payee: 홍길동
+    /// Account: 110123456789
+    /// Memo: rent            (only when there is a memo)
+    /// ```
     pub fn summary(&self) -> String {
         let mut s = format!(
-            "Transfer {} to {} (account {})",
+            "Transfer {}\nPayee: {}\nAccount: {}",
             self.amount_display(),
             self.name,
             self.account
         );
         if !self.memo.is_empty() {
-            let _ = write!(s, ", memo: {}", self.memo);
+            let _ = write!(s, "\nMemo: {}", self.memo);
         }
         s
     }
@@ -225,7 +260,7 @@ mod tests {
             "DOTP-TX/1\namount:1500000\ncurrency:KRW\npayee_account:110123456789\npayee_name:홍길동\nmemo:\n"
         );
         assert_eq!(c.question().len(), 64);
-        assert_eq!(c.summary(), "Transfer KRW 1,500,000 to 홍길동 (account 110123456789)");
+        assert_eq!(c.summary(), "Transfer KRW 1,500,000\nPayee: 홍길동\nAccount: 110123456789");
         let usd = Transaction {
             amount_minor: 1250,
             currency: "USD".into(),
@@ -234,7 +269,7 @@ mod tests {
         };
         assert_eq!(
             usd.canonical().unwrap().summary(),
-            "Transfer USD 12.50 to 홍길동 (account 110123456789), memo: rent june"
+            "Transfer USD 12.50\nPayee: 홍길동\nAccount: 110123456789\nMemo: rent june"
         );
     }
 
@@ -265,7 +300,7 @@ mod tests {
             Transaction { amount_minor: 0, ..tx() }.canonical().unwrap_err(),
             TransactionError::Amount
         );
-        for c in ["", "KR", "KRWW", "K1W", "원화"] {
+        for c in ["", "KR", "KRWW", "K1W", "원화", "WON", "XAU", "XTS", "ABC"] {
             assert_eq!(
                 Transaction { currency: c.into(), ..tx() }.canonical().unwrap_err(),
                 TransactionError::Currency
@@ -277,7 +312,18 @@ mod tests {
                 TransactionError::Account
             );
         }
-        for n in ["", "   ", "a\u{0}b", &"가".repeat(101)] {
+        for n in [
+            "",
+            "   ",
+            "a\u{0}b",
+            &"가".repeat(101),
+            "홍길동\n(account 999)",
+            "홍길동\t",
+            "홍\u{200B}길동",
+            "홍길동\u{202E}999",
+            "\u{2067}홍길동",
+            "q\u{0301}",
+        ] {
             assert_eq!(
                 Transaction { payee_name: n.into(), ..tx() }.canonical().unwrap_err(),
                 TransactionError::Name
@@ -287,6 +333,35 @@ mod tests {
             Transaction { memo: Some("m".repeat(101)), ..tx() }.canonical().unwrap_err(),
             TransactionError::Memo
         );
+        assert_eq!(
+            Transaction { memo: Some("rent\n(account 1)".into()), ..tx() }.canonical().unwrap_err(),
+            TransactionError::Memo
+        );
         assert!(!format!("{:?}", tx()).contains("홍길동"));
+    }
+
+    // Issue 15, item 12.
+    #[test]
+    fn names_in_nfd_bind_like_nfc_and_currencies_have_their_own_minor_units() {
+        let nfd = "\u{1112}\u{1169}\u{11BC}\u{1100}\u{1175}\u{11AF}\u{1103}\u{1169}\u{11BC}";
+        let a = Transaction { payee_name: nfd.into(), ..tx() }.canonical().unwrap();
+        assert_eq!(a.question(), tx().canonical().unwrap().question());
+        let latin = |name: &str| Transaction { payee_name: name.into(), ..tx() }.canonical();
+        assert_eq!(latin("Jose\u{0301}").unwrap().question(), latin("José").unwrap().question());
+        // A company name keeps its parentheses; the account stays on its own line.
+        let company = Transaction { payee_name: "(주)한국".into(), ..tx() }.canonical().unwrap();
+        assert_eq!(company.summary().lines().nth(1), Some("Payee: (주)한국"));
+        assert_eq!(company.summary().lines().nth(2), Some("Account: 110123456789"));
+        let amount = |currency: &str, minor: u64| {
+            Transaction { currency: currency.into(), amount_minor: minor, ..tx() }
+                .canonical()
+                .unwrap()
+                .amount_display()
+        };
+        assert_eq!(amount("KRW", 1), "KRW 1");
+        assert_eq!(amount("JPY", 1500), "JPY 1,500");
+        assert_eq!(amount("USD", 1), "USD 0.01");
+        assert_eq!(amount("KWD", 1500), "KWD 1.500");
+        assert_eq!(amount("CLF", 1), "CLF 0.0001");
     }
 }

@@ -170,7 +170,7 @@ fn whole_lifecycle() {
     // Transaction code: bound to amount and payee.
     let tx_code =
         w.bank.transaction_code(&w.app, &w.phone, PASSWORD, &transfer(1_500_000)).unwrap();
-    assert_eq!(tx_code.summary, "Transfer KRW 1,500,000 to 홍길동 (account 110123456789)");
+    assert_eq!(tx_code.summary, "Transfer KRW 1,500,000\nPayee: 홍길동\nAccount: 110123456789");
     assert_eq!(tx_code.code.len(), 8);
     assert_eq!(tx_code.serial_number, serial);
     assert!(!w.bank.verify_transaction(&serial, &tx_code.code, &transfer(1_500_001)).unwrap());

@@ -116,7 +116,7 @@ fn the_demo_step_by_step_across_invocations() {
 
     let tx = ["--amount", "1500000", "--payee-account", "110-123-456789", "--payee-name", "홍길동"];
     let t = ok(d, Some("482915"), &[&["app", "transaction"][..], &bank, &tx, &["--yes"]].concat());
-    assert_eq!(t["summary"], "Transfer KRW 1,500,000 to 홍길동 (account 110123456789)");
+    assert_eq!(t["summary"], "Transfer KRW 1,500,000\nPayee: 홍길동\nAccount: 110123456789");
     let tx_code = t["code"].as_str().unwrap().to_string();
     let other =
         ["--amount", "1500001", "--payee-account", "110-123-456789", "--payee-name", "홍길동"];

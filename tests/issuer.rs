@@ -405,7 +405,7 @@ fn login_verification_replay_counter_lock_and_reset() {
         let request = a.begin_transaction_code("bank-a", PASSWORD, &phone(), &tx).unwrap();
         let tx_code =
             a.complete_transaction_code(&b.issuer.handle_unlock("mobile-app", &request)).unwrap();
-        assert_eq!(tx_code.summary, "Transfer KRW 50,000 to 이순신 (account 1002333)");
+        assert_eq!(tx_code.summary, "Transfer KRW 50,000\nPayee: 이순신\nAccount: 1002333");
         let other = Transaction { amount_minor: 50_001, ..tx.clone() };
         assert_eq!(
             b.issuer.verify_transaction("web", "bank-a", "kim", &tx_code.code, &other).unwrap(),

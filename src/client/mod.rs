@@ -114,7 +114,8 @@ pub struct TransactionCode {
     /// The code.
     pub code: String,
     /// The canonical summary the customer confirmed, e.g.
-    /// `Transfer KRW 1,500,000 to 홍길동 (account 110123456789)`.
+    /// `Transfer KRW 1,500,000\nPayee: 홍길동\nAccount: 110123456789`
+    /// (one field per line).
     pub summary: String,
     /// The credential's serial number.
     pub serial_number: String,

@@ -206,7 +206,7 @@ def test_whole_lifecycle(w):
     tx = transfer(1_500_000)
     tx_code = w.transaction_code("bank-a", PASSWORD, w.phone, tx)
     assert tx_code.summary == otp.transaction_summary(tx)
-    assert tx_code.summary == "Transfer KRW 1,500,000 to 홍길동 (account 110123456789)"
+    assert tx_code.summary == "Transfer KRW 1,500,000\nPayee: 홍길동\nAccount: 110123456789"
     assert tx_code.serial_number == serial
     assert re.fullmatch(r"\d{8}", tx_code.code), "an 8-digit transaction code"
     assert not w.bank.verify_transaction(tx_code.code, transfer(1_500_001)), "another amount"

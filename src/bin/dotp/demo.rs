@@ -176,7 +176,9 @@ fn narrate(ctx: &Context, quiet: bool) -> CliResult<Narrator> {
         .map_err(|x| e("code")(x.to_string()))?;
     let answer = bank.handle_unlock("mobile-app", &request);
     let tx_code = app.complete_transaction_code(&answer).map_err(|x| e("code")(x.to_string()))?;
-    n.detail(tx_code.summary.clone());
+    for line in tx_code.summary.lines() {
+        n.detail(line.to_string());
+    }
     n.detail(format!("transaction code {}", tx_code.code));
     let other = bank
         .verify_transaction("web", BANK, CUSTOMER, &tx_code.code, &transfer(1_500_001))

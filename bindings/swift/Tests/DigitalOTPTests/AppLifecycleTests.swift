@@ -228,7 +228,7 @@ final class AppLifecycleTests: XCTestCase {
         let tx = Fixture.transfer(1_500_000)
         let txCode = try w.transactionCode(tx)
         XCTAssertEqual(txCode.summary, try transactionSummary(transaction: tx))
-        XCTAssertEqual(txCode.summary, "Transfer KRW 1,500,000 to 홍길동 (account 110123456789)")
+        XCTAssertEqual(txCode.summary, "Transfer KRW 1,500,000\nPayee: 홍길동\nAccount: 110123456789")
         XCTAssertEqual(txCode.serialNumber, serial)
         XCTAssertTrue(matchesWhole(txCode.code, "[0-9]{8}"), "an 8-digit transaction code")
         XCTAssertFalse(try w.bank.verifyTransaction(code: txCode.code, transaction: Fixture.transfer(1_500_001)), "another amount")

@@ -152,7 +152,7 @@ public enum FlowNotice: Equatable, Sendable {
 public struct TransferConfirmation: Equatable, Sendable {
     /// The transfer the code will be bound to.
     public let transaction: Transaction
-    /// `transactionSummary(transaction:)`, e.g. `Transfer KRW 1,500,000 to 홍길동 (account 110123456789)`.
+    /// `transactionSummary(transaction:)`, e.g. `Transfer KRW 1,500,000\nPayee: 홍길동\nAccount: 110123456789`.
     public let summary: String
 
     public init(transaction: Transaction, summary: String) {

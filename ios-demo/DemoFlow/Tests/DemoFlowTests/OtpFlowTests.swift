@@ -170,7 +170,7 @@ final class OtpFlowTests: XCTestCase {
         let confirm = try confirmation(confirmState)
         XCTAssertEqual(confirm.transaction, transfer)
         XCTAssertEqual(confirm.summary, try transactionSummary(transaction: transfer))
-        XCTAssertEqual(confirm.summary, "Transfer KRW 1,500,000 to 홍길동 (account 110123456789)")
+        XCTAssertEqual(confirm.summary, "Transfer KRW 1,500,000\nPayee: 홍길동\nAccount: 110123456789")
         XCTAssertEqual(confirm.amountText, "KRW 1,500,000")
         XCTAssertEqual(confirm.payeeName, "홍길동")
         XCTAssertEqual(confirm.payeeAccount, "110-123-456789")

@@ -176,7 +176,7 @@ class AppLifecycleTest {
         val tx = transfer(1_500_000uL)
         val txCode = w.transactionCode(tx)
         assertEquals(transactionSummary(tx), txCode.summary)
-        assertEquals("Transfer KRW 1,500,000 to 홍길동 (account 110123456789)", txCode.summary)
+        assertEquals("Transfer KRW 1,500,000\nPayee: 홍길동\nAccount: 110123456789", txCode.summary)
         assertEquals(serial, txCode.serialNumber)
         assertTrue(Regex("""\d{8}""").matches(txCode.code), "an 8-digit transaction code")
         assertFalse(w.bank.verifyTransaction(CUSTOMER, txCode.code, transfer(1_500_001uL)), "another amount")

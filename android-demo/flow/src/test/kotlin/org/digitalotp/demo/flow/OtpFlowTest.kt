@@ -459,7 +459,7 @@ class OtpFlowTest {
         assertTrue(refused.error is Problem.InvalidTransfer, "$refused")
 
         val confirm = w.send(Event.TransferRequested(transfer())).expect<Screen.ConfirmTransfer>()
-        assertEquals("Transfer KRW 1,500,000 to 홍길동 (account 110123456789)", confirm.summary)
+        assertEquals("Transfer KRW 1,500,000\nPayee: 홍길동\nAccount: 110123456789", confirm.summary)
         assertEquals(transfer(), confirm.transaction)
         w.send(Event.Back).expect<Screen.Home>()
 
