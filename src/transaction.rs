@@ -131,31 +131,24 @@ impl Transaction {
 
 /// The ISO 4217 currencies in use (list one, 2024), with 0 or 3 digits after the decimal
 /// point; every other one has 2. Funds, precious metals and testing codes are refused.
-const CURRENCIES_0: &[&str] = &[
-    "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND",
-    "VUV", "XAF", "XOF", "XPF",
-];
-const CURRENCIES_3: &[&str] = &["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"];
-const CURRENCIES_4: &[&str] = &["CLF", "UYW"];
-const CURRENCIES_2: &[&str] = &[
-    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT",
-    "BGN", "BMD", "BND", "BOB", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHF",
-    "CNY", "COP", "CRC", "CUP", "CVE", "CZK", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR",
-    "FJD", "FKP", "GBP", "GEL", "GHS", "GIP", "GMD", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF",
-    "IDR", "ILS", "INR", "IRR", "JMD", "KES", "KGS", "KHR", "KPW", "KYD", "KZT", "LAK", "LBP",
-    "LKR", "LRD", "LSL", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR",
-    "MWK", "MXN", "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR", "NZD", "PAB", "PEN", "PGK",
-    "PHP", "PKR", "PLN", "QAR", "RON", "RSD", "RUB", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD",
-    "SHP", "SLE", "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TOP",
-    "TRY", "TTD", "TWD", "TZS", "UAH", "USD", "UYU", "UZS", "VES", "WST", "XCD", "YER", "ZAR",
-    "ZMW", "ZWG",
-];
+// Packed three letters per code, so the list costs its letters only in the mobile library.
+const CURRENCIES_0: &str = concat!("BIFCLPDJFGNFISKJPYKMFKRWPYGRWFUGXUYIVNDVUVXAFXOFXPF",);
+const CURRENCIES_2: &str = concat!(
+    "AEDAFNALLAMDANGAOAARSAUDAWGAZNBAMBBDBDTBGNBMDBNDBOBBRLBSDBTNBWPBYNBZDCADCDFCHFCNYCOP",
+    "CRCCUPCVECZKDKKDOPDZDEGPERNETBEURFJDFKPGBPGELGHSGIPGMDGTQGYDHKDHNLHTGHUFIDRILSINRIRR",
+    "JMDKESKGSKHRKPWKYDKZTLAKLBPLKRLRDLSLMADMDLMGAMKDMMKMNTMOPMRUMURMVRMWKMXNMYRMZNNADNGN",
+    "NIONOKNPRNZDPABPENPGKPHPPKRPLNQARRONRSDRUBSARSBDSCRSDGSEKSGDSHPSLESOSSRDSSPSTNSVCSYP",
+    "SZLTHBTJSTMTTOPTRYTTDTWDTZSUAHUSDUYUUZSVESWSTXCDYERZARZMWZWG",
+);
+const CURRENCIES_3: &str = "BHDIQDJODKWDLYDOMRTND";
+const CURRENCIES_4: &str = "CLFUYW";
 
 /// Digits after the decimal point for an ISO 4217 currency in use; `None` for any other.
 fn minor_digits(currency: &str) -> Option<u32> {
+    let code = currency.as_bytes();
     [(CURRENCIES_0, 0), (CURRENCIES_2, 2), (CURRENCIES_3, 3), (CURRENCIES_4, 4)]
         .into_iter()
-        .find(|(list, _)| list.contains(&currency))
+        .find(|(list, _)| code.len() == 3 && list.as_bytes().chunks(3).any(|c| c == code))
         .map(|(_, d)| d)
 }
 

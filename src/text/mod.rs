@@ -3,12 +3,12 @@
 //! (controls, format and bidirectional controls, line and paragraph separators).
 //!
 //! NFC here is exact for Hangul (composed by arithmetic, as Unicode defines it) and for
-//! the canonical compositions of Latin, Greek, Cyrillic and kana (a generated table,
+//! the canonical compositions of Latin, modern Greek, Cyrillic and kana (a generated table,
 //! `nfc_table.rs`, from `scripts/gen_nfc_table.py`). A combining mark of U+0300..U+036F
 //! (or a kana voicing mark) that does not compose onto its base is refused rather than
 //! guessed at, so the app and the bank never hold two spellings of one name. The full
 //! Unicode tables (the `unicode-normalization` crate) cost 124 KB of the mobile
-//! library's 800 KB budget: docs/adr/0015.
+//! library's 800 KB budget: docs/adr/0013.
 
 mod nfc_table;
 
