@@ -415,6 +415,7 @@ enum DigitalOtpErrorKind: String {
     case invalidRegistrationCode
     case invalidDevice
     case weakPassword
+    case malformedPassword
     case wrongPassword
     case locked
     case deviceMismatch
@@ -443,6 +444,7 @@ extension DigitalOtpError {
         case .InvalidRegistrationCode: return .invalidRegistrationCode
         case .InvalidDevice: return .invalidDevice
         case .WeakPassword: return .weakPassword
+        case .MalformedPassword: return .malformedPassword
         case .WrongPassword: return .wrongPassword
         case .Locked: return .locked
         case .DeviceMismatch: return .deviceMismatch

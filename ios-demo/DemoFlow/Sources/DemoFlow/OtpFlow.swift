@@ -614,6 +614,8 @@ public actor OtpFlow {
             return .weakPassword(reason: reason)
         case .WrongPassword(let attemptsRemaining):
             return .wrongPassword(attemptsRemaining: attemptsRemaining)
+        case .MalformedPassword:
+            return .failure(reason: "the app password is 6 digits; nothing was sent, enter it again")
         case .RegistrationRejected(let reason):
             return .registrationRejected(reason: reason)
         case .InvalidResponse(let reason):
