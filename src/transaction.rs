@@ -132,7 +132,7 @@ impl Transaction {
 /// The ISO 4217 currencies in use (list one, 2024), with 0 or 3 digits after the decimal
 /// point; every other one has 2. Funds, precious metals and testing codes are refused.
 // Packed three letters per code, so the list costs its letters only in the mobile library.
-const CURRENCIES_0: &str = concat!("BIFCLPDJFGNFISKJPYKMFKRWPYGRWFUGXUYIVNDVUVXAFXOFXPF",);
+const CURRENCIES_0: &str = "BIFCLPDJFGNFISKJPYKMFKRWPYGRWFUGXUYIVNDVUVXAFXOFXPF";
 const CURRENCIES_2: &str = concat!(
     "AEDAFNALLAMDANGAOAARSAUDAWGAZNBAMBBDBDTBGNBMDBNDBOBBRLBSDBTNBWPBYNBZDCADCDFCHFCNYCOP",
     "CRCCUPCVECZKDKKDOPDZDEGPERNETBEURFJDFKPGBPGELGHSGIPGMDGTQGYDHKDHNLHTGHUFIDRILSINRIRR",
