@@ -92,19 +92,21 @@ impl Secret {
         Ok(Self { bytes: bytes.to_vec() })
     }
 
-    /// Decodes base32 (RFC 4648). Case, `=` padding, spaces and hyphens are tolerated.
+    /// Decodes base32 (RFC 4648). Case, spaces and hyphens are tolerated, and so is any
+    /// amount of trailing `=` padding (complete, partial, missing or extra); `=` followed
+    /// by more letters is refused.
     pub fn from_base32(text: &str) -> Result<Self, SecretError> {
         if text.len() > MAX_BYTES * 2 {
             return Err(SecretError::TooLong);
         }
         let mut normalized = Zeroizing::new(String::with_capacity(text.len()));
-        let mut padding = 0usize;
+        let mut padded = false;
         for c in text.chars() {
             match c {
                 ' ' | '-' | '\t' => {}
-                '=' => padding += 1,
+                '=' => padded = true,
                 'a'..='z' | 'A'..='Z' | '2'..='7' => {
-                    if padding > 0 {
+                    if padded {
                         return Err(SecretError::InvalidBase32("padding in the middle"));
                     }
                     normalized.push(c.to_ascii_uppercase());
@@ -123,9 +125,8 @@ impl Secret {
         if matches!(normalized.len() % 8, 1 | 3 | 6) {
             return Err(SecretError::InvalidBase32("truncated (impossible length)"));
         }
-        if padding > 0 && (normalized.len() + padding) % 8 != 0 {
-            return Err(SecretError::InvalidBase32("wrong amount of padding"));
-        }
+        // Trailing `=` carries no information: complete (to a multiple of 8), partial,
+        // missing or extra padding all decode to the same bytes (issue 15, item 16).
         let decoded = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, &normalized)
             .ok_or(SecretError::InvalidBase32("cannot be decoded"))?;
         Self::from_vec(decoded)
@@ -236,6 +237,42 @@ mod tests {
     }
 
     #[test]
+    fn base32_padding_may_be_complete_partial_missing_or_extra() {
+        // 10 bytes: 16 characters, no padding needed.
+        let ten = Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap();
+        assert_eq!(ten.expose(), b"Hello!\xde\xad\xbe\xef");
+        for variant in ["JBSWY3DPEHPK3PXP=", "JBSWY3DPEHPK3PXP========", "jbswy3dpehpk3pxp=="] {
+            assert_eq!(Secret::from_base32(variant).unwrap(), ten, "{variant}");
+        }
+        // 11 bytes: 18 characters + 6 padding when complete.
+        let eleven = Secret::from_base32("GEZDGNBVGY3TQOJQGE").unwrap();
+        assert_eq!(eleven.expose(), b"12345678901");
+        for variant in [
+            "GEZDGNBVGY3TQOJQGE======",
+            "GEZDGNBVGY3TQOJQGE=",
+            "GEZDGNBVGY3TQOJQGE===",
+            "GEZDGNBVGY3TQOJQGE=========",
+            "gezd gnbv gy3t qojq ge== ====",
+        ] {
+            assert_eq!(Secret::from_base32(variant).unwrap(), eleven, "{variant}");
+        }
+        // 5 bytes with extra padding: the padding is fine, the secret is too short.
+        assert_eq!(
+            Secret::from_base32("GEZDGNBV======").unwrap_err(),
+            SecretError::TooShort { bits: 40 }
+        );
+        // Whatever the padding, the secret prints back canonical: upper case, unpadded.
+        assert_eq!(
+            &*Secret::from_base32("JBSWY3DPEHPK3PXP=").unwrap().to_base32(),
+            "JBSWY3DPEHPK3PXP"
+        );
+        assert_eq!(
+            &*Secret::from_base32("gezdgnbvgy3tqojqge=").unwrap().to_base32(),
+            "GEZDGNBVGY3TQOJQGE"
+        );
+    }
+
+    #[test]
     fn base32_errors() {
         assert_eq!(Secret::from_base32("").unwrap_err(), SecretError::Empty);
         assert_eq!(Secret::from_base32("  = ").unwrap_err(), SecretError::Empty);
@@ -252,9 +289,15 @@ mod tests {
             SecretError::InvalidBase32(_)
         ));
         assert!(matches!(
-            Secret::from_base32("GEZDGNBVGY3TQOJQGE=").unwrap_err(),
+            Secret::from_base32("GEZDGNBVGY3TQOJQGE=A").unwrap_err(),
+            SecretError::InvalidBase32("padding in the middle")
+        ));
+        // Padding does not make an impossible length possible.
+        assert!(matches!(
+            Secret::from_base32("GEZDGNBVGY3TQOJQG=======").unwrap_err(),
             SecretError::InvalidBase32(_)
         ));
+        assert_eq!(Secret::from_base32("====").unwrap_err(), SecretError::Empty);
         assert!(matches!(
             Secret::from_base32("GEZDGNBVGY3TQOJQ€").unwrap_err(),
             SecretError::InvalidBase32(_)

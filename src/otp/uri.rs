@@ -397,6 +397,26 @@ mod tests {
     }
 
     #[test]
+    fn padded_secrets_parse_and_print_back_unpadded() {
+        let canonical =
+            "otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&issuer=Example&algorithm=SHA1&digits=6&period=30";
+        for secret in ["JBSWY3DPEHPK3PXP=", "JBSWY3DPEHPK3PXP%3D%3D", "jbswy3dpehpk3pxp========"] {
+            let uri = format!("otpauth://totp/Example:alice?secret={secret}&issuer=Example");
+            let u = KeyUri::parse(&uri).unwrap();
+            assert_eq!(&*u.to_uri(), canonical, "{secret}");
+            assert_eq!(KeyUri::parse(&u.to_uri()).unwrap(), u);
+        }
+        // 11 bytes: complete, partial and extra padding.
+        for secret in
+            ["GEZDGNBVGY3TQOJQGE======", "GEZDGNBVGY3TQOJQGE=", "GEZDGNBVGY3TQOJQGE========"]
+        {
+            let u = KeyUri::parse(&format!("otpauth://hotp/a?secret={secret}&counter=1")).unwrap();
+            assert_eq!(u.secret.expose(), b"12345678901");
+            assert!(u.to_uri().contains("secret=GEZDGNBVGY3TQOJQGE&"));
+        }
+    }
+
+    #[test]
     fn issuer_parameter_wins() {
         let u =
             KeyUri::parse("otpauth://totp/Label:bob?secret=JBSWY3DPEHPK3PXP&issuer=Param").unwrap();
