@@ -5,12 +5,15 @@
 //! - `params`: the HMAC hash ([`Algorithm`]), the limits and [`ParamError`]; `mac`: the
 //!   HMACs themselves;
 //! - `hotp`: [`Hotp`], [`Totp`], [`Window`], [`Code`] and the parameter checks;
-//! - [`ocra`]: OCRA suites and responses; [`uri`]: Key URIs;
+//! - [`ocra`]: OCRA suites and responses; [`uri`]: Key URIs; `migration` (feature
+//!   `migration`): Google Authenticator's `otpauth-migration://` export;
 //! - `secret`: [`Secret`] (zeroized on drop, redacted when printed, compared in constant
 //!   time).
 
 mod hotp;
 mod mac;
+#[cfg(feature = "migration")]
+pub mod migration;
 pub mod ocra;
 mod params;
 mod secret;
