@@ -167,3 +167,124 @@ fn staff_read_local_times_and_a_rejected_code_exits_1() {
     assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "rejected");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+fn with_stdin(dir: &Path, args: &[&str], password: Option<&str>, input: &str) -> Output {
+    use std::io::Write;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dotp"));
+    cmd.arg("--data-dir").arg(dir).args(args).env_remove("DOTP_MASTER_KEY");
+    cmd.env_remove("DOTP_PASSWORD");
+    if let Some(p) = password {
+        cmd.env("DOTP_PASSWORD", p);
+    }
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// The registration code and a token's secret stay out of argv: `--code -` (one line of
+/// standard input, the password on the next), `--code @FILE`, `--secret @FILE`.
+#[test]
+fn registration_code_and_token_secret_from_stdin_or_a_file() {
+    let issue = |dir: &Path, reference: &str| {
+        ok(
+            dir,
+            &[
+                "issuer",
+                "issue-code",
+                "--institution",
+                "bank-a",
+                "--customer",
+                "kim",
+                "--reference",
+                reference,
+            ],
+        )
+        .trim()
+        .to_string()
+    };
+    let register = ["app", "register", "--institution", "bank-a", "--phone", "010-1234-5678"];
+
+    // From standard input: the code, then the password, one line each.
+    let dir = data_dir("code-stdin");
+    set_up(&dir);
+    let code = issue(&dir, "kyc-2");
+    let out = with_stdin(
+        &dir,
+        &[&register[..], &["--code", "-"]].concat(),
+        None,
+        &format!("{code}\n482915\n"),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(ok(&dir, &["app", "list"]).contains("pending"));
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // From a file, the password from DOTP_PASSWORD.
+    let dir = data_dir("code-file");
+    set_up(&dir);
+    let code = issue(&dir, "kyc-2");
+    std::fs::write(dir.join("code.txt"), format!("{code}\n")).unwrap();
+    let at = format!("@{}", dir.join("code.txt").display());
+    let out = with_stdin(&dir, &[&register[..], &["--code", &at]].concat(), Some("482915"), "");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(ok(&dir, &["app", "list"]).contains("pending"));
+
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // A hardware token's secret from a file: its first code verifies at registration.
+    let dir = data_dir("token-file");
+    set_up(&dir);
+    std::fs::write(dir.join("token.b32"), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\n").unwrap();
+    let at = format!("@{}", dir.join("token.b32").display());
+    ok(
+        &dir,
+        &[
+            "issuer",
+            "import-device",
+            "--vendor",
+            "VND",
+            "--serial",
+            "T1",
+            "--secret",
+            &at,
+            "--hotp",
+        ],
+    );
+    // The code of RFC 4226's counter 0 for that secret proves possession.
+    ok(
+        &dir,
+        &[
+            "issuer",
+            "register-device",
+            "--institution",
+            "bank-a",
+            "--customer",
+            "kim",
+            "--vendor",
+            "VND",
+            "--serial",
+            "T1",
+            "--code",
+            "755224",
+        ],
+    );
+    let err = fails(
+        &dir,
+        &[
+            "issuer",
+            "import-device",
+            "--vendor",
+            "VND",
+            "--serial",
+            "T2",
+            "--secret",
+            "@/nonexistent/token",
+        ],
+    );
+    assert!(err.contains("cannot read --secret from /nonexistent/token"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

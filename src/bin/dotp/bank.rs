@@ -4,7 +4,6 @@
 use clap::{Args, Subcommand, ValueEnum};
 use digital_otp::issuer::model::{AuditEntry, AuditQuery, CustomerKind, Moving, Residency};
 use digital_otp::issuer::{Accident, DeviceReport, ImportDevice, NewCustomer, Verdict};
-use digital_otp::otp::Secret;
 use serde_json::{json, Value};
 
 use crate::context::{err, iso_time, local_time, CliResult, Context, Output};
@@ -21,17 +20,22 @@ pub enum IssuerCommand {
     },
     /// Registers a customer.
     AddCustomer {
+        /// The institution (its id).
         #[arg(long)]
         institution: String,
+        /// The customer's id at the institution.
         #[arg(long)]
         customer: String,
+        /// The customer's name.
         #[arg(long)]
         name: String,
         /// Phone number (the SMS code of face-to-face issuance goes there).
         #[arg(long)]
         phone: String,
+        /// An individual or a corporate customer.
         #[arg(long, value_enum, default_value = "individual")]
         kind: KindArg,
+        /// Whether the customer is resident in the country.
         #[arg(long, value_enum, default_value = "domestic")]
         residency: ResidencyArg,
     },
@@ -57,6 +61,7 @@ pub enum IssuerCommand {
     VerifyLogin {
         #[command(flatten)]
         who: Who,
+        /// The code the customer gives.
         #[arg(long)]
         code: String,
     },
@@ -64,6 +69,7 @@ pub enum IssuerCommand {
     VerifyTransaction {
         #[command(flatten)]
         who: Who,
+        /// The code the customer gives.
         #[arg(long)]
         code: String,
         #[command(flatten)]
@@ -73,14 +79,17 @@ pub enum IssuerCommand {
     ImportDevice {
         #[command(flatten)]
         device: DeviceId,
-        /// The token's secret in base32.
+        /// The token's secret in base32; `-` reads it from standard input, `@FILE` from a
+        /// file.
         #[arg(long, conflicts_with = "secret_hex")]
         secret: Option<String>,
-        /// The token's secret in hexadecimal.
+        /// The token's secret in hexadecimal; `-` or `@FILE` as for --secret.
         #[arg(long)]
         secret_hex: Option<String>,
+        /// The token's HMAC hash.
         #[arg(long, value_enum, default_value = "sha1")]
         algorithm: AlgorithmArg,
+        /// The token's number of digits (6 to 10).
         #[arg(long, default_value_t = 6)]
         digits: u8,
         /// TOTP period in seconds (default 30); see --hotp.
@@ -107,15 +116,18 @@ pub enum IssuerCommand {
     Cancel(Who),
     /// Reports a device lost or stolen.
     ReportAccident {
+        /// The institution (its id).
         #[arg(long)]
         institution: String,
         #[command(flatten)]
         device: DeviceId,
+        /// Lost or stolen.
         #[arg(long, value_enum)]
         kind: AccidentArg,
     },
     /// Recovers a device reported lost or stolen.
     Recover {
+        /// The institution (its id).
         #[arg(long)]
         institution: String,
         #[command(flatten)]
@@ -123,6 +135,7 @@ pub enum IssuerCommand {
     },
     /// Resets a device's error count (at every institution).
     ResetErrors {
+        /// The institution (its id).
         #[arg(long)]
         institution: String,
         #[command(flatten)]
@@ -132,6 +145,7 @@ pub enum IssuerCommand {
     Customer(Who),
     /// Inquiry by device.
     Device {
+        /// The institution (its id).
         #[arg(long)]
         institution: String,
         #[command(flatten)]
@@ -145,13 +159,16 @@ pub enum IssuerCommand {
     RotateKey,
     /// The audit log, newest first.
     Audit {
+        /// Only this institution's entries.
         #[arg(long)]
         institution: Option<String>,
         /// `customer:ID` or `device:VENDOR:SERIAL`.
         #[arg(long)]
         subject: Option<String>,
+        /// Only entries of this action (e.g. verify_login).
         #[arg(long)]
         action: Option<String>,
+        /// At most this many entries.
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
@@ -159,8 +176,10 @@ pub enum IssuerCommand {
 
 #[derive(Args)]
 pub struct Who {
+    /// The institution (its id).
     #[arg(long)]
     pub institution: String,
+    /// The customer's id at the institution.
     #[arg(long)]
     pub customer: String,
 }
@@ -177,19 +196,25 @@ pub struct DeviceId {
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum KindArg {
+    /// A person.
     Individual,
+    /// A company.
     Corporation,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum ResidencyArg {
+    /// Resident.
     Domestic,
+    /// Non-resident.
     Foreign,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum AccidentArg {
+    /// Lost.
     Lost,
+    /// Stolen.
     Stolen,
 }
 
@@ -315,12 +340,8 @@ pub fn run(ctx: &Context, command: IssuerCommand) -> CliResult<Output> {
             hotp,
             valid_days,
         } => {
-            let secret = match (secret, secret_hex) {
-                (Some(b), _) => Secret::from_base32(&b),
-                (None, Some(h)) => Secret::from_hex(&h),
-                (None, None) => return Err("give --secret or --secret-hex".into()),
-            }
-            .map_err(err("invalid secret"))?;
+            let secret = crate::secret_from(secret.as_deref(), secret_hex.as_deref())?
+                .ok_or("give --secret or --secret-hex")?;
             let now = crate::unix_now()?;
             bank.import_device(
                 actor,

@@ -12,24 +12,34 @@
 //! dotp totp --secret BASE32 [--time UNIX] [--digits N] [--algorithm sha1|sha256|sha512] [--period S] [--t0 UNIX]
 //! dotp hotp --secret BASE32 --counter C [--digits N] [--algorithm ...]
 //! dotp ocra --suite SUITE --key-hex HEX [--counter C] [--question Q] [--pin PIN] [--session-hex HEX] [--time-steps T]
+//! dotp totp --secret BASE32 --verify CODE [--window N] [--time UNIX]   (prints the step offset, or exits 1)
+//! dotp hotp --secret BASE32 --counter C --verify CODE [--window N]      (prints the counter offset, or exits 1)
 //! dotp uri parse URI [--show-secret]
 //! dotp uri new --issuer I --account A [--secret BASE32] [--type totp|hotp] [...]
+//! dotp uri import 'otpauth-migration://offline?data=…' [--uris]        (Google Authenticator's export)
+//! dotp completions bash|zsh|fish|elvish|powershell
+//! dotp man [--out-dir DIR]
 //! ```
-//! `--secret-hex HEX` is accepted wherever `--secret` is.
+//! `--secret-hex HEX` is accepted wherever `--secret` is. Every secret, key, PIN, URI and
+//! registration code may be given as `-` (one line of standard input) or `@FILE`, as
+//! oathtool reads its KEY, to keep it out of argv.
 
 mod bank;
 mod context;
 mod demo;
+mod input;
 mod phone;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use context::{Context, Output};
+use digital_otp::otp::migration;
 use digital_otp::otp::ocra::{Ocra, OcraInput, OcraSuite, Pin};
 use digital_otp::otp::uri::{KeyUri, UriKind};
-use digital_otp::otp::{self, Algorithm, Hotp, Secret, Totp};
+use digital_otp::otp::{self, Algorithm, Hotp, Secret, Totp, Window};
+use input::{sensitive, sensitive_opt};
 use serde_json::json;
 use zeroize::Zeroizing;
 
@@ -69,38 +79,60 @@ enum Command {
     Hotp(HotpArgs),
     /// Challenge-response code (RFC 6287).
     Ocra(OcraArgs),
-    /// otpauth:// Key URIs.
+    /// otpauth:// Key URIs, and Google Authenticator's otpauth-migration:// export.
     #[command(subcommand)]
     Uri(UriCommand),
+    /// Prints a shell completion script on stdout (e.g. `dotp completions bash > /etc/bash_completion.d/dotp`).
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: ShellArg,
+    },
+    /// Prints the manual page dotp(1) in roff on stdout (`dotp man | man -l -`).
+    Man {
+        /// Instead, write dotp.1 and one page per subcommand (dotp-totp.1 and so on) into DIR.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Args)]
 #[group(required = true, multiple = false)]
 struct SecretArgs {
-    /// The secret in base32 (case, padding and spaces tolerated).
+    /// The secret in base32 (case, padding and spaces tolerated); `-` reads it from
+    /// standard input, `@FILE` from a file.
     #[arg(long, value_name = "BASE32")]
     secret: Option<String>,
-    /// The secret in hexadecimal.
+    /// The secret in hexadecimal; `-` reads it from standard input, `@FILE` from a file.
     #[arg(long, value_name = "HEX")]
     secret_hex: Option<String>,
 }
 
 impl SecretArgs {
     fn secret(&self) -> Result<Secret, String> {
-        let result = match (&self.secret, &self.secret_hex) {
-            (Some(b32), _) => Secret::from_base32(b32),
-            (None, Some(hex)) => Secret::from_hex(hex),
-            (None, None) => return Err("give --secret or --secret-hex".into()),
-        };
-        result.map_err(|e| format!("invalid secret: {e}"))
+        secret_from(self.secret.as_deref(), self.secret_hex.as_deref())?
+            .ok_or_else(|| "give --secret or --secret-hex".to_string())
     }
+}
+
+/// The secret of `--secret` (base32) or `--secret-hex`, each possibly `-` or `@FILE`.
+pub(crate) fn secret_from(
+    base32: Option<&str>,
+    hex: Option<&str>,
+) -> Result<Option<Secret>, String> {
+    let result = match (base32, hex) {
+        (Some(b32), _) => Secret::from_base32(&sensitive(b32, "--secret")?),
+        (None, Some(hex)) => Secret::from_hex(&sensitive(hex, "--secret-hex")?),
+        (None, None) => return Ok(None),
+    };
+    result.map(Some).map_err(|e| format!("invalid secret: {e}"))
 }
 
 /// A transfer's details.
 #[derive(Args)]
 pub struct TransactionArgs {
     /// Amount in minor units (won for KRW).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = input::unsigned)]
     amount: u64,
     /// ISO 4217 currency.
     #[arg(long, default_value = "KRW")]
@@ -130,8 +162,11 @@ impl TransactionArgs {
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum AlgorithmArg {
+    /// HMAC-SHA-1 (RFC 4226's, and most authenticator apps').
     Sha1,
+    /// HMAC-SHA-256.
     Sha256,
+    /// HMAC-SHA-512.
     Sha512,
 }
 
@@ -150,35 +185,61 @@ struct TotpArgs {
     #[command(flatten)]
     secret: SecretArgs,
     /// Unix time in seconds (default: now).
-    #[arg(long)]
+    #[arg(long, value_name = "UNIX", allow_negative_numbers = true, value_parser = input::unix_time)]
     time: Option<u64>,
     /// Number of digits (6 to 10).
-    #[arg(long, default_value_t = 6)]
+    #[arg(long, default_value_t = 6, allow_negative_numbers = true, value_parser = input::unsigned)]
     digits: u64,
     /// HMAC hash.
     #[arg(long, value_enum, default_value = "sha1")]
     algorithm: AlgorithmArg,
     /// Time step in seconds (1 to 3600).
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, allow_negative_numbers = true, value_parser = input::unsigned)]
     period: u64,
     /// T0, the Unix time steps count from.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_name = "UNIX", allow_negative_numbers = true, value_parser = input::unix_time)]
     t0: u64,
+    #[command(flatten)]
+    verify: VerifyArgs,
+}
+
+/// oathtool's validation mode (`oathtool -w N KEY OTP`).
+#[derive(Args)]
+struct VerifyArgs {
+    /// Verify this code instead of printing one: prints the offset of the step or counter
+    /// that matches (TOTP: 0 now, -1 the step before, 1 the next; HOTP: 0 for --counter,
+    /// 1 for the next), or exits 1.
+    #[arg(long, value_name = "CODE")]
+    verify: Option<String>,
+    /// With --verify, the window (oathtool's -w): TOTP accepts N steps before and after
+    /// the current one, HOTP the N counters after --counter (0 to 100).
+    #[arg(long, short = 'w', value_name = "N", default_value_t = 0, requires = "verify",
+          allow_negative_numbers = true, value_parser = input::unsigned)]
+    window: u64,
+}
+
+impl VerifyArgs {
+    fn window(&self, behind: bool) -> Result<Window, String> {
+        let n = u32::try_from(self.window).unwrap_or(u32::MAX);
+        Window::new(if behind { n } else { 0 }, n).map_err(|e| e.to_string())
+    }
 }
 
 #[derive(Args)]
 struct HotpArgs {
     #[command(flatten)]
     secret: SecretArgs,
-    /// The counter.
-    #[arg(long)]
+    /// The counter (with --verify, the first one tried).
+    #[arg(long, allow_negative_numbers = true, value_parser = input::unsigned)]
     counter: u64,
     /// Number of digits (6 to 10).
-    #[arg(long, default_value_t = 6)]
+    #[arg(long, default_value_t = 6, allow_negative_numbers = true, value_parser = input::unsigned)]
     digits: u64,
     /// HMAC hash.
     #[arg(long, value_enum, default_value = "sha1")]
     algorithm: AlgorithmArg,
+    #[command(flatten)]
+    verify: VerifyArgs,
 }
 
 #[derive(Args)]
@@ -186,23 +247,24 @@ struct OcraArgs {
     /// The OCRA suite, e.g. OCRA-1:HOTP-SHA1-6:QN08.
     #[arg(long)]
     suite: String,
-    /// The key in hexadecimal.
+    /// The key in hexadecimal; `-` reads it from standard input, `@FILE` from a file.
     #[arg(long, value_name = "HEX", alias = "secret-hex")]
     key_hex: String,
     /// The counter (suites with C).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = input::unsigned)]
     counter: Option<u64>,
     /// The question (challenge), in the suite's format.
     #[arg(long)]
     question: Option<String>,
-    /// The PIN (suites with P); hashed with the suite's PIN hash.
+    /// The PIN (suites with P), hashed with the suite's PIN hash; `-` reads it from
+    /// standard input, `@FILE` from a file.
     #[arg(long)]
     pin: Option<String>,
-    /// Session data in hexadecimal (suites with S).
+    /// Session data in hexadecimal (suites with S); `-` or `@FILE` as for --pin.
     #[arg(long, value_name = "HEX")]
     session_hex: Option<String>,
     /// The timestamp in the suite's own unit (suites with T; default: now).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = input::unsigned)]
     time_steps: Option<u64>,
 }
 
@@ -210,7 +272,7 @@ struct OcraArgs {
 enum UriCommand {
     /// Prints the fields of a URI, one per line.
     Parse {
-        /// The otpauth:// URI.
+        /// The otpauth:// URI; `-` reads it from standard input, `@FILE` from a file.
         uri: String,
         /// Also print the secret (base32).
         #[arg(long)]
@@ -218,11 +280,50 @@ enum UriCommand {
     },
     /// Builds a URI; generates a 160-bit secret unless one is given.
     New(UriNewArgs),
+    /// Reads Google Authenticator's export (one QR code of "Transfer accounts"): prints
+    /// each account's fields, or with --uris one otpauth:// URI per account.
+    Import {
+        /// The otpauth-migration://offline?data=... URI; `-` reads it from standard input,
+        /// `@FILE` from a file.
+        uri: String,
+        /// Print one otpauth:// URI per account (they hold the secrets) instead of the fields.
+        #[arg(long)]
+        uris: bool,
+    },
+}
+
+/// The shells `dotp completions` writes for.
+#[derive(Clone, Copy, ValueEnum)]
+enum ShellArg {
+    /// Bash.
+    Bash,
+    /// Zsh.
+    Zsh,
+    /// Fish.
+    Fish,
+    /// Elvish.
+    Elvish,
+    /// PowerShell.
+    Powershell,
+}
+
+impl From<ShellArg> for clap_complete::Shell {
+    fn from(shell: ShellArg) -> Self {
+        match shell {
+            ShellArg::Bash => Self::Bash,
+            ShellArg::Zsh => Self::Zsh,
+            ShellArg::Fish => Self::Fish,
+            ShellArg::Elvish => Self::Elvish,
+            ShellArg::Powershell => Self::PowerShell,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 enum TypeArg {
+    /// Time-based (RFC 6238).
     Totp,
+    /// Counter-based (RFC 4226).
     Hotp,
 }
 
@@ -234,10 +335,11 @@ struct UriNewArgs {
     /// The account name.
     #[arg(long)]
     account: String,
-    /// The secret in base32 (default: a new random one).
+    /// The secret in base32 (default: a new random one); `-` reads it from standard
+    /// input, `@FILE` from a file.
     #[arg(long, value_name = "BASE32", conflicts_with = "secret_hex")]
     secret: Option<String>,
-    /// The secret in hexadecimal.
+    /// The secret in hexadecimal; `-` or `@FILE` as for --secret.
     #[arg(long, value_name = "HEX")]
     secret_hex: Option<String>,
     /// totp or hotp.
@@ -247,13 +349,13 @@ struct UriNewArgs {
     #[arg(long, value_enum, default_value = "sha1")]
     algorithm: AlgorithmArg,
     /// Number of digits (6 to 10).
-    #[arg(long, default_value_t = 6)]
+    #[arg(long, default_value_t = 6, allow_negative_numbers = true, value_parser = input::unsigned)]
     digits: u64,
     /// Time step in seconds (totp).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = input::unsigned)]
     period: Option<u64>,
     /// Counter (hotp).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = input::unsigned)]
     counter: Option<u64>,
 }
 
@@ -276,6 +378,9 @@ fn run(cli: Cli) -> Result<Output, String> {
             return bank::run(&Context::new(cli.data_dir, cli.json, cli.actor)?, c)
         }
         Command::App(c) => return phone::run(&Context::new(cli.data_dir, cli.json, cli.actor)?, c),
+        Command::Totp(a) if a.verify.verify.is_some() => return verify_totp(&a),
+        Command::Hotp(a) if a.verify.verify.is_some() => return verify_hotp(&a),
+        Command::Uri(UriCommand::Import { uri, uris }) => return import(&uri, uris),
         other => other,
     };
     let text = engine(command)?;
@@ -294,9 +399,124 @@ fn run(cli: Cli) -> Result<Output, String> {
     Ok(Output::new(text.to_string(), value))
 }
 
+/// `totp --verify`: the offset of the matching step from the current one.
+fn verify_totp(a: &TotpArgs) -> Result<Output, String> {
+    let totp =
+        Totp::new(&a.secret.secret()?, a.algorithm.into(), digits(a.digits)?, a.period, a.t0)
+            .map_err(|e| e.to_string())?;
+    let time = match a.time {
+        Some(t) => t,
+        None => unix_now()?,
+    };
+    let code = Zeroizing::new(a.verify.verify.clone().unwrap_or_default());
+    let now = totp.step_at(time).map_err(|e| e.to_string())?;
+    let matched = totp
+        .verify(&code, time, a.verify.window(true)?)
+        .map_err(|e| format!("invalid code: {e}"))?;
+    Ok(match matched {
+        Some(step) => {
+            let offset = i128::from(step) - i128::from(now);
+            Output::new(
+                offset.to_string(),
+                json!({ "verdict": "accepted", "offset": offset as i64, "step": step }),
+            )
+        }
+        None => Output::verdict(false),
+    })
+}
+
+/// `hotp --verify`: the offset of the matching counter from `--counter`.
+fn verify_hotp(a: &HotpArgs) -> Result<Output, String> {
+    let hotp = Hotp::new(&a.secret.secret()?, a.algorithm.into(), digits(a.digits)?)
+        .map_err(|e| e.to_string())?;
+    let code = Zeroizing::new(a.verify.verify.clone().unwrap_or_default());
+    let matched = hotp
+        .verify(&code, a.counter, a.verify.window(false)?)
+        .map_err(|e| format!("invalid code: {e}"))?;
+    Ok(match matched {
+        Some(counter) => {
+            let offset = counter - a.counter;
+            Output::new(
+                offset.to_string(),
+                json!({ "verdict": "accepted", "offset": offset, "counter": counter }),
+            )
+        }
+        None => Output::verdict(false),
+    })
+}
+
+/// The fields of a Key URI, one `name: value` per line (the secret only if asked).
+fn describe(u: &KeyUri, show_secret: bool) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::new());
+    let (kind, extra) = match u.kind {
+        UriKind::Totp { period } => ("totp", format!("period: {period}")),
+        UriKind::Hotp { counter } => ("hotp", format!("counter: {counter}")),
+    };
+    out.push_str(&format!("type: {kind}\n"));
+    out.push_str(&format!("issuer: {}\n", u.issuer.as_deref().unwrap_or("")));
+    out.push_str(&format!("account: {}\n", u.account));
+    out.push_str(&format!("algorithm: {}\n", u.algorithm));
+    out.push_str(&format!("digits: {}\n", u.digits));
+    out.push_str(&extra);
+    out.push('\n');
+    out.push_str(&format!("secret_bits: {}", u.secret.len() * 8));
+    if show_secret {
+        out.push_str("\nsecret: ");
+        out.push_str(&u.secret.to_base32());
+    }
+    out
+}
+
+/// `uri import`: Google Authenticator's otpauth-migration:// export.
+fn import(uri: &str, uris: bool) -> Result<Output, String> {
+    let uri = sensitive(uri, "the export URI")?;
+    let m = migration::parse(&uri).map_err(|e| format!("invalid export: {e}"))?;
+    let mut text = Zeroizing::new(String::new());
+    let mut accounts = Vec::new();
+    for (i, u) in m.accounts.iter().enumerate() {
+        let mut entry = json!({
+            "type": match u.kind { UriKind::Totp { .. } => "totp", UriKind::Hotp { .. } => "hotp" },
+            "issuer": u.issuer,
+            "account": u.account,
+            "algorithm": u.algorithm.name(),
+            "digits": u.digits,
+            "secret_bits": u.secret.len() * 8,
+        });
+        match u.kind {
+            UriKind::Totp { period } => entry["period"] = json!(period),
+            UriKind::Hotp { counter } => entry["counter"] = json!(counter),
+        }
+        if uris {
+            entry["uri"] = json!(&*u.to_uri());
+            text.push_str(&u.to_uri());
+            text.push('\n');
+        } else {
+            if i > 0 {
+                text.push('\n');
+            }
+            text.push_str(&describe(u, false));
+            text.push('\n');
+        }
+        accounts.push(entry);
+    }
+    let value = json!({
+        "accounts": accounts,
+        "version": m.version,
+        "batch_size": m.batch_size,
+        "batch_index": m.batch_index,
+        "batch_id": m.batch_id,
+    });
+    Ok(Output::new(text.trim_end_matches('\n').to_string(), value))
+}
+
 fn engine(command: Command) -> Result<Zeroizing<String>, String> {
     match command {
-        Command::Demo | Command::Issuer(_) | Command::App(_) => Err("not an engine command".into()),
+        Command::Demo
+        | Command::Issuer(_)
+        | Command::App(_)
+        | Command::Completions { .. }
+        | Command::Man { .. }
+        | Command::Uri(UriCommand::Import { .. }) => Err("not an engine command".into()),
         Command::Totp(a) => {
             let totp = Totp::new(
                 &a.secret.secret()?,
@@ -320,8 +540,11 @@ fn engine(command: Command) -> Result<Zeroizing<String>, String> {
         Command::Ocra(a) => {
             let suite: OcraSuite =
                 a.suite.parse().map_err(|e| format!("invalid OCRA suite: {e}"))?;
-            let key = Secret::from_hex(&a.key_hex).map_err(|e| format!("invalid key: {e}"))?;
-            let session = match &a.session_hex {
+            let key = Secret::from_hex(&sensitive(&a.key_hex, "--key-hex")?)
+                .map_err(|e| format!("invalid key: {e}"))?;
+            let pin = sensitive_opt(a.pin.as_deref(), "--pin")?;
+            let session_hex = sensitive_opt(a.session_hex.as_deref(), "--session-hex")?;
+            let session = match &session_hex {
                 Some(h) => Some(
                     base16ct::mixed::decode_vec(h.trim())
                         .map_err(|_| "session data must be hexadecimal".to_string())?,
@@ -337,7 +560,7 @@ fn engine(command: Command) -> Result<Zeroizing<String>, String> {
             let input = OcraInput {
                 counter: a.counter,
                 question,
-                pin: a.pin.as_deref().map(Pin::Plain),
+                pin: pin.as_deref().map(|p| Pin::Plain(p)),
                 session: session.as_deref(),
                 time_steps,
             };
@@ -348,33 +571,18 @@ fn engine(command: Command) -> Result<Zeroizing<String>, String> {
         }
         Command::Uri(UriCommand::Parse { uri, show_secret }) => {
             let uri = Zeroizing::new(uri);
-            let u = KeyUri::parse(&uri).map_err(|e| format!("invalid otpauth URI: {e}"))?;
-            let mut out = Zeroizing::new(String::new());
-            let (kind, extra) = match u.kind {
-                UriKind::Totp { period } => ("totp", format!("period: {period}")),
-                UriKind::Hotp { counter } => ("hotp", format!("counter: {counter}")),
-            };
-            out.push_str(&format!("type: {kind}\n"));
-            out.push_str(&format!("issuer: {}\n", u.issuer.as_deref().unwrap_or("")));
-            out.push_str(&format!("account: {}\n", u.account));
-            out.push_str(&format!("algorithm: {}\n", u.algorithm));
-            out.push_str(&format!("digits: {}\n", u.digits));
-            out.push_str(&extra);
-            out.push('\n');
-            out.push_str(&format!("secret_bits: {}", u.secret.len() * 8));
-            if show_secret {
-                out.push_str("\nsecret: ");
-                out.push_str(&u.secret.to_base32());
+            let uri = sensitive(&uri, "the URI")?;
+            if migration::is_migration_uri(&uri) {
+                return Err("this is a Google Authenticator export: use `dotp uri import`".into());
             }
-            Ok(out)
+            let u = KeyUri::parse(&uri).map_err(|e| format!("invalid otpauth URI: {e}"))?;
+            Ok(describe(&u, show_secret))
         }
         Command::Uri(UriCommand::New(a)) => {
-            let secret = match (&a.secret, &a.secret_hex) {
-                (Some(b32), _) => Secret::from_base32(b32),
-                (None, Some(hex)) => Secret::from_hex(hex),
-                (None, None) => Secret::generate(),
-            }
-            .map_err(|e| format!("invalid secret: {e}"))?;
+            let secret = match secret_from(a.secret.as_deref(), a.secret_hex.as_deref())? {
+                Some(secret) => secret,
+                None => Secret::generate().map_err(|e| format!("invalid secret: {e}"))?,
+            };
             let d = digits(a.digits)?;
             let issuer = Some(a.issuer);
             let u = match a.kind {
@@ -411,6 +619,36 @@ fn engine(command: Command) -> Result<Zeroizing<String>, String> {
     }
 }
 
+/// `dotp completions` and `dotp man`: generated from the clap definition, written raw.
+fn generate(command: &Command) -> Result<(), String> {
+    // Generated into memory first: clap_complete panics on a failed write (a closed pipe).
+    let mut buffer = Vec::new();
+    match command {
+        Command::Completions { shell } => clap_complete::generate(
+            clap_complete::Shell::from(*shell),
+            &mut Cli::command(),
+            "dotp",
+            &mut buffer,
+        ),
+        Command::Man { out_dir: Some(dir) } => {
+            return std::fs::create_dir_all(dir)
+                .and_then(|()| clap_mangen::generate_to(Cli::command(), dir))
+                .map_err(|e| {
+                    format!("cannot write the manual pages to {}: {}", dir.display(), e.kind())
+                })
+        }
+        Command::Man { out_dir: None } => clap_mangen::Man::new(Cli::command())
+            .render(&mut buffer)
+            .map_err(|e| format!("cannot write the manual page: {}", e.kind()))?,
+        _ => {}
+    }
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(&buffer)
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("cannot write: {}", e.kind()))
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -421,11 +659,23 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             let text = e.to_string();
-            let line = text.lines().next().unwrap_or("invalid arguments");
-            eprintln!("dotp: {}", line.trim_start_matches("error: "));
+            // The message up to clap's usage block, on one line (a list of missing
+            // arguments follows its first line).
+            let message = text.split("\n\n").next().unwrap_or("").trim_start_matches("error: ");
+            let line = message.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+            eprintln!("dotp: {}", if line.is_empty() { "invalid arguments" } else { &line });
             return ExitCode::from(2);
         }
     };
+    if matches!(cli.command, Command::Completions { .. } | Command::Man { .. }) {
+        return match generate(&cli.command) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("dotp: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let json = cli.json;
     match run(cli) {
         Ok(out) => {
@@ -441,5 +691,47 @@ fn main() -> ExitCode {
             eprintln!("dotp: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every argument and option of every command, down the whole tree, has help text,
+    /// and every subcommand a description.
+    #[test]
+    fn every_argument_has_help() {
+        fn walk(cmd: &mut clap::Command, path: &str, missing: &mut Vec<String>) {
+            cmd.build();
+            for arg in cmd.get_arguments() {
+                if arg.is_hide_set() {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} {}", arg.get_id()));
+                }
+                for value in arg.get_possible_values() {
+                    if !value.is_hide_set() && value.get_help().is_none() {
+                        missing.push(format!("{path} {} value {}", arg.get_id(), value.get_name()));
+                    }
+                }
+            }
+            for sub in cmd.get_subcommands_mut() {
+                let sub_path = format!("{path} {}", sub.get_name());
+                if sub.get_about().is_none() {
+                    missing.push(format!("{sub_path} (no description)"));
+                }
+                walk(sub, &sub_path, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&mut Cli::command(), "dotp", &mut missing);
+        assert!(missing.is_empty(), "without help text:\n{}", missing.join("\n"));
+    }
+
+    #[test]
+    fn the_command_tree_is_consistent() {
+        Cli::command().debug_assert();
     }
 }

@@ -21,7 +21,8 @@ pub enum AppCommand {
         /// The bank (its institution id).
         #[arg(long)]
         institution: String,
-        /// The app registration code from the bank.
+        /// The app registration code from the bank; `-` reads it from standard input (one
+        /// line, before the password), `@FILE` from a file.
         #[arg(long)]
         code: String,
         /// This phone's number (remembered).
@@ -33,6 +34,7 @@ pub enum AppCommand {
     },
     /// Marks a credential active once the bank accepted its first code.
     Activate {
+        /// The bank (its institution id).
         #[arg(long)]
         institution: String,
     },
@@ -40,6 +42,7 @@ pub enum AppCommand {
     List,
     /// A login code, with a live countdown until it expires (on a terminal).
     Code {
+        /// The bank (its institution id).
         #[arg(long)]
         institution: String,
         /// Print the code and return at once.
@@ -48,6 +51,7 @@ pub enum AppCommand {
     },
     /// A transaction code, after printing the transaction for confirmation.
     Transaction {
+        /// The bank (its institution id).
         #[arg(long)]
         institution: String,
         #[command(flatten)]
@@ -58,11 +62,13 @@ pub enum AppCommand {
     },
     /// Changes the app password (old: DOTP_PASSWORD, new: DOTP_NEW_PASSWORD, or prompts).
     ChangePassword {
+        /// The bank (its institution id).
         #[arg(long)]
         institution: String,
     },
     /// Removes one institution's credential.
     Cancel {
+        /// The bank (its institution id).
         #[arg(long)]
         institution: String,
     },
@@ -126,6 +132,7 @@ pub fn run(ctx: &Context, command: AppCommand) -> CliResult<Output> {
     Ok(match command {
         AppCommand::Register { institution, code, phone, device_id } => {
             let (_, device) = ctx.phone(phone.as_deref(), device_id.as_deref())?;
+            let code = crate::input::sensitive(&code, "--code")?;
             digital_otp::enrollment::RegistrationCode::parse(&code).map_err(err("registration"))?;
             let password = read_password("New app password (6 digits): ", false)?;
             if std::io::stdin().is_terminal() && std::env::var_os("DOTP_PASSWORD").is_none() {
