@@ -13,7 +13,8 @@
 #   3. gradle    the Gradle files agree with the generated names (package, library name,
 #                binding path), with the script (ABIs, minSdk) and with the other builds
 #                (JNA, Kotlin, AGP); the version comes from Cargo.toml; consumer rules keep
-#                what JNA reflects on; .cargo/config.toml touches only the mobile targets;
+#                what JNA reflects on and the annotations it reads (-keepattributes);
+#                .cargo/config.toml touches only the mobile targets;
 #                the build outputs are git-ignored;
 #   4. targets   `rustup target add` of the three Android targets (at most 120 s, SKIP when the
 #                download server is unreachable) and `cargo check --lib --profile mobile
@@ -322,6 +323,24 @@ consumer_rules() {
   return $ok
 }
 check "consumer-rules.pro: keeps JNA, Structure subclasses, Callback interfaces and $kotlin_package.**" consumer_rules
+
+# R8 strips annotations and the nesting attributes of kept classes unless -keepattributes
+# names them; JNA reads the binding's @Structure.FieldOrder at run time.
+consumer_attributes() {
+  local rules="$gradle_dir/consumer-rules.pro" ok=0 attribute kept field_orders
+  kept=$(sed -n 's/^-keepattributes[[:space:]]\{1,\}//p' "$rules" | tr ',' '\n' | tr -d ' \t' | sed '/^$/d' | sort -u)
+  echo "kept attributes: $(tr '\n' ' ' <<<"$kept")"
+  for attribute in RuntimeVisibleAnnotations RuntimeVisibleParameterAnnotations AnnotationDefault InnerClasses EnclosingMethod; do
+    grep -qx -- "$attribute" <<<"$kept" || { echo "missing: -keepattributes $attribute"; ok=1; }
+  done
+  if [ "$generated" = 1 ]; then
+    field_orders=$(grep -c '@Structure.FieldOrder' "$android_kt")
+    echo "the Android binding has $field_orders @Structure.FieldOrder annotations"
+    [ "$field_orders" -gt 0 ] || { echo "no @Structure.FieldOrder in the binding: what does JNA read?"; ok=1; }
+  fi
+  return $ok
+}
+check "consumer-rules.pro: -keepattributes RuntimeVisibleAnnotations etc. (JNA reads @Structure.FieldOrder at run time)" consumer_attributes
 
 cargo_config() {
   # shellcheck disable=SC2086 # one argument per target
