@@ -5,17 +5,18 @@
 #                Android settings; it differs from the JVM one (same host library, uniffi.toml
 #                alone) only by the Android cleaner and the absent API checksum checks, and
 #                uniffi.toml itself stays without android/omit_checksums;
-#   2. compile   Maven (bindings/android/check/pom.xml) compiles that binding with kotlinc
-#                against android-all (Android 14) and JNA, warnings as errors, runs the
-#                version-reading function of build.gradle.kts against Cargo.toml and parses
-#                the Gradle scripts with Kotlin's parser (JUnit); JNA's AAR carries
+#   2. compile   Maven (bindings/android/check/pom.xml) compiles that binding and the
+#                hand-written suspending wrappers (bindings/kotlin/src/coroutines) with kotlinc
+#                against android-all (Android 14), JNA and kotlinx-coroutines, warnings as
+#                errors, runs the version-reading function of build.gradle.kts against
+#                Cargo.toml and parses the Gradle scripts with Kotlin's parser (JUnit); JNA's AAR carries
 #                libjnidispatch.so for every ABI built;
 #   3. gradle    the Gradle files agree with the generated names (package, library name,
 #                binding path), with the script (ABIs, minSdk) and with the other builds
-#                (JNA, Kotlin, AGP); the version comes from Cargo.toml; consumer rules keep
-#                what JNA reflects on and the annotations it reads (-keepattributes);
-#                .cargo/config.toml touches only the mobile targets;
-#                the build outputs are git-ignored;
+#                (JNA, Kotlin, AGP, kotlinx-coroutines); the AAR compiles the wrappers; the
+#                version comes from Cargo.toml; consumer rules keep what JNA reflects on and
+#                the annotations it reads (-keepattributes); .cargo/config.toml touches only
+#                the mobile targets; the build outputs are git-ignored;
 #   4. targets   `rustup target add` of the three Android targets (at most 120 s, SKIP when the
 #                download server is unreachable) and `cargo check --lib --profile mobile
 #                --target <t>` of each, ring's C and assembly compiled by the host's clang
@@ -191,6 +192,11 @@ else
   else
     fail "compile: the Android binding with kotlinc against android-all and JNA (log: $maven_log)" "$(grep -E 'ERROR|error:|warning:' "$maven_log" | head -n 40)"
   fi
+  if [ -f "$classes/DigitalOtpCoroutinesKt.class" ]; then
+    pass "compile: the suspending wrappers (bindings/kotlin/src/coroutines) compile with the Android binding, kotlinx-coroutines $(pom_property "$check_pom" kotlinx-coroutines.version), -Werror"
+  else
+    fail "compile: no DigitalOtpCoroutinesKt.class: the suspending wrappers were not compiled (log: $maven_log)" "$(grep -E 'ERROR|error:|warning:' "$maven_log" | head -n 40)"
+  fi
   # junit CLASS: the Surefire report of one test class says it ran and nothing failed.
   junit() {
     local report="$maven_target/surefire-reports/TEST-$1.xml"
@@ -295,6 +301,23 @@ versions() {
   return $ok
 }
 check "versions: JNA $jna_version (AAR, api) as bindings/kotlin/pom.xml; Kotlin and AGP as android-demo" versions
+
+# The hand-written suspending wrappers are part of the AAR, with kotlinx-coroutines as an api
+# dependency, in the version the JVM tests and this check compile them with.
+coroutines() {
+  local ok=0 catalog_version pom_version check_version
+  catalog_version=$(toml "$catalog" versions.kotlinx-coroutines)
+  pom_version=$(pom_property bindings/kotlin/pom.xml kotlinx-coroutines.version)
+  check_version=$(pom_property "$check_pom" kotlinx-coroutines.version)
+  echo "kotlinx-coroutines: catalog $catalog_version, bindings/kotlin/pom.xml $pom_version, check pom $check_version"
+  if [ -z "$catalog_version" ] || [ "$pom_version" != "$catalog_version" ] || [ "$check_version" != "$catalog_version" ]; then ok=1; fi
+  grep -q '^    sourceSets\["main"\].kotlin.srcDir("../kotlin/src/coroutines/kotlin")$' "$gradle_build" || { echo "build.gradle.kts does not compile ../kotlin/src/coroutines/kotlin"; ok=1; }
+  grep -q '^    api(libs.kotlinx.coroutines.core)$' "$gradle_build" || { echo "build.gradle.kts: kotlinx-coroutines-core is not an api dependency"; ok=1; }
+  grep -q '^kotlinx-coroutines-core = { module = "org.jetbrains.kotlinx:kotlinx-coroutines-core", version.ref = "kotlinx-coroutines" }$' "$catalog" || { echo "$catalog: no kotlinx-coroutines-core library"; ok=1; }
+  [ -f bindings/kotlin/src/coroutines/kotlin/org/digitalotp/DigitalOtpCoroutines.kt ] || { echo "no bindings/kotlin/src/coroutines/kotlin/org/digitalotp/DigitalOtpCoroutines.kt"; ok=1; }
+  return $ok
+}
+check "coroutines: the AAR compiles the suspending wrappers, kotlinx-coroutines (api) as bindings/kotlin/pom.xml" coroutines
 
 sdk_version() {
   local ok=0 f

@@ -67,6 +67,9 @@ android {
 
     // Both directories are git-ignored build outputs of scripts/build-android.sh.
     sourceSets["main"].kotlin.srcDir("src/main/kotlin")
+    // Hand-written: the suspending wrappers of the blocking DigitalOtp calls (tested on the
+    // JVM by bindings/kotlin, compiled against Android by scripts/test-android-package.sh).
+    sourceSets["main"].kotlin.srcDir("../kotlin/src/coroutines/kotlin")
     sourceSets["main"].jniLibs.srcDir("src/main/jniLibs")
 
     publishing {
@@ -85,6 +88,8 @@ dependencies {
     // public types extend JNA's (RustBuffer is a com.sun.jna.Structure, the FfiConverter
     // objects name it), so an app compiling against the AAR needs JNA on its classpath too.
     api(variantOf(libs.jna) { artifactType("aar") })
+    // The suspending wrappers: withContext and CoroutineDispatcher are in their signatures.
+    api(libs.kotlinx.coroutines.core)
     // @RequiresApi on the binding's private Android cleaner classes: class-retention, not
     // needed at run time (consumer-rules.pro tells R8 so).
     compileOnly(libs.androidx.annotation)
