@@ -41,13 +41,16 @@
 #      cdylib, and linking it would cost a second LTO pass per target.
 #   4. lipo: one simulator library (arm64 + x86_64), one macOS library (arm64 + x86_64).
 #   5. xcodebuild -create-xcframework -> bindings/swift/DigitalOTPFFI.xcframework (git-ignored),
-#      the binaryTarget of bindings/swift/Package.swift.
+#      the binaryTarget of bindings/swift/Package.swift; then the privacy manifest
+#      bindings/swift/Sources/DigitalOTP/PrivacyInfo.xcprivacy into each of its slices
+#      (beside libdigital_otp.a), so the zip carries it too.
 #   6. A full build with the default features (what an app ships) also writes
 #      target/apple/DigitalOTPFFI-<version>.xcframework.zip and its SwiftPM checksum
 #      (.zip.sha256), <version> being Cargo.toml's [package] version; with RELEASE_URL, the
 #      release package target/apple/swift-package/ (Package.swift from
-#      bindings/swift/release/Package.swift.in with binaryTarget(url:checksum:), and the
-#      generated Sources/). Publishing: bindings/swift/README.md.
+#      bindings/swift/release/Package.swift.in with binaryTarget(url:checksum:), and
+#      Sources/: the generated Swift, the async overloads and the privacy manifest).
+#      Publishing: bindings/swift/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -65,6 +68,10 @@ while [ $# -gt 0 ]; do
     --render-release-package)
       [ $# -ge 4 ] || { echo "build-xcframework: --render-release-package URL CHECKSUM DIR" >&2; exit 2; }
       mode=render; render_args=("$2" "$3" "$4"); shift 3 ;;
+    #   --add-privacy-manifest XCFRAMEWORK (step 5b on an XCFramework already built)
+    --add-privacy-manifest)
+      [ $# -ge 2 ] || { echo "build-xcframework: --add-privacy-manifest XCFRAMEWORK" >&2; exit 2; }
+      mode=privacy; render_args=("$2"); shift ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "build-xcframework: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -95,6 +102,10 @@ macos_targets=(aarch64-apple-darwin x86_64-apple-darwin)
 package=bindings/swift
 xcframework="$package/$ffi_module.xcframework"
 swift_source="$package/Sources/$swift_module/$swift_module.swift"
+# Hand-written, committed, next to the generated source: the async overloads and Apple's
+# privacy manifest (a resource of the target; also copied into every XCFramework slice).
+swift_async="$package/Sources/$swift_module/DigitalOtp+Async.swift"
+privacy_manifest="$package/Sources/$swift_module/PrivacyInfo.xcprivacy"
 apple=target/apple
 headers="$apple/headers"
 zip="$apple/$ffi_module-$version.xcframework.zip"
@@ -114,6 +125,8 @@ TAG=v$version
 PACKAGE_DIR=$package
 XCFRAMEWORK=$xcframework
 SWIFT_SOURCE=$swift_source
+SWIFT_ASYNC_SOURCE=$swift_async
+PRIVACY_MANIFEST=$privacy_manifest
 HEADERS_DIR=$headers
 LINUX_FFI_DIR=$linux_ffi
 ZIP=$zip
@@ -140,10 +153,29 @@ render_release_package() { # url checksum dir
     echo "build-xcframework: unreplaced placeholders in $dir/Package.swift" >&2; return 1
   fi
   cp "$swift_source" "$dir/Sources/$swift_module/$swift_module.swift"
+  cp "$swift_async" "$privacy_manifest" "$dir/Sources/$swift_module/"
+}
+
+# Apple's privacy manifest in each library slice of an XCFramework (ios-arm64/,
+# ios-arm64_x86_64-simulator/, macos-arm64_x86_64/: the folders holding libdigital_otp.a),
+# beside the library, where Xcode's privacy report finds it for a static library.
+add_privacy_manifest() { # xcframework
+  local slice count=0
+  for slice in "$1"/*/; do
+    [ -f "$slice/libdigital_otp.a" ] || continue
+    cp "$privacy_manifest" "$slice/PrivacyInfo.xcprivacy"
+    count=$((count + 1))
+  done
+  [ "$count" -gt 0 ] || { echo "build-xcframework: no library slice in $1 for $(basename "$privacy_manifest")" >&2; return 1; }
+  echo "build-xcframework: $(basename "$privacy_manifest") in $count slice(s) of $1"
 }
 
 if [ "$mode" = render ]; then
   render_release_package "${render_args[@]}"
+  exit 0
+fi
+if [ "$mode" = privacy ]; then
+  add_privacy_manifest "${render_args[0]}"
   exit 0
 fi
 
@@ -223,6 +255,7 @@ for l in "$libs"/*/libdigital_otp.a; do lipo -info "$l"; done
 # 5. The XCFramework.
 rm -rf "$xcframework"
 xcodebuild -create-xcframework "${xcodebuild_args[@]}" -output "$xcframework"
+add_privacy_manifest "$xcframework"
 echo "build-xcframework: built $xcframework ($mode, features: ${features:-none}) and $swift_source"
 
 # 6. Release artefacts: only for what an app ships (every platform, default features).

@@ -37,7 +37,14 @@
 #                           (binaryTarget(url:checksum:), the zip named with Cargo.toml's version)
 #   demo-manifest           ios-demo/DemoFlow/Package.swift's products resolve in the packages
 #                           it uses by path; the paths ios-demo/project.yml names exist
-#   git-ignored             the staged Swift source, the XCFramework, the release outputs
+#   privacy-manifest        bindings/swift/Sources/DigitalOTP/PrivacyInfo.xcprivacy is a valid
+#                           privacy manifest (check_privacy_manifest.py: plistlib, Apple's keys,
+#                           categories and reasons), the manifests list it as a resource of
+#                           DigitalOTP (package-manifest-*, release-manifest, which also has it
+#                           and DigitalOtp+Async.swift in Sources/), and build-xcframework.sh
+#                           copies it into every library slice of an XCFramework
+#   git-ignored             the staged Swift source, the XCFramework, the release outputs; the
+#                           hand-written DigitalOtp+Async.swift and PrivacyInfo.xcprivacy are not
 # The mobile library (`cargo build --lib --profile mobile`: default features, stripped), with
 # bindings generated from its static archive (unstripped: same source and features):
 #   mobile-header-matches-library, mobile-checksums-match: the same checks against the
@@ -46,6 +53,8 @@
 #   mobile-features         the mobile header has no issuer, engine or file-store function
 # The Apple targets (scripts/check-apple-targets.sh --bindings <mobile bindings>):
 #   apple-target <triple>, apple-check <triple>, apple-ios-staticlib
+#   privacy-manifest-symbols  the manifest declares exactly the required-reason API categories
+#                           whose C functions the iPhone library references (llvm-nm -u)
 # And one swift-syntax check per file of the demo app's UI (ios-demo/DigitalOTPDemo: SwiftUI
 # and UIKit, which Linux has not): it parses with tree-sitter-swift without ERROR or MISSING
 # nodes (bindings/swift/check_swift_syntax.py).
@@ -324,7 +333,8 @@ check_package_manifest() {
   for platform in apple linux; do
     if "$python" bindings/swift/check_package_manifest.py sdk "$PACKAGE_DIR/Package.swift" --platform "$platform" \
         --swift-module "$SWIFT_MODULE" --ffi-module "$FFI_MODULE" --xcframework-path "${XCFRAMEWORK#"$PACKAGE_DIR"/}" \
-        --ios "$IOS_DEPLOYMENT_TARGET" --macos "$MACOS_DEPLOYMENT_TARGET" --tests "${SWIFT_MODULE}Tests" > "$log" 2>&1; then
+        --ios "$IOS_DEPLOYMENT_TARGET" --macos "$MACOS_DEPLOYMENT_TARGET" --tests "${SWIFT_MODULE}Tests" \
+        --resource "$(basename "$PRIVACY_MANIFEST")" > "$log" 2>&1; then
       pass "package-manifest-$platform" "$(sed 's/^ok //' "$log")"
     else
       fail "package-manifest-$platform" "$PACKAGE_DIR/Package.swift as $platform reads it does not match the build" "$log"
@@ -341,9 +351,11 @@ check_release_manifest() {
   fi
   if "$python" bindings/swift/check_package_manifest.py sdk "$release_dir/Package.swift" \
       --swift-module "$SWIFT_MODULE" --ffi-module "$FFI_MODULE" --release-version "$VERSION" \
-      --ios "$IOS_DEPLOYMENT_TARGET" --macos "$MACOS_DEPLOYMENT_TARGET" > "$log" 2>&1 &&
-     cmp -s "$release_dir/Sources/$SWIFT_MODULE/$SWIFT_MODULE.swift" "$root/$SWIFT_SOURCE"; then
-    pass release-manifest "$RELEASE_TEMPLATE for $TAG: binaryTarget(url: …/$FFI_MODULE-$VERSION.xcframework.zip, checksum:), target $SWIFT_MODULE, no tests"
+      --ios "$IOS_DEPLOYMENT_TARGET" --macos "$MACOS_DEPLOYMENT_TARGET" --resource "$(basename "$PRIVACY_MANIFEST")" > "$log" 2>&1 &&
+     cmp -s "$release_dir/Sources/$SWIFT_MODULE/$SWIFT_MODULE.swift" "$root/$SWIFT_SOURCE" &&
+     cmp -s "$release_dir/Sources/$SWIFT_MODULE/$(basename "$SWIFT_ASYNC_SOURCE")" "$root/$SWIFT_ASYNC_SOURCE" &&
+     cmp -s "$release_dir/Sources/$SWIFT_MODULE/$(basename "$PRIVACY_MANIFEST")" "$root/$PRIVACY_MANIFEST"; then
+    pass release-manifest "$RELEASE_TEMPLATE for $TAG: binaryTarget(url: …/$FFI_MODULE-$VERSION.xcframework.zip, checksum:), target $SWIFT_MODULE with the async overloads and the privacy manifest, no tests"
   else
     fail release-manifest "the rendered release manifest does not match the build" "$log"
   fi
@@ -368,6 +380,51 @@ check_demo_manifest() {
   pass demo-manifest "ios-demo/DemoFlow/Package.swift: products resolved; ios-demo/project.yml paths exist"
 }
 
+# 12a. Apple's privacy manifest: a valid one (check_privacy_manifest.py), and the full build
+#      puts it into every library slice of the XCFramework (run on a stand-in XCFramework).
+check_privacy_manifest() {
+  local log="$work/privacy-manifest.log" fake="$work/privacy-xcframework/$FFI_MODULE.xcframework" problems=() slice
+  if ! "$python" bindings/swift/check_privacy_manifest.py "$PRIVACY_MANIFEST" > "$log" 2>&1; then
+    fail privacy-manifest "$PRIVACY_MANIFEST is not a valid privacy manifest" "$log"; return
+  fi
+  local summary
+  summary=$(sed 's/^ok [^:]*: //' "$log")
+  rm -rf "$work/privacy-xcframework"
+  for slice in ios-arm64 ios-arm64_x86_64-simulator macos-arm64_x86_64; do
+    mkdir -p "$fake/$slice/Headers" && : > "$fake/$slice/libdigital_otp.a"
+  done
+  if ! scripts/build-xcframework.sh --add-privacy-manifest "$fake" > "$log" 2>&1; then
+    fail privacy-manifest "scripts/build-xcframework.sh --add-privacy-manifest failed" "$log"; return
+  fi
+  for slice in ios-arm64 ios-arm64_x86_64-simulator macos-arm64_x86_64; do
+    cmp -s "$fake/$slice/PrivacyInfo.xcprivacy" "$PRIVACY_MANIFEST" || problems+=("$slice/PrivacyInfo.xcprivacy is not a copy of $PRIVACY_MANIFEST")
+  done
+  [ ! -e "$fake/PrivacyInfo.xcprivacy" ] || problems+=("a PrivacyInfo.xcprivacy at the top of the XCFramework")
+  # The full build runs it on the XCFramework it has just created, before zipping it.
+  grep -A1 -- '^xcodebuild -create-xcframework .*-output "\$xcframework"$' scripts/build-xcframework.sh | grep -qx 'add_privacy_manifest "\$xcframework"' ||
+    problems+=("scripts/build-xcframework.sh does not run add_privacy_manifest right after xcodebuild -create-xcframework")
+  if [ "${#problems[@]}" -gt 0 ]; then
+    printf '%s\n' "${problems[@]}" > "$log"
+    fail privacy-manifest "${#problems[@]} problem(s)" "$log"; return
+  fi
+  pass privacy-manifest "$PRIVACY_MANIFEST: a valid manifest, no tracking, no data collected, $summary; copied into every library slice of the XCFramework"
+}
+
+# 12b. The privacy manifest against the iPhone library (built by the Apple checks): it
+#      declares exactly the required-reason API categories whose functions the library uses.
+check_privacy_symbols() {
+  local log="$work/privacy-symbols.log" lib="target/aarch64-apple-ios/mobile/libdigital_otp.a" nm
+  nm=$(command -v llvm-nm || compgen -c llvm-nm- 2>/dev/null | sort -rV | head -n 1)
+  if [ ! -f "$lib" ] || [ -z "$nm" ]; then
+    skip privacy-manifest-symbols "no $lib (apple-ios-staticlib) or no llvm-nm"; return
+  fi
+  if "$python" bindings/swift/check_privacy_manifest.py "$PRIVACY_MANIFEST" --library "$lib" --nm "$nm" > "$log" 2>&1; then
+    pass privacy-manifest-symbols "$(sed 's/^ok [^:]*: //' "$log")"
+  else
+    fail privacy-manifest-symbols "the privacy manifest does not match what $lib uses" "$log"
+  fi
+}
+
 # 12. Build outputs are git-ignored.
 check_git_ignored() {
   local log="$work/git-ignored.log" problems=()
@@ -380,14 +437,18 @@ check_git_ignored() {
            ios-demo/DigitalOTPDemo.xcodeproj/project.pbxproj "$PACKAGE_DIR/.build/x" ios-demo/DemoFlow/.build/x; do
     git check-ignore -q --no-index "$f" || problems+=("$f is not git-ignored")
   done
-  local tracked
-  tracked=$(git ls-files "$PACKAGE_DIR/Sources" "$XCFRAMEWORK")
+  local tracked handwritten
+  # The hand-written files of the target are committed, never ignored; nothing else is tracked.
+  for handwritten in "$SWIFT_ASYNC_SOURCE" "$PRIVACY_MANIFEST"; do
+    ! git check-ignore -q --no-index "$handwritten" || problems+=("$handwritten (hand-written) is git-ignored")
+  done
+  tracked=$(git ls-files "$PACKAGE_DIR/Sources" "$XCFRAMEWORK" | grep -vxF -e "$SWIFT_ASYNC_SOURCE" -e "$PRIVACY_MANIFEST")
   [ -z "$tracked" ] || problems+=("tracked build outputs: $tracked")
   if [ "${#problems[@]}" -gt 0 ]; then
     printf '%s\n' "${problems[@]}" > "$log"
     fail git-ignored "${#problems[@]} problem(s)" "$log"; return
   fi
-  pass git-ignored "$SWIFT_SOURCE, $XCFRAMEWORK, target/apple, the demo's Xcode project and .build folders"
+  pass git-ignored "$SWIFT_SOURCE, $XCFRAMEWORK, target/apple, the demo's Xcode project and .build folders (not the hand-written $(basename "$SWIFT_ASYNC_SOURCE") and $(basename "$PRIVACY_MANIFEST"))"
 }
 
 # 13. The mobile library: default features, profile `mobile` (stripped).
@@ -455,6 +516,7 @@ check_clang_module
 check_package_manifest
 check_release_manifest
 check_demo_manifest
+check_privacy_manifest
 check_git_ignored
 
 echo "== the mobile library (default features, profile mobile)"
@@ -487,6 +549,13 @@ else
     echo "FAIL apple: scripts/check-apple-targets.sh exited with $apple_status"
     tail -n 20 "$apple_log" | sed 's/^/    /'
   fi
+fi
+
+echo "== the privacy manifest against the iPhone library"
+if [ "$no_build" = 1 ]; then
+  skip privacy-manifest-symbols "SWIFT_STATIC_NO_BUILD=1"
+else
+  check_privacy_symbols
 fi
 
 echo "== Swift syntax (tree-sitter-swift)"

@@ -3,7 +3,8 @@
 
     check_package_manifest.py sdk MANIFEST --swift-module DigitalOTP --ffi-module DigitalOTPFFI \\
         (--xcframework-path DigitalOTPFFI.xcframework | --release-version 0.1.0) \\
-        [--ios 15.0] [--macos 12.0] [--tests DigitalOTPTests] [--platform apple|linux]
+        [--ios 15.0] [--macos 12.0] [--tests DigitalOTPTests] [--platform apple|linux] \\
+        [--resource PrivacyInfo.xcprivacy]
     check_package_manifest.py consumer MANIFEST
 
 `#if os(Linux)` / `#else` / `#endif` blocks are read as the platform given reads them
@@ -28,7 +29,9 @@ formatting and comments do not matter, but only literal strings are understood.
     built for;
   - no unsafeFlags (a package with them cannot be used as a dependency), and on
     apple no systemLibrary target;
-  - with --tests NAME: a testTarget NAME depending on the module; without it, no testTarget.
+  - with --tests NAME: a testTarget NAME depending on the module; without it, no testTarget;
+  - with --resource NAME (repeatable): the module's target lists `.copy(NAME)` or
+    `.process(NAME)` in `resources:`, and Sources/<module>/NAME exists beside the manifest.
 `consumer`: a package using the SDK's by path (ios-demo/DemoFlow/Package.swift): every
   `.package(path:)` has a Package.swift there, and every `.product(name:package:)` names
   a library product of a package it depends on.
@@ -272,6 +275,14 @@ def check_sdk(path, args):
             found.append(f"line {target.line}: target {args.swift_module} path {target.get('path')!r} != 'Sources/{args.swift_module}'")
         if args.ffi_module not in strings(target.get("dependencies", [])):
             found.append(f"line {target.line}: target {args.swift_module} does not depend on {args.ffi_module}")
+        resources = target.get("resources", [])
+        listed = [r.args[0][1] for r in (resources if isinstance(resources, list) else [])
+                  if isinstance(r, Call) and r.name in ("copy", "process") and r.args and r.args[0][0] is None]
+        for resource in args.resource or []:
+            if resource not in listed:
+                found.append(f"line {target.line}: target {args.swift_module} has no resource .copy({resource!r}) or .process({resource!r}) (resources: {resources!r})")
+            if not (path.parent / "Sources" / args.swift_module / resource).is_file():
+                found.append(f"no Sources/{args.swift_module}/{resource} beside {path.name}")
 
     libraries = [c for c in declared(package, "products") if c.name == "library" and c.get("name") == args.swift_module]
     if len(libraries) != 1 or strings(libraries[0].get("targets", [])) != [args.swift_module]:
@@ -306,6 +317,8 @@ def check_sdk(path, args):
     else:
         ffi = f"binaryTarget {args.ffi_module} from {args.ffi_module}-{args.release_version}.xcframework.zip"
     summary = f"{ffi}, target {args.swift_module} depends on it, platforms iOS {args.ios} / macOS {args.macos}"
+    if args.resource:
+        summary += f", resources {', '.join(args.resource)}"
     return found, summary
 
 
@@ -354,6 +367,7 @@ def main(argv=None):
     sdk.add_argument("--macos")
     sdk.add_argument("--tests")
     sdk.add_argument("--platform", choices=("apple", "linux"), default="apple")
+    sdk.add_argument("--resource", action="append")
     consumer = sub.add_parser("consumer")
     consumer.add_argument("manifest", type=pathlib.Path)
     args = parser.parse_args(argv)
