@@ -98,6 +98,7 @@ fn customer_with_code(issuer: &Issuer, customer: &str, phone: &str) -> Registrat
                 kind: CustomerKind::Individual,
                 residency: Residency::Domestic,
                 phone_number: phone.into(),
+                real_name_number: None,
             },
         )
         .unwrap();

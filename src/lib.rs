@@ -92,6 +92,7 @@
 //!     kind: CustomerKind::Individual,
 //!     residency: Residency::Domestic,
 //!     phone_number: "010-1234-5678".into(),
+//!     real_name_number: None,
 //! })?;
 //! let code = bank.issue_non_face_to_face("branch-7", "demo-bank", "kim", "kyc-0001")?;
 //!

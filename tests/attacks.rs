@@ -71,6 +71,7 @@ fn customer(id: &str, phone: &str) -> NewCustomer {
         kind: CustomerKind::Individual,
         residency: Residency::Domestic,
         phone_number: phone.into(),
+        real_name_number: None,
     }
 }
 

@@ -13,6 +13,7 @@ use digital_otp::host::HostError;
 use digital_otp::host::{Clock, FixedClock, SmsGateway};
 use digital_otp::issuer::master_key::{MasterKey, MasterKeyError};
 use digital_otp::issuer::model::*;
+use digital_otp::issuer::policy::*;
 use digital_otp::issuer::sqlite::SqliteStore;
 use digital_otp::issuer::store::{IssuerStore, MemoryStore};
 use digital_otp::issuer::*;
@@ -95,6 +96,7 @@ fn bank(store: Arc<dyn IssuerStore>) -> Bank {
                     kind,
                     residency,
                     phone_number: "010-1234-5678".into(),
+                    real_name_number: None,
                 },
             )
             .unwrap();
@@ -208,7 +210,8 @@ fn eligibility() {
                         name: "a".into(),
                         kind: CustomerKind::Individual,
                         residency: Residency::Domestic,
-                        phone_number: "010-1111-2222".into()
+                        phone_number: "010-1111-2222".into(),
+                        real_name_number: None,
                     }
                 )
                 .unwrap_err(),
@@ -750,7 +753,14 @@ fn other_institution_devices_shared_counter_accidents_and_recovery() {
             b.issuer.reset_error_count(STAFF, "bank-x", "VASCO", "SN0001"),
             Err(Fault::UnknownInstitution)
         ));
-        b.issuer.recover(STAFF, "bank-b", "VASCO", "SN0001").unwrap();
+        // Cleared in person at bank-b: still refused until bank-a clears it too (online).
+        assert_eq!(b.issuer.recover(STAFF, "bank-b", "VASCO", "SN0001").unwrap(), ["bank-a"]);
+        assert_eq!(
+            b.issuer.verify_login("web", "bank-a", "kim", &code).unwrap(),
+            Verdict::Rejected
+        );
+        let online = Caller::branch("internet-banking").via(DeskChannel::Internet);
+        assert!(b.issuer.recover(&online, "bank-a", "VASCO", "SN0001").unwrap().is_empty());
         assert!(matches!(
             b.issuer.recover(STAFF, "bank-b", "VASCO", "SN0001"),
             Err(Fault::InvalidState(_))
@@ -764,7 +774,9 @@ fn other_institution_devices_shared_counter_accidents_and_recovery() {
             Err(Fault::InvalidState(_))
         ));
 
-        // Inquiry by device lists both institutions and the history.
+        // Inquiry by device lists both institutions, and the history bank-a's staff may
+        // see: theirs and the centre's (the reset at bank-b is not theirs); the centre's
+        // staff see it all.
         let d = b.issuer.device_inquiry(STAFF, "bank-a", "VASCO", "SN0001").unwrap();
         assert_eq!(
             d.links.iter().map(|l| l.institution_id.as_str()).collect::<Vec<_>>(),
@@ -775,11 +787,14 @@ fn other_institution_devices_shared_counter_accidents_and_recovery() {
             "register_device",
             "report_accident",
             "recover_accident",
-            "reset_error_count",
             "verify_login",
         ] {
             assert!(d.history.iter().any(|e| e.action == action), "{action}");
         }
+        assert!(d.history.iter().all(|e| e.institution_id != "bank-b"));
+        let centre = Caller::branch("centre-7").centre();
+        let all = b.issuer.device_inquiry(&centre, "bank-a", "VASCO", "SN0001").unwrap();
+        assert!(all.history.iter().any(|e| e.action == "reset_error_count"));
         // Cancellation at bank-a leaves bank-b.
         b.issuer.cancel(STAFF, "bank-a", "kim").unwrap();
         b.clock.advance(30);
@@ -1210,5 +1225,360 @@ fn malformed_codes_are_typed_errors_and_cost_nothing() {
         }
         let wrong = try_login_with(&b, &a, "bank-a", "000001");
         assert_eq!(wrong, Err(ClientError::WrongPassword { remaining: 4 }), "{name}");
+    }
+}
+
+/// Registers a customer at `inst` with `number` as the real-name number.
+fn customer_of(
+    b: &Bank,
+    inst: &str,
+    id: &str,
+    kind: CustomerKind,
+    number: Option<&str>,
+) -> Result<(), Fault> {
+    b.issuer.register_customer(
+        STAFF,
+        &NewCustomer {
+            institution_id: inst.into(),
+            customer_id: id.into(),
+            name: "홍길동".into(),
+            kind,
+            residency: Residency::Domestic,
+            phone_number: "010-1234-5678".into(),
+            real_name_number: number.map(Into::into),
+        },
+    )
+}
+
+/// The current code of a token made by [`import_token`].
+fn token_code(b: &Bank, secret: &Secret) -> String {
+    let totp = Totp::new(secret, Algorithm::Sha1, 6, 30, 0).unwrap();
+    totp.generate_at(b.clock.now_unix_seconds().unwrap()).unwrap().to_string()
+}
+
+// Issue 15, item 3: a changed phone number is an audited desk operation that revokes the
+// mobile OTP bound to the old number, voids outstanding codes, and lets the customer
+// register again from the new number.
+#[test]
+fn a_phone_number_change_revokes_the_mobile_otp_and_allows_registering_again() {
+    for (name, store) in stores() {
+        let b = bank(store);
+        let old_app = app(b.clock.clone());
+        let serial = enroll(&b, &old_app, "bank-a");
+        let outstanding = b.issuer.issue_non_face_to_face("web", "bank-a", "kim", "kyc-9").unwrap();
+
+        // Not by phone, not through an agent, not to the same number.
+        let by_phone = Caller::branch("call-centre").via(DeskChannel::Phone);
+        assert!(matches!(
+            b.issuer.change_phone(&by_phone, "bank-a", "kim", "010-9999-8888"),
+            Err(Fault::NotPermitted(_))
+        ));
+        let agent = Caller::branch(STAFF).with_agent("김대리", "POA-2026-001");
+        assert!(matches!(
+            b.issuer.change_phone(&agent, "bank-a", "kim", "010-9999-8888"),
+            Err(Fault::NotPermitted(_))
+        ));
+        assert!(matches!(
+            b.issuer.change_phone(STAFF, "bank-a", "kim", "+82 10-1234-5678"),
+            Err(Fault::InvalidInput(_))
+        ));
+        b.issuer.change_phone(STAFF, "bank-a", "kim", "010-9999-8888").unwrap();
+
+        // The old binding is revoked: the device is cancelled, its codes refused.
+        let d = b.issuer.device_inquiry(STAFF, "bank-a", MOBILE_VENDOR, &serial).unwrap();
+        assert_eq!(d.state, DeviceState::Cancelled, "{name}");
+        assert_eq!(d.links.last().unwrap().state, LinkState::Revoked, "{name}");
+        assert!(try_login(&b, &old_app, "bank-a").is_err(), "{name}");
+        // The code issued for the old number no longer registers, even from the old phone.
+        let stale = register(&b, &app(b.clock.clone()), "bank-a", outstanding.as_str(), &phone());
+        assert!(stale.is_err(), "{name}");
+
+        // A new code registers the app from the new number; the old number is refused.
+        let code = b.issuer.issue_non_face_to_face("web", "bank-a", "kim", "kyc-10").unwrap();
+        assert!(register(&b, &app(b.clock.clone()), "bank-a", code.as_str(), &phone()).is_err());
+        let code = b.issuer.issue_non_face_to_face("web", "bank-a", "kim", "kyc-11").unwrap();
+        let new_phone = Device::new("010-9999-8888", "android-2").unwrap();
+        let new_app = app(b.clock.clone());
+        let new_serial = register(&b, &new_app, "bank-a", code.as_str(), &new_phone).unwrap();
+        assert_ne!(new_serial, serial);
+        let request = new_app.begin_login_code("bank-a", PASSWORD, &new_phone).unwrap();
+        let code =
+            new_app.complete_login_code(&b.issuer.handle_unlock("mobile-app", &request)).unwrap();
+        assert!(accepts(&b, "bank-a", &code.code), "{name}");
+
+        // Audited, without either number; the refusals too.
+        let entries = b
+            .issuer
+            .audit(&AuditQuery { action: Some("change_phone".into()), ..Default::default() })
+            .unwrap();
+        assert_eq!(entries.iter().filter(|e| e.outcome == "ok").count(), 1, "{name}");
+        assert_eq!(entries.iter().filter(|e| e.outcome == "refused").count(), 3, "{name}");
+        assert!(entries.iter().all(|e| !e.detail.contains("9999") && !e.detail.contains("5678")));
+        assert!(entries.iter().any(|e| e.detail.contains(&format!("{MOBILE_VENDOR}:{serial}"))));
+    }
+}
+
+// Issue 15, item 4: the person across institutions is a keyed hash of the real-name
+// number, so another institution's registration of the same token, one customer id per
+// person per institution and the shared error count work across customer ids; the number
+// is never stored, and the hash survives a master-key rotation.
+#[test]
+fn the_person_is_known_across_institutions_by_the_real_name_number() {
+    let path = std::env::temp_dir().join(format!("dotp-person-{}.sqlite", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let b = bank(Arc::new(SqliteStore::open(&path).unwrap()));
+    b.issuer.add_institution("admin", "bank-c", "Bank C").unwrap();
+    let ind = CustomerKind::Individual;
+    customer_of(&b, "bank-a", "a-100", ind, Some("900101-1234567")).unwrap();
+    customer_of(&b, "bank-b", "b-200", ind, Some("9001011234567")).unwrap();
+    customer_of(&b, "bank-b", "b-300", ind, Some("850505-2345678")).unwrap();
+    // One customer id per person per institution.
+    assert_eq!(
+        customer_of(&b, "bank-a", "a-101", ind, Some("900101 1234567")).unwrap_err(),
+        Fault::CustomerExists
+    );
+    for bad in ["12345", "900101-123456X", "9001011234567890", ""] {
+        assert!(
+            matches!(customer_of(&b, "bank-a", "a-9", ind, Some(bad)), Err(Fault::InvalidInput(_))),
+            "{bad}"
+        );
+    }
+    let secret = import_token(&b, "SN4000", Moving::Totp { period: 30 });
+    b.issuer.register_device(STAFF, "bank-a", "a-100", "VASCO", "SN4000", None).unwrap();
+    // The same person under another customer id at bank-b may register it; another may not.
+    assert_eq!(
+        b.issuer.register_device(STAFF, "bank-b", "b-300", "VASCO", "SN4000", None).unwrap_err(),
+        Fault::InvalidState("the device belongs to another person")
+    );
+    b.issuer.register_device(STAFF, "bank-b", "b-200", "VASCO", "SN4000", None).unwrap();
+    // The error count is shared: five wrong codes at each bank lock it at both.
+    for inst_customer in [("bank-a", "a-100"), ("bank-b", "b-200")] {
+        for _ in 0..5 {
+            let v = b.issuer.verify_login("web", inst_customer.0, inst_customer.1, "999999");
+            assert_eq!(v.unwrap(), Verdict::Rejected);
+        }
+    }
+    b.clock.advance(30);
+    let code = token_code(&b, &secret);
+    assert_eq!(b.issuer.verify_login("web", "bank-a", "a-100", &code).unwrap(), Verdict::Rejected);
+    assert_eq!(
+        b.issuer.device_inquiry(STAFF, "bank-b", "VASCO", "SN4000").unwrap().state,
+        DeviceState::Locked
+    );
+    b.issuer.reset_error_count(STAFF, "bank-b", "VASCO", "SN4000").unwrap();
+    assert_eq!(b.issuer.verify_login("web", "bank-a", "a-100", &code).unwrap(), Verdict::Accepted);
+
+    // After a rotation the person still matches at a third institution.
+    b.issuer.rotate_master_key("security-officer", MasterKey::generate().unwrap().0).unwrap();
+    customer_of(&b, "bank-c", "c-1", ind, Some("900101-1234567")).unwrap();
+    b.issuer.register_device(STAFF, "bank-c", "c-1", "VASCO", "SN4000", None).unwrap();
+
+    // The number is nowhere in the database, with or without its hyphen, nor in Debug.
+    drop(b);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let wal = path.with_extension("sqlite-wal");
+    bytes.extend(std::fs::read(&wal).unwrap_or_default());
+    let _ = std::fs::remove_file(&wal);
+    for needle in ["9001011234567", "900101-1234567", "8505052345678"] {
+        assert!(!bytes.windows(needle.len()).any(|w| w == needle.as_bytes()), "{needle}");
+    }
+    let _ = std::fs::remove_file(&path);
+    let new = NewCustomer {
+        institution_id: "bank-a".into(),
+        customer_id: "x".into(),
+        name: "홍길동".into(),
+        kind: ind,
+        residency: Residency::Domestic,
+        phone_number: "010-1234-5678".into(),
+        real_name_number: Some("900101-1234567".into()),
+    };
+    let debug = format!("{new:?}");
+    assert!(!debug.contains("1234567") && !debug.contains("홍길동") && !debug.contains("5678"));
+}
+
+// Issue 15, item 5: a loss report blocks the device everywhere until every institution
+// with a registration has cleared it; the first clearing is in person at a branch, the
+// others may then clear it online.
+#[test]
+fn a_loss_report_is_cleared_at_every_institution_the_first_time_in_person() {
+    for (name, store) in stores() {
+        let b = bank(store);
+        let secret = import_token(&b, "SN5000", Moving::Totp { period: 30 });
+        b.issuer.register_device(STAFF, "bank-a", "kim", "VASCO", "SN5000", None).unwrap();
+        b.issuer.register_device(STAFF, "bank-b", "kim", "VASCO", "SN5000", None).unwrap();
+        let by_phone = Caller::branch("call-centre").via(DeskChannel::Phone);
+        b.issuer.report_accident(&by_phone, "bank-b", "VASCO", "SN5000", Accident::Stolen).unwrap();
+
+        // Online first: refused (and audited); by phone: not a clearing channel at all.
+        let online = Caller::branch("mobile-web").via(DeskChannel::MobileWeb);
+        let err = b.issuer.recover(&online, "bank-a", "VASCO", "SN5000").unwrap_err();
+        assert!(matches!(err, Fault::NotPermitted(ref m) if m.contains("in person")), "{name}");
+        assert!(matches!(
+            b.issuer.recover(&by_phone, "bank-a", "VASCO", "SN5000"),
+            Err(Fault::NotPermitted(_))
+        ));
+        let d = b.issuer.device_inquiry(STAFF, "bank-a", "VASCO", "SN5000").unwrap();
+        assert_eq!(
+            (d.state, d.pending_clearance.clone()),
+            (DeviceState::Stolen, vec!["bank-a".to_string(), "bank-b".to_string()])
+        );
+
+        // In person at bank-a: still refused at both until bank-b clears it (online now).
+        assert_eq!(b.issuer.recover(STAFF, "bank-a", "VASCO", "SN5000").unwrap(), ["bank-b"]);
+        b.clock.advance(30);
+        let code = token_code(&b, &secret);
+        for inst in ["bank-a", "bank-b"] {
+            assert_eq!(
+                b.issuer.verify_login("web", inst, "kim", &code).unwrap(),
+                Verdict::Rejected
+            );
+        }
+        let d = b.issuer.device_inquiry(STAFF, "bank-b", "VASCO", "SN5000").unwrap();
+        assert_eq!(d.pending_clearance, ["bank-b"], "{name}");
+        assert!(b.issuer.recover(&online, "bank-b", "VASCO", "SN5000").unwrap().is_empty());
+        assert_eq!(
+            b.issuer.verify_login("web", "bank-b", "kim", &code).unwrap(),
+            Verdict::Accepted
+        );
+        assert!(b
+            .issuer
+            .device_inquiry(STAFF, "bank-a", "VASCO", "SN5000")
+            .unwrap()
+            .pending_clearance
+            .is_empty());
+        let refused = b
+            .issuer
+            .audit(&AuditQuery { action: Some("recover_accident".into()), ..Default::default() })
+            .unwrap();
+        assert_eq!(refused.iter().filter(|e| e.outcome == "refused").count(), 2, "{name}");
+        assert!(refused.iter().any(|e| e.outcome == "ok" && e.detail.contains("via mobile web")));
+    }
+}
+
+// Issue 15, item 6: each institution's channel table decides which channel may perform
+// which desk operation (an accident report by phone, no error reset or other-institution
+// registration by phone); an agent acts with a proof, only for a corporation's physical
+// OTP and only at a branch; a mobile OTP is never cancelled through an agent.
+#[test]
+fn channels_and_agents_follow_the_institution_s_table_and_the_fixed_rules() {
+    for (name, store) in stores() {
+        let b = bank(store);
+        let by_phone = Caller::branch("call-centre").via(DeskChannel::Phone);
+        let web = Caller::branch("internet-banking").via(DeskChannel::Internet);
+        import_token(&b, "SN6000", Moving::Totp { period: 30 });
+        import_token(&b, "SN6001", Moving::Totp { period: 30 });
+        // No other-institution registration by phone.
+        assert!(matches!(
+            b.issuer.register_device(&by_phone, "bank-a", "kim", "VASCO", "SN6000", None),
+            Err(Fault::NotPermitted(_))
+        ));
+        b.issuer.register_device(&web, "bank-a", "kim", "VASCO", "SN6000", None).unwrap();
+        // An accident report by phone; no error reset by phone or online by default.
+        b.issuer.report_accident(&by_phone, "bank-a", "VASCO", "SN6000", Accident::Lost).unwrap();
+        b.issuer.recover(STAFF, "bank-a", "VASCO", "SN6000").unwrap();
+        for caller in [&by_phone, &web] {
+            assert!(matches!(
+                b.issuer.reset_error_count(caller, "bank-a", "VASCO", "SN6000"),
+                Err(Fault::NotPermitted(_))
+            ));
+        }
+        // bank-b allows the reset online; bank-a's table is unchanged.
+        let rule = ChannelRule {
+            operation: DeskOperation::ResetErrorCount,
+            channels: vec![DeskChannel::Branch, DeskChannel::Internet],
+        };
+        b.issuer.set_channel_rules("admin", "bank-b", std::slice::from_ref(&rule)).unwrap();
+        assert!(b.issuer.set_channel_rules("admin", "bank-b", &[rule.clone(), rule]).is_err());
+        b.issuer.register_device(STAFF, "bank-b", "kim", "VASCO", "SN6000", None).unwrap();
+        b.issuer.reset_error_count(&web, "bank-b", "VASCO", "SN6000").unwrap();
+        assert!(b.issuer.reset_error_count(&web, "bank-a", "VASCO", "SN6000").is_err());
+        let table = b.issuer.channel_rules("bank-b").unwrap();
+        assert_eq!(table.len(), DeskOperation::ALL.len());
+        let report = table.iter().find(|r| r.operation == DeskOperation::ReportAccident).unwrap();
+        assert_eq!(report.channels, DeskChannel::ALL);
+
+        // An agent: a corporation's physical OTP at a branch, with the proof recorded.
+        let agent = Caller::branch(STAFF).with_agent("김대리", "POA-2026-001");
+        b.issuer.register_device(&agent, "bank-a", "acme", "VASCO", "SN6001", None).unwrap();
+        let e = &b
+            .issuer
+            .audit(&AuditQuery {
+                action: Some("register_device".into()),
+                limit: 1,
+                ..Default::default()
+            })
+            .unwrap()[0];
+        assert!(e.detail.contains("agent 김대리 (proof POA-2026-001)"), "{name}: {}", e.detail);
+        // Not for an individual, not over the phone, not without a proof.
+        assert!(matches!(
+            b.issuer.reset_error_count(&agent, "bank-a", "VASCO", "SN6000"),
+            Err(Fault::NotPermitted(_))
+        ));
+        let phone_agent = agent.clone().via(DeskChannel::Phone);
+        assert!(matches!(
+            b.issuer.report_accident(&phone_agent, "bank-a", "VASCO", "SN6001", Accident::Lost),
+            Err(Fault::NotPermitted(_))
+        ));
+        let no_proof = Caller::branch(STAFF).with_agent("김대리", " ");
+        assert!(matches!(
+            b.issuer.cancel(&no_proof, "bank-a", "acme"),
+            Err(Fault::InvalidInput(_))
+        ));
+        b.issuer.cancel(&agent, "bank-a", "acme").unwrap();
+        // A mobile OTP is never cancelled through an agent.
+        b.issuer.cancel(STAFF, "bank-b", "kim").unwrap();
+        let mobile_app = app(b.clock.clone());
+        enroll(&b, &mobile_app, "bank-b");
+        let err = b.issuer.cancel(&agent, "bank-b", "kim").unwrap_err();
+        assert!(matches!(err, Fault::NotPermitted(ref m) if m.contains("mobile OTP")), "{name}");
+        assert!(accepts(&b, "bank-b", &login(&b, &mobile_app, "bank-b")), "{name}");
+    }
+}
+
+// Issue 15, item 8: an inquiry shows the asking institution its own registrations in full,
+// other institutions' without the customer, and only its own and the centre's history;
+// the central OTP centre's staff see everything.
+#[test]
+fn inquiries_and_the_audit_log_are_scoped_to_the_asking_institution() {
+    for (name, store) in stores() {
+        let b = bank(store);
+        import_token(&b, "SN8000", Moving::Totp { period: 30 });
+        b.issuer.register_device(STAFF, "bank-a", "kim", "VASCO", "SN8000", None).unwrap();
+        for _ in 0..3 {
+            b.issuer.verify_login("web", "bank-a", "kim", "999999").unwrap();
+        }
+        // bank-b has no registration of the device.
+        let d = b.issuer.device_inquiry(STAFF, "bank-b", "VASCO", "SN8000").unwrap();
+        assert_eq!(d.error_count, 3, "{name}");
+        assert_eq!(d.links.len(), 1);
+        assert_eq!(
+            (d.links[0].institution_id.as_str(), d.links[0].customer_id.as_str()),
+            ("bank-a", "")
+        );
+        assert!(d
+            .history
+            .iter()
+            .all(|e| e.institution_id == "bank-b" || e.institution_id.is_empty()));
+        assert!(d.history.iter().any(|e| e.action == "import_device"), "{name}");
+        assert!(!d.history.iter().any(|e| e.action == "verify_login"), "{name}");
+        // bank-a sees its own in full.
+        let own = b.issuer.device_inquiry(STAFF, "bank-a", "VASCO", "SN8000").unwrap();
+        assert_eq!(own.links[0].customer_id, "kim");
+        assert!(own.history.iter().any(|e| e.action == "verify_login"));
+        // The audit log: bank-b's staff see no bank-a entry and may not ask for them.
+        let log = b.issuer.audit_for(STAFF, "bank-b", &AuditQuery::default()).unwrap();
+        assert!(!log.is_empty() && log.iter().all(|e| e.institution_id != "bank-a"), "{name}");
+        let theirs = AuditQuery { institution_id: Some("bank-a".into()), ..Default::default() };
+        assert!(matches!(
+            b.issuer.audit_for(STAFF, "bank-b", &theirs),
+            Err(Fault::NotPermitted(_))
+        ));
+        // The centre's staff see it all.
+        let centre = Caller::branch("centre-7").centre();
+        let all = b.issuer.device_inquiry(&centre, "bank-b", "VASCO", "SN8000").unwrap();
+        assert_eq!(all.links[0].customer_id, "kim");
+        assert!(all.history.iter().any(|e| e.action == "verify_login"));
+        let log = b.issuer.audit_for(&centre, "bank-b", &theirs).unwrap();
+        assert!(log.iter().any(|e| e.action == "verify_login"), "{name}");
     }
 }

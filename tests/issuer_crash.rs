@@ -76,6 +76,7 @@ fn sigkill_during_a_burst_loses_no_accepted_step() {
                     kind: CustomerKind::Individual,
                     residency: Residency::Domestic,
                     phone_number: "010-1234-5678".into(),
+                    real_name_number: None,
                 },
             )
             .unwrap();

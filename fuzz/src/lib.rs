@@ -269,6 +269,7 @@ pub fn registered_issuer() -> (Issuer, String) {
         kind: CustomerKind::Individual,
         residency: Residency::Domestic,
         phone_number: PHONE.into(),
+        real_name_number: None,
     };
     let setup = issuer
         .add_institution("fuzz-staff", INSTITUTION, "Fuzz Bank")

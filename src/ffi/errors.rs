@@ -299,6 +299,14 @@ pub enum IssuerError {
     /// The device is not registered at this institution.
     #[error("this OTP device is not registered at this institution")]
     NotRegisteredHere,
+    /// The institution does not allow this operation through this channel, or an agent
+    /// may not do it (only for a corporation's physical OTP, at a branch), or a loss report
+    /// must first be cleared in person at a branch.
+    #[error("not permitted: {reason}")]
+    NotPermitted {
+        /// Why.
+        reason: String,
+    },
     /// Not possible in the device's current state (locked, lost, expired, cancelled…).
     #[error("not possible in the device's current state: {reason}")]
     InvalidState {
@@ -368,6 +376,7 @@ impl From<crate::issuer::Fault> for IssuerError {
             F::AlreadyHasDevice => Self::AlreadyHasDevice,
             F::NotRegisteredHere => Self::NotRegisteredHere,
             F::InvalidState(r) => Self::InvalidState { reason: r.into() },
+            F::NotPermitted(r) => Self::NotPermitted { reason: r },
             F::WrongVerificationCode { remaining } => {
                 Self::WrongVerificationCode { attempts_remaining: remaining }
             }

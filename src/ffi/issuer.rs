@@ -1,10 +1,13 @@
 //! The issuer for JVM and Python backends (feature `issuer`). Thin: every method delegates
 //! to [`crate::issuer::Issuer`]. The enums and records that cross as they are
 //! (`CustomerKind`, `Residency`, `NewCustomer`, `Verification`, `AccidentKind`,
-//! `DeviceKind`, `DeviceState`, `RegistrationState`, `AuditRecord`, `AuditFilter`) are the
+//! `DeviceKind`, `DeviceState`, `RegistrationState`, `AuditRecord`, `AuditFilter`,
+//! `DeskChannel`, `DeskOperation`, `ChannelRule`, `Agent`, `StaffRole`) are the
 //! core's own types; the reports are reshaped here (a registration's end is one tuple in
 //! the core, two fields here), and `ImportedDevice` holds an `OtpSecret` object. `actor`
-//! is the employee or channel id recorded in the audit log.
+//! is the employee or channel id recorded in the audit log; a desk call's optional
+//! `DeskContext` adds the channel, the agent and the staff role (omitted: a branch employee
+//! of the institution, the customer present).
 
 use std::sync::Arc;
 
@@ -18,6 +21,7 @@ use crate::issuer::model::{
     self, AuditEntry as AuditRecord, AuditQuery as AuditFilter, CustomerKind, DeviceKind,
     DeviceState, LinkState as RegistrationState, Residency,
 };
+use crate::issuer::policy::{Agent, Caller, ChannelRule, DeskChannel, StaffRole};
 use crate::issuer::sqlite::SqliteStore;
 use crate::issuer::store::{IssuerStore, MemoryStore};
 use crate::issuer::{
@@ -63,7 +67,11 @@ pub struct DeviceReport {
     pub app_password_attempts_left: Option<u32>,
     /// End of validity (Unix seconds).
     pub valid_until: u64,
-    /// Registrations at institutions, current and past, oldest first.
+    /// While reported lost or stolen: the institutions (with a current registration) that
+    /// have not cleared the report yet.
+    pub pending_clearance: Vec<String>,
+    /// Registrations at institutions, current and past, oldest first (another
+    /// institution's with an empty customer id, unless the caller is centre staff).
     pub registrations: Vec<Registration>,
     /// History, newest first.
     pub history: Vec<AuditRecord>,
@@ -115,6 +123,7 @@ fn device_report(r: issuer::DeviceReport) -> DeviceReport {
         error_count: r.error_count,
         app_password_attempts_left: r.app_password_attempts_left,
         valid_until: r.valid_until,
+        pending_clearance: r.pending_clearance,
         registrations: r
             .links
             .into_iter()
@@ -128,6 +137,29 @@ fn device_report(r: issuer::DeviceReport) -> DeviceReport {
             })
             .collect(),
         history: r.history,
+    }
+}
+
+/// How a service-desk call came, beyond its actor: the channel, the representative acting
+/// for the customer, and the caller's role. Omitted: a branch employee of the
+/// institution, the customer present.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DeskContext {
+    /// The channel.
+    pub channel: DeskChannel,
+    /// The representative acting for the customer (corporations' physical OTPs only, at a
+    /// branch, with a proof of authority).
+    #[uniffi(default)]
+    pub agent: Option<Agent>,
+    /// Institution staff (the default) or central OTP centre staff.
+    pub role: StaffRole,
+}
+
+/// The caller of a desk operation: `actor` in `context` (a branch employee without one).
+fn caller(actor: &str, context: Option<DeskContext>) -> Caller {
+    match context {
+        None => Caller::branch(actor),
+        Some(c) => Caller { actor: actor.into(), channel: c.channel, agent: c.agent, role: c.role },
     }
 }
 
@@ -372,9 +404,11 @@ impl Issuer {
         )?)
     }
 
-    /// Registers an OTP device (possibly another institution's) for a customer by vendor
-    /// code and serial number; with `possession_code`, a current code must verify.
-    #[uniffi::method(default(possession_code = None))]
+    /// Registers an OTP device (possibly another institution's, then the same person's)
+    /// for a customer by vendor code and serial number; with `possession_code`, a current
+    /// code must verify. `context`: the channel and agent (omitted: at a branch). Audited.
+    #[uniffi::method(default(possession_code = None, context = None))]
+    #[allow(clippy::too_many_arguments)] // the foreign call's named arguments
     pub fn register_device(
         &self,
         actor: String,
@@ -383,9 +417,10 @@ impl Issuer {
         vendor_code: String,
         serial_number: String,
         possession_code: Option<String>,
+        context: Option<DeskContext>,
     ) -> Result<(), IssuerError> {
         Ok(self.inner.register_device(
-            &actor,
+            caller(&actor, context),
             &institution_id,
             &customer_id,
             &vendor_code,
@@ -394,17 +429,22 @@ impl Issuer {
         )?)
     }
 
-    /// Cancels the customer's OTP device at this institution.
+    /// Cancels the customer's OTP device at this institution (never through an agent for a
+    /// mobile OTP). Audited.
+    #[uniffi::method(default(context = None))]
     pub fn cancel(
         &self,
         actor: String,
         institution_id: String,
         customer_id: String,
+        context: Option<DeskContext>,
     ) -> Result<(), IssuerError> {
-        Ok(self.inner.cancel(&actor, &institution_id, &customer_id)?)
+        Ok(self.inner.cancel(caller(&actor, context), &institution_id, &customer_id)?)
     }
 
-    /// Reports a device lost or stolen: refused at every institution.
+    /// Reports a device lost or stolen: refused at every institution until each one with a
+    /// current registration has cleared the report. Any channel by default. Audited.
+    #[uniffi::method(default(context = None))]
     pub fn report_accident(
         &self,
         actor: String,
@@ -412,9 +452,10 @@ impl Issuer {
         vendor_code: String,
         serial_number: String,
         kind: AccidentKind,
+        context: Option<DeskContext>,
     ) -> Result<(), IssuerError> {
         Ok(self.inner.report_accident(
-            &actor,
+            caller(&actor, context),
             &institution_id,
             &vendor_code,
             &serial_number,
@@ -422,36 +463,92 @@ impl Issuer {
         )?)
     }
 
-    /// Recovers a device reported lost or stolen: accepted again everywhere.
+    /// Clears a loss or theft report at this institution: the first clearing in person at
+    /// a branch, the others then online too. Returns the institutions that still have to
+    /// clear it (empty: accepted again everywhere). Audited.
+    #[uniffi::method(default(context = None))]
     pub fn recover(
         &self,
         actor: String,
         institution_id: String,
         vendor_code: String,
         serial_number: String,
-    ) -> Result<(), IssuerError> {
-        Ok(self.inner.recover(&actor, &institution_id, &vendor_code, &serial_number)?)
+        context: Option<DeskContext>,
+    ) -> Result<Vec<String>, IssuerError> {
+        Ok(self.inner.recover(
+            caller(&actor, context),
+            &institution_id,
+            &vendor_code,
+            &serial_number,
+        )?)
     }
 
-    /// Resets the device's error count at every institution and unlocks it.
+    /// Resets the device's error count at every institution and unlocks it (at a branch by
+    /// default). Audited.
+    #[uniffi::method(default(context = None))]
     pub fn reset_error_count(
         &self,
         actor: String,
         institution_id: String,
         vendor_code: String,
         serial_number: String,
+        context: Option<DeskContext>,
     ) -> Result<(), IssuerError> {
-        Ok(self.inner.reset_error_count(&actor, &institution_id, &vendor_code, &serial_number)?)
+        Ok(self.inner.reset_error_count(
+            caller(&actor, context),
+            &institution_id,
+            &vendor_code,
+            &serial_number,
+        )?)
     }
 
-    /// Staff inquiry by customer. Audited.
+    /// Changes the customer's phone number: the mobile OTP bound to the old number is
+    /// revoked (register the app again from the new one) and outstanding registration codes
+    /// are voided. At a branch by default, never through an agent. Audited.
+    #[uniffi::method(default(context = None))]
+    pub fn change_phone(
+        &self,
+        actor: String,
+        institution_id: String,
+        customer_id: String,
+        phone_number: String,
+        context: Option<DeskContext>,
+    ) -> Result<(), IssuerError> {
+        Ok(self.inner.change_phone(
+            caller(&actor, context),
+            &institution_id,
+            &customer_id,
+            &phone_number,
+        )?)
+    }
+
+    /// Sets which channels may perform each desk operation at the institution (operations
+    /// not listed keep their defaults). Persisted and audited.
+    pub fn set_channel_rules(
+        &self,
+        actor: String,
+        institution_id: String,
+        rules: Vec<ChannelRule>,
+    ) -> Result<(), IssuerError> {
+        Ok(self.inner.set_channel_rules(&actor, &institution_id, &rules)?)
+    }
+
+    /// The institution's channel table, every operation listed.
+    pub fn channel_rules(&self, institution_id: String) -> Result<Vec<ChannelRule>, IssuerError> {
+        Ok(self.inner.channel_rules(&institution_id)?)
+    }
+
+    /// Staff inquiry by customer: their devices as `device_inquiry` shows them. Audited.
+    #[uniffi::method(default(context = None))]
     pub fn customer_inquiry(
         &self,
         actor: String,
         institution_id: String,
         customer_id: String,
+        context: Option<DeskContext>,
     ) -> Result<CustomerReport, IssuerError> {
-        let r = self.inner.customer_inquiry(&actor, &institution_id, &customer_id)?;
+        let r =
+            self.inner.customer_inquiry(caller(&actor, context), &institution_id, &customer_id)?;
         Ok(CustomerReport {
             institution_id: r.customer.institution_id,
             customer_id: r.customer.customer_id,
@@ -462,25 +559,42 @@ impl Issuer {
         })
     }
 
-    /// Staff inquiry by device. Audited.
+    /// Staff inquiry by device: institution staff see other institutions' registrations
+    /// without the customer and only their own and the centre's history; centre staff see
+    /// everything. Audited.
+    #[uniffi::method(default(context = None))]
     pub fn device_inquiry(
         &self,
         actor: String,
         institution_id: String,
         vendor_code: String,
         serial_number: String,
+        context: Option<DeskContext>,
     ) -> Result<DeviceReport, IssuerError> {
         Ok(device_report(self.inner.device_inquiry(
-            &actor,
+            caller(&actor, context),
             &institution_id,
             &vendor_code,
             &serial_number,
         )?))
     }
 
-    /// The audit log, newest first.
+    /// The whole audit log, newest first: the operator's view. Staff use `audit_for`.
     pub fn audit(&self, filter: AuditFilter) -> Result<Vec<AuditRecord>, IssuerError> {
         Ok(self.inner.audit(&filter)?)
+    }
+
+    /// The audit log as a staff member of the institution may see it, newest first: its
+    /// own entries and the centre-wide ones (centre staff: everything). Audited.
+    #[uniffi::method(default(context = None))]
+    pub fn audit_for(
+        &self,
+        actor: String,
+        institution_id: String,
+        filter: AuditFilter,
+        context: Option<DeskContext>,
+    ) -> Result<Vec<AuditRecord>, IssuerError> {
+        Ok(self.inner.audit_for(caller(&actor, context), &institution_id, &filter)?)
     }
 
     /// Deletes audit entries past the retention period (10 years); returns how many.

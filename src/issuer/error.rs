@@ -41,6 +41,9 @@ pub enum Fault {
     /// The device is not registered at this institution.
     #[error("this OTP device is not registered at this institution")]
     NotRegisteredHere,
+    /// The institution's channel table or the agent rules do not allow the operation.
+    #[error("not permitted: {0}")]
+    NotPermitted(String),
     /// The operation does not fit the device's state.
     #[error("not possible in the device's current state: {0}")]
     InvalidState(&'static str),

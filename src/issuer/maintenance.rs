@@ -81,9 +81,15 @@ impl Issuer {
                 after = last;
             }
         }
-        // The audit chain's head and anchor, then the keys the database knows.
+        // The person key, the audit chain's head and anchor, then the keys the database
+        // knows.
         self.tx(|tx| {
             let ring = self.ring();
+            let person_key = super::customers::PERSON_KEY;
+            if let Some(sealed) = tx.meta(person_key)? {
+                let key = ring.open(person_key, &sealed)?;
+                tx.put_meta(person_key, &ring.seal(person_key, &key)?)?;
+            }
             for key in [AUDIT_HEAD, AUDIT_ANCHOR] {
                 if let Some(p) = integrity::chain_point(tx, &ring, key)? {
                     integrity::put_chain_point(tx, &ring, key, &p)?;

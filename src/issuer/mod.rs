@@ -23,12 +23,14 @@
 
 pub mod attestation;
 pub mod codes;
+pub mod customers;
 pub mod desk;
 pub mod error;
 pub mod integrity;
 pub mod maintenance;
 pub mod master_key;
 pub mod model;
+pub mod policy;
 pub mod registration;
 pub mod sqlite;
 pub mod store;
@@ -119,7 +121,7 @@ pub enum Accident {
 }
 
 /// A customer to register.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct NewCustomer {
     /// The institution.
     pub institution_id: String,
@@ -133,6 +135,26 @@ pub struct NewCustomer {
     pub residency: Residency,
     /// Phone number (normalized to E.164; the SMS code goes there).
     pub phone_number: String,
+    /// The real-name number (resident, alien or corporate registration number, or a
+    /// business registration number; hyphens allowed): the person across institutions is
+    /// known by a keyed hash of it, and the number itself is not stored. Null: the person
+    /// is matched across institutions only by an identical customer id.
+    #[uniffi(default)]
+    pub real_name_number: Option<String>,
+}
+
+impl std::fmt::Debug for NewCustomer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewCustomer")
+            .field("institution_id", &self.institution_id)
+            .field("customer_id", &self.customer_id)
+            .field("kind", &self.kind)
+            .field("residency", &self.residency)
+            .field("name", &"<redacted>")
+            .field("phone_number", &"<redacted>")
+            .field("real_name_number", &self.real_name_number.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 /// A physical OTP device to import.
@@ -175,7 +197,11 @@ pub struct DeviceReport {
     pub app_password_attempts_left: Option<u32>,
     /// End of validity.
     pub valid_until: u64,
-    /// Registrations at institutions, current and past.
+    /// While it is reported lost or stolen: the institutions with a current registration
+    /// that have not cleared the report yet.
+    pub pending_clearance: Vec<String>,
+    /// Registrations at institutions, current and past (another institution's without
+    /// the customer, unless the caller is centre staff).
     pub links: Vec<Link>,
     /// The device's audit history, newest first.
     pub history: Vec<AuditEntry>,

@@ -21,9 +21,122 @@ pub struct Institution {
     /// by the issuer's `IntegrityVerifier`).
     #[serde(default)]
     pub require_integrity: bool,
+    /// Its channel table: the channels that may perform each service-desk operation (an
+    /// operation not listed keeps its default, [`DeskOperation::default_channels`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channel_rules: Vec<ChannelRule>,
     /// The record's MAC.
     #[serde(default)]
     pub mac: String,
+}
+
+/// How a service-desk operation reaches the institution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, uniffi::Enum)]
+#[serde(rename_all = "snake_case")]
+pub enum DeskChannel {
+    /// At a branch, the customer (or their agent) present.
+    Branch,
+    /// By telephone (the contact centre).
+    Phone,
+    /// Internet banking.
+    Internet,
+    /// A securities trading system: HTS, WTS or MTS.
+    TradingSystem,
+    /// The mobile web.
+    MobileWeb,
+}
+
+impl DeskChannel {
+    /// Every channel.
+    pub const ALL: [DeskChannel; 5] = [
+        DeskChannel::Branch,
+        DeskChannel::Phone,
+        DeskChannel::Internet,
+        DeskChannel::TradingSystem,
+        DeskChannel::MobileWeb,
+    ];
+
+    /// The name in audit entries and messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            DeskChannel::Branch => "branch",
+            DeskChannel::Phone => "phone",
+            DeskChannel::Internet => "internet",
+            DeskChannel::TradingSystem => "trading system",
+            DeskChannel::MobileWeb => "mobile web",
+        }
+    }
+}
+
+/// A service-desk operation whose channels an institution decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, uniffi::Enum)]
+#[serde(rename_all = "snake_case")]
+pub enum DeskOperation {
+    /// Registering an OTP device (possibly another institution's) for a customer.
+    RegisterDevice,
+    /// Cancelling the customer's OTP device here.
+    Cancel,
+    /// Reporting a device lost or stolen.
+    ReportAccident,
+    /// Clearing a loss or theft report.
+    ClearAccident,
+    /// Resetting the error count of a locked device.
+    ResetErrorCount,
+    /// Changing the customer's phone number (revokes the mobile OTP bound to the old one).
+    ChangePhone,
+    /// Device and customer inquiries, and the audit log.
+    Inquiry,
+}
+
+impl DeskOperation {
+    /// Every operation.
+    pub const ALL: [DeskOperation; 7] = [
+        DeskOperation::RegisterDevice,
+        DeskOperation::Cancel,
+        DeskOperation::ReportAccident,
+        DeskOperation::ClearAccident,
+        DeskOperation::ResetErrorCount,
+        DeskOperation::ChangePhone,
+        DeskOperation::Inquiry,
+    ];
+
+    /// The channels that may perform it unless the institution decides otherwise: an
+    /// accident report and an inquiry through any channel; registration, cancellation and
+    /// clearing at a branch or online (not by phone); an error reset and a phone change
+    /// only at a branch.
+    pub fn default_channels(self) -> &'static [DeskChannel] {
+        use DeskChannel::*;
+        match self {
+            DeskOperation::ReportAccident | DeskOperation::Inquiry => &DeskChannel::ALL,
+            DeskOperation::RegisterDevice
+            | DeskOperation::Cancel
+            | DeskOperation::ClearAccident => &[Branch, Internet, TradingSystem, MobileWeb],
+            DeskOperation::ResetErrorCount | DeskOperation::ChangePhone => &[Branch],
+        }
+    }
+
+    /// The name in audit entries and messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            DeskOperation::RegisterDevice => "device registration",
+            DeskOperation::Cancel => "cancellation",
+            DeskOperation::ReportAccident => "accident report",
+            DeskOperation::ClearAccident => "accident clearing",
+            DeskOperation::ResetErrorCount => "error-count reset",
+            DeskOperation::ChangePhone => "phone number change",
+            DeskOperation::Inquiry => "inquiry",
+        }
+    }
+}
+
+/// One line of an institution's channel table: the channels that may perform an
+/// operation there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, uniffi::Record)]
+pub struct ChannelRule {
+    /// The operation.
+    pub operation: DeskOperation,
+    /// The channels allowed (empty: none).
+    pub channels: Vec<DeskChannel>,
 }
 
 /// Individual or corporate customer.
@@ -63,6 +176,10 @@ pub struct Customer {
     pub phone_e164: String,
     /// When registered (Unix seconds).
     pub created_at: u64,
+    /// The person across institutions: a keyed hash of the real-name number (hex; the
+    /// number itself is never stored). `None` for customers registered without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<String>,
     /// The record's MAC.
     #[serde(default)]
     pub mac: String,
@@ -153,9 +270,25 @@ pub struct OtpDevice {
     /// The app's unlock state (mobile only).
     #[serde(default)]
     pub unlock: Option<Unlock>,
+    /// The open loss or theft report, while the device is lost or stolen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accident: Option<AccidentReport>,
     /// The record's MAC.
     #[serde(default)]
     pub mac: String,
+}
+
+/// An open loss or theft report: it blocks the device everywhere until every institution
+/// with a current registration has cleared it, the first clearing in person at a branch.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccidentReport {
+    /// When reported (Unix seconds).
+    pub reported_at: u64,
+    /// Whether an institution has cleared it in person at a branch (then the others may
+    /// clear it online).
+    pub cleared_in_person: bool,
+    /// The institutions that have cleared it.
+    pub cleared_at: Vec<String>,
 }
 
 /// What the issuer keeps to serve a mobile OTP's unlocks: the device key that signs

@@ -378,6 +378,7 @@ impl Issuer {
                     evaluations: 0,
                     last_request_ms: 0,
                 }),
+                accident: None,
                 mac: String::new(),
             })?;
             tx.put_link(&Link {

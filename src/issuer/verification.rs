@@ -365,6 +365,7 @@ mod tests {
             device_binding: None,
             created_at: 0,
             unlock: None,
+            accident: None,
             mac: String::new(),
         }
     }

@@ -78,6 +78,7 @@ impl Bank {
             kind: CustomerKind::Individual,
             residency: Residency::Domestic,
             phone_number: phone.into(),
+            real_name_number: None,
         };
         match self.issuer.register_customer("test", &new) {
             Ok(()) | Err(Fault::CustomerExists) => {}

@@ -283,10 +283,17 @@ def test_a_branch_scenario_end_to_end_on_sqlite(tmp_path, clock, sms):
     issuer.register_device(STAFF, "bank-c", "kim", VENDOR, SERIAL, proof)
     t = issuer.device_inquiry(STAFF, "bank-c", VENDOR, SERIAL)
     assert (t.kind, t.state, t.error_count) == (otp.DeviceKind.HARDWARE, otp.DeviceState.ACTIVE, 0)
+    # Bank C's staff see bank B's registration without its customer; the centre's see all.
     assert [(r.institution_id, r.customer_id, r.state) for r in t.registrations] == [
-        ("bank-b", "kim", otp.RegistrationState.ACTIVE),
+        ("bank-b", "", otp.RegistrationState.ACTIVE),
         ("bank-c", "kim", otp.RegistrationState.ACTIVE),
     ]
+    centre = otp.DeskContext(channel=otp.DeskChannel.BRANCH, role=otp.StaffRole.CENTRE_STAFF)
+    everything = issuer.device_inquiry("centre-1", "bank-c", VENDOR, SERIAL, centre)
+    assert [r.customer_id for r in everything.registrations] == ["kim", "kim"]
+    by_phone = otp.DeskContext(channel=otp.DeskChannel.PHONE, role=otp.StaffRole.INSTITUTION_STAFF)
+    with pytest.raises(IE.NotPermitted):
+        issuer.reset_error_count("call-centre", "bank-c", VENDOR, SERIAL, by_phone)
     assert issuer.verify_login(WEB, "bank-c", "kim", proof) == REJECTED, "the proof used the code"
     clock.advance(30)
     assert issuer.verify_login(WEB, "bank-c", "kim", token.code_at(clock.seconds).code) == ACCEPTED

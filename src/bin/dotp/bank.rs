@@ -38,6 +38,11 @@ pub enum IssuerCommand {
         /// Whether the customer is resident in the country.
         #[arg(long, value_enum, default_value = "domestic")]
         residency: ResidencyArg,
+        /// The real-name number (resident, alien, corporate or business registration
+        /// number, hyphens allowed); only its keyed hash is kept, to know the person at
+        /// other institutions. `-` reads it from standard input, `@FILE` from a file.
+        #[arg(long, value_name = "NUMBER")]
+        real_name_number: Option<String>,
     },
     /// Face to face, step 1: sends a 5-digit code to the customer's phone (see sms.log).
     SendSms(Who),
@@ -114,6 +119,16 @@ pub enum IssuerCommand {
     },
     /// Cancels the customer's OTP device at this institution.
     Cancel(Who),
+    /// Changes the customer's phone number (at the branch): the mobile OTP bound to the old
+    /// number is revoked and outstanding registration codes are voided; the customer
+    /// registers the app again from the new number.
+    ChangePhone {
+        #[command(flatten)]
+        who: Who,
+        /// The new phone number.
+        #[arg(long)]
+        phone: String,
+    },
     /// Reports a device lost or stolen.
     ReportAccident {
         /// The institution (its id).
@@ -232,7 +247,7 @@ fn device_json(d: &DeviceReport) -> Value {
         "vendor": d.vendor_code, "serial": d.serial_number, "kind": format!("{:?}", d.kind).to_lowercase(),
         "state": format!("{:?}", d.state).to_lowercase(), "expired": d.expired, "error_count": d.error_count,
         "app_password_attempts_left": d.app_password_attempts_left, "valid_until": d.valid_until,
-        "valid_until_local": iso_time(d.valid_until),
+        "valid_until_local": iso_time(d.valid_until), "pending_clearance": d.pending_clearance,
         "registrations": d.links.iter().map(|l| json!({
             "institution": l.institution_id, "customer": l.customer_id,
             "state": format!("{:?}", l.state).to_lowercase(), "since": l.since, "since_local": iso_time(l.since),
@@ -256,11 +271,21 @@ fn device_text(d: &DeviceReport) -> String {
     if let Some(left) = d.app_password_attempts_left {
         t.push_str(&format!(" app_password_attempts_left={left}"));
     }
+    if !d.pending_clearance.is_empty() {
+        t.push_str(&format!(
+            "\n  accident report still to clear at {}",
+            d.pending_clearance.join(", ")
+        ));
+    }
     for l in &d.links {
         t.push_str(&format!(
             "\n  {} {} {:?} since {}",
             l.institution_id,
-            l.customer_id,
+            if l.customer_id.is_empty() {
+                "(another institution's customer)"
+            } else {
+                &l.customer_id
+            },
             l.state,
             local_time(l.since)
         ));
@@ -280,7 +305,18 @@ pub fn run(ctx: &Context, command: IssuerCommand) -> CliResult<Output> {
             bank.add_institution(actor, &id, &name).map_err(e)?;
             done("add_institution")
         }
-        IssuerCommand::AddCustomer { institution, customer, name, phone, kind, residency } => {
+        IssuerCommand::AddCustomer {
+            institution,
+            customer,
+            name,
+            phone,
+            kind,
+            residency,
+            real_name_number,
+        } => {
+            let real_name_number =
+                crate::input::sensitive_opt(real_name_number.as_deref(), "--real-name-number")?
+                    .map(|n| n.to_string());
             let c = NewCustomer {
                 institution_id: institution,
                 customer_id: customer,
@@ -294,6 +330,7 @@ pub fn run(ctx: &Context, command: IssuerCommand) -> CliResult<Output> {
                     ResidencyArg::Foreign => Residency::Foreign,
                 },
                 phone_number: phone,
+                real_name_number,
             };
             bank.register_customer(actor, &c).map_err(e)?;
             done("add_customer")
@@ -387,9 +424,25 @@ pub fn run(ctx: &Context, command: IssuerCommand) -> CliResult<Output> {
                 .map_err(e)?;
             done("report_accident")
         }
+        IssuerCommand::ChangePhone { who, phone } => {
+            bank.change_phone(actor, &who.institution, &who.customer, &phone).map_err(e)?;
+            done("change_phone")
+        }
         IssuerCommand::Recover { institution, device } => {
-            bank.recover(actor, &institution, &device.vendor, &device.serial).map_err(e)?;
-            done("recover")
+            let pending =
+                bank.recover(actor, &institution, &device.vendor, &device.serial).map_err(e)?;
+            let text = if pending.is_empty() {
+                "cleared: the device is accepted again".to_string()
+            } else {
+                format!(
+                    "cleared here; still refused until cleared at {} (online is enough now)",
+                    pending.join(", ")
+                )
+            };
+            Output::new(
+                &text,
+                json!({ "ok": true, "action": "recover", "pending_clearance": pending }),
+            )
         }
         IssuerCommand::ResetErrors { institution, device } => {
             bank.reset_error_count(actor, &institution, &device.vendor, &device.serial)

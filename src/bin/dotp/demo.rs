@@ -109,6 +109,7 @@ fn narrate(ctx: &Context, quiet: bool) -> CliResult<Narrator> {
             kind: CustomerKind::Individual,
             residency: Residency::Domestic,
             phone_number: "010-1234-5678".into(),
+            real_name_number: None,
         },
     )
     .map_err(|x| e("customer")(x.to_string()))?;

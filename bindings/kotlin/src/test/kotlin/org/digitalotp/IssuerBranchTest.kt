@@ -257,7 +257,15 @@ class IssuerBranchTest {
         val t = device("SN0001", VENDOR, "bank-b")
         assertEquals(DeviceKind.HARDWARE, t.kind)
         assertEquals(listOf("bank-c", "bank-b"), t.registrations.map { it.institutionId })
-        assertTrue(t.registrations.all { it.state == RegistrationState.ACTIVE && it.customerId == "kim" })
+        assertTrue(t.registrations.all { it.state == RegistrationState.ACTIVE })
+        // Bank B's staff see bank C's registration without its customer; the centre's see it all.
+        assertEquals(listOf("", "kim"), t.registrations.map { it.customerId })
+        val centre = DeskContext(channel = DeskChannel.BRANCH, role = StaffRole.CENTRE_STAFF)
+        val all = bank.deviceInquiry("centre-1", "bank-b", VENDOR, "SN0001", centre)
+        assertEquals(listOf("kim", "kim"), all.registrations.map { it.customerId })
+        // No other-institution registration by phone; a loss report by phone is fine.
+        val byPhone = DeskContext(channel = DeskChannel.PHONE, role = StaffRole.INSTITUTION_STAFF)
+        assertThrows<IssuerException.NotPermitted> { bank.resetErrorCount("call-centre", "bank-b", VENDOR, "SN0001", byPhone) }
         assertTrue(t.history.any { it.action == "register_device" && it.detail.contains("possession proven") })
         assertEquals(Verification.REJECTED, verify(proof, "bank-b"), "the proof used the code")
         clock.advance(30)
