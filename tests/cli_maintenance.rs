@@ -288,3 +288,51 @@ fn registration_code_and_token_secret_from_stdin_or_a_file() {
     assert!(err.contains("cannot read --secret from /nonexistent/token"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+// Issue 15, items 3 and 4 at the command line: `change-phone` voids the outstanding code
+// and is audited without the numbers; `--real-name-number -` reads the number from
+// standard input, and a second customer id for the same person is refused.
+#[test]
+fn change_phone_and_the_real_name_number() {
+    let dir = data_dir("phone");
+    set_up(&dir);
+    let who = ["--institution", "bank-a", "--customer", "kim"];
+    let mut args = vec!["issuer", "change-phone"];
+    args.extend(who);
+    args.extend(["--phone", "010-9999-8888"]);
+    ok(&dir, &args);
+    let again = fails(&dir, &args);
+    assert!(again.contains("unchanged"), "{again}");
+    let audit = ok(&dir, &["issuer", "audit", "--limit", "5"]);
+    assert!(audit.contains("change_phone") && audit.contains("registration code voided"));
+    assert!(!audit.contains("9999") && !audit.contains("8888"), "{audit}");
+
+    let add = |customer: &str, number: &str| {
+        let args = [
+            "issuer",
+            "add-customer",
+            "--institution",
+            "bank-a",
+            "--customer",
+            customer,
+            "--name",
+            "이순신",
+            "--phone",
+            "010-2222-3333",
+            "--real-name-number",
+            "-",
+        ];
+        with_stdin(&dir, &args, None, &format!("{number}\n"))
+    };
+    assert!(add("lee", "850505-1234567").status.success());
+    let second = add("lee-2", "8505051234567");
+    assert!(!second.status.success());
+    assert!(String::from_utf8_lossy(&second.stderr).contains("already exists"));
+    let db = std::fs::read_dir(&dir)
+        .unwrap()
+        .flat_map(|e| std::fs::read(e.unwrap().path()).ok())
+        .flatten()
+        .collect::<Vec<u8>>();
+    assert!(!db.windows(13).any(|w| w == b"8505051234567"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
