@@ -49,7 +49,8 @@
 #      (.zip.sha256), <version> being Cargo.toml's [package] version; with RELEASE_URL, the
 #      release package target/apple/swift-package/ (Package.swift from
 #      bindings/swift/release/Package.swift.in with binaryTarget(url:checksum:), and
-#      Sources/: the generated Swift, the async overloads and the privacy manifest).
+#      Sources/: the generated Swift, every hand-written .swift file of
+#      bindings/swift/Sources/DigitalOTP (async overloads, redaction) and the privacy manifest).
 #      Publishing: bindings/swift/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -102,9 +103,15 @@ macos_targets=(aarch64-apple-darwin x86_64-apple-darwin)
 package=bindings/swift
 xcframework="$package/$ffi_module.xcframework"
 swift_source="$package/Sources/$swift_module/$swift_module.swift"
-# Hand-written, committed, next to the generated source: the async overloads and Apple's
-# privacy manifest (a resource of the target; also copied into every XCFramework slice).
-swift_async="$package/Sources/$swift_module/DigitalOtp+Async.swift"
+# Hand-written, committed, next to the generated source: every other .swift file of the
+# target (the async overloads DigitalOtp+Async.swift, the redacted text forms
+# Redaction.swift, ...), shipped in the release package; and Apple's privacy manifest (a
+# resource of the target; also copied into every XCFramework slice).
+swift_handwritten=()
+for f in "$package/Sources/$swift_module"/*.swift; do
+  [ -f "$f" ] && [ "$f" != "$swift_source" ] && swift_handwritten+=("$f")
+done
+[ "${#swift_handwritten[@]}" -gt 0 ] || { echo "build-xcframework: no hand-written Swift in $package/Sources/$swift_module" >&2; exit 1; }
 privacy_manifest="$package/Sources/$swift_module/PrivacyInfo.xcprivacy"
 apple=target/apple
 headers="$apple/headers"
@@ -125,7 +132,7 @@ TAG=v$version
 PACKAGE_DIR=$package
 XCFRAMEWORK=$xcframework
 SWIFT_SOURCE=$swift_source
-SWIFT_ASYNC_SOURCE=$swift_async
+SWIFT_HANDWRITTEN_SOURCES="${swift_handwritten[*]}"
 PRIVACY_MANIFEST=$privacy_manifest
 HEADERS_DIR=$headers
 LINUX_FFI_DIR=$linux_ffi
@@ -153,7 +160,7 @@ render_release_package() { # url checksum dir
     echo "build-xcframework: unreplaced placeholders in $dir/Package.swift" >&2; return 1
   fi
   cp "$swift_source" "$dir/Sources/$swift_module/$swift_module.swift"
-  cp "$swift_async" "$privacy_manifest" "$dir/Sources/$swift_module/"
+  cp "${swift_handwritten[@]}" "$privacy_manifest" "$dir/Sources/$swift_module/"
 }
 
 # Apple's privacy manifest in each library slice of an XCFramework (ios-arm64/,

@@ -41,10 +41,11 @@
 #                           privacy manifest (check_privacy_manifest.py: plistlib, Apple's keys,
 #                           categories and reasons), the manifests list it as a resource of
 #                           DigitalOTP (package-manifest-*, release-manifest, which also has it
-#                           and DigitalOtp+Async.swift in Sources/), and build-xcframework.sh
+#                           and every hand-written .swift file of Sources/DigitalOTP, e.g.
+#                           DigitalOtp+Async.swift, Redaction.swift, in Sources/), and build-xcframework.sh
 #                           copies it into every library slice of an XCFramework
 #   git-ignored             the staged Swift source, the XCFramework, the release outputs; the
-#                           hand-written DigitalOtp+Async.swift and PrivacyInfo.xcprivacy are not
+#                           hand-written .swift files and PrivacyInfo.xcprivacy are not
 # The mobile library (`cargo build --lib --profile mobile`: default features, stripped), with
 # bindings generated from its static archive (unstripped: same source and features):
 #   mobile-header-matches-library, mobile-checksums-match: the same checks against the
@@ -342,6 +343,16 @@ check_package_manifest() {
   done
 }
 release_dir="$work/release-package"
+# The hand-written Swift files (build-xcframework.sh: every .swift of the target but the generated one).
+read -r -a handwritten_sources <<< "$SWIFT_HANDWRITTEN_SOURCES"
+handwritten_names() { local f names=(); for f in "${handwritten_sources[@]}"; do names+=("$(basename "$f")"); done; echo "${names[*]}"; }
+release_has_handwritten() { # each one copied unchanged into the rendered release package
+  local f
+  [ "${#handwritten_sources[@]}" -gt 0 ] || return 1
+  for f in "${handwritten_sources[@]}"; do
+    cmp -s "$release_dir/Sources/$SWIFT_MODULE/$(basename "$f")" "$root/$f" || return 1
+  done
+}
 check_release_manifest() {
   local log="$work/release-manifest.log" url="https://example.invalid/digital-otp/releases/download/$TAG/$FFI_MODULE-$VERSION.xcframework.zip"
   local checksum
@@ -353,9 +364,9 @@ check_release_manifest() {
       --swift-module "$SWIFT_MODULE" --ffi-module "$FFI_MODULE" --release-version "$VERSION" \
       --ios "$IOS_DEPLOYMENT_TARGET" --macos "$MACOS_DEPLOYMENT_TARGET" --resource "$(basename "$PRIVACY_MANIFEST")" > "$log" 2>&1 &&
      cmp -s "$release_dir/Sources/$SWIFT_MODULE/$SWIFT_MODULE.swift" "$root/$SWIFT_SOURCE" &&
-     cmp -s "$release_dir/Sources/$SWIFT_MODULE/$(basename "$SWIFT_ASYNC_SOURCE")" "$root/$SWIFT_ASYNC_SOURCE" &&
+     release_has_handwritten &&
      cmp -s "$release_dir/Sources/$SWIFT_MODULE/$(basename "$PRIVACY_MANIFEST")" "$root/$PRIVACY_MANIFEST"; then
-    pass release-manifest "$RELEASE_TEMPLATE for $TAG: binaryTarget(url: …/$FFI_MODULE-$VERSION.xcframework.zip, checksum:), target $SWIFT_MODULE with the async overloads and the privacy manifest, no tests"
+    pass release-manifest "$RELEASE_TEMPLATE for $TAG: binaryTarget(url: …/$FFI_MODULE-$VERSION.xcframework.zip, checksum:), target $SWIFT_MODULE with the hand-written $(handwritten_names) and the privacy manifest, no tests"
   else
     fail release-manifest "the rendered release manifest does not match the build" "$log"
   fi
@@ -439,16 +450,18 @@ check_git_ignored() {
   done
   local tracked handwritten
   # The hand-written files of the target are committed, never ignored; nothing else is tracked.
-  for handwritten in "$SWIFT_ASYNC_SOURCE" "$PRIVACY_MANIFEST"; do
+  for handwritten in "${handwritten_sources[@]}" "$PRIVACY_MANIFEST"; do
     ! git check-ignore -q --no-index "$handwritten" || problems+=("$handwritten (hand-written) is git-ignored")
   done
-  tracked=$(git ls-files "$PACKAGE_DIR/Sources" "$XCFRAMEWORK" | grep -vxF -e "$SWIFT_ASYNC_SOURCE" -e "$PRIVACY_MANIFEST")
+  local exclude=(-e "$PRIVACY_MANIFEST")
+  for handwritten in "${handwritten_sources[@]}"; do exclude+=(-e "$handwritten"); done
+  tracked=$(git ls-files "$PACKAGE_DIR/Sources" "$XCFRAMEWORK" | grep -vxF "${exclude[@]}")
   [ -z "$tracked" ] || problems+=("tracked build outputs: $tracked")
   if [ "${#problems[@]}" -gt 0 ]; then
     printf '%s\n' "${problems[@]}" > "$log"
     fail git-ignored "${#problems[@]} problem(s)" "$log"; return
   fi
-  pass git-ignored "$SWIFT_SOURCE, $XCFRAMEWORK, target/apple, the demo's Xcode project and .build folders (not the hand-written $(basename "$SWIFT_ASYNC_SOURCE") and $(basename "$PRIVACY_MANIFEST"))"
+  pass git-ignored "$SWIFT_SOURCE, $XCFRAMEWORK, target/apple, the demo's Xcode project and .build folders (not the hand-written $(handwritten_names) and $(basename "$PRIVACY_MANIFEST"))"
 }
 
 # 13. The mobile library: default features, profile `mobile` (stripped).
