@@ -195,6 +195,7 @@ fileprivate enum IssuerErrorKind: String {
     case noDevice
     case alreadyHasDevice
     case notRegisteredHere
+    case notPermitted
     case invalidState
     case wrongVerificationCode
     case noVerificationPending
@@ -220,6 +221,7 @@ fileprivate extension IssuerError {
         case .NoDevice: return .noDevice
         case .AlreadyHasDevice: return .alreadyHasDevice
         case .NotRegisteredHere: return .notRegisteredHere
+        case .NotPermitted: return .notPermitted
         case .InvalidState: return .invalidState
         case .WrongVerificationCode: return .wrongVerificationCode
         case .NoVerificationPending: return .noVerificationPending
@@ -237,6 +239,7 @@ fileprivate extension IssuerError {
     var reasonText: String {
         switch self {
         case .NotEligible(let reason),
+             .NotPermitted(let reason),
              .InvalidState(let reason),
              .InvalidInput(let reason),
              .SmsFailed(let reason),
@@ -408,7 +411,8 @@ final class IssuerBranchTests: XCTestCase {
             XCTAssertEqual((error as? DigitalOtpError)?.kind, .notUsable, "\(error)")
         }
         XCTAssertEqual(try lastDetail(issuer, "verify_login"), "device reported lost")
-        try issuer.recover(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.mobile, serialNumber: serial)
+        let pending = try issuer.recover(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.mobile, serialNumber: serial)
+        XCTAssertEqual(pending, [], "bank-a was the only institution to clear it")
         XCTAssertEqual(try device().state, .active)
         XCTAssertEqual(
             issuerError(try issuer.recover(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.mobile, serialNumber: serial))?.kind,
@@ -440,7 +444,22 @@ final class IssuerBranchTests: XCTestCase {
         XCTAssertEqual(t.state, .active)
         XCTAssertEqual(t.errorCount, 0)
         XCTAssertEqual(t.registrations.map { $0.institutionId }, ["bank-b", "bank-c"])
-        XCTAssertEqual(t.registrations.map { $0.customerId }, ["kim", "kim"])
+        // Bank C's staff see bank B's registration without its customer; the centre's see all.
+        XCTAssertEqual(t.registrations.map { $0.customerId }, ["", "kim"])
+        let centre = DeskContext(channel: .branch, agent: nil, role: .centreStaff)
+        let all = try issuer.deviceInquiry(
+            actor: "centre-1", institutionId: "bank-c", vendorCode: Branch.vendor, serialNumber: Branch.serial,
+            context: centre
+        )
+        XCTAssertEqual(all.registrations.map { $0.customerId }, ["kim", "kim"])
+        let byPhone = DeskContext(channel: .phone, agent: nil, role: .institutionStaff)
+        XCTAssertEqual(
+            issuerError(try issuer.resetErrorCount(
+                actor: "call-centre", institutionId: "bank-c", vendorCode: Branch.vendor, serialNumber: Branch.serial,
+                context: byPhone
+            ))?.kind,
+            .notPermitted
+        )
         XCTAssertEqual(t.registrations.map { $0.state }, [.active, .active])
         XCTAssertEqual(
             try issuer.verifyLogin(actor: Branch.web, institutionId: "bank-c", customerId: "kim", code: proof),
@@ -586,7 +605,7 @@ final class IssuerBranchTests: XCTestCase {
         clock.advance(30)
         try verify(try nowCode()) // lost
         XCTAssertEqual(try device().state, .lost)
-        try issuer.recover(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.vendor, serialNumber: Branch.serial)
+        _ = try issuer.recover(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.vendor, serialNumber: Branch.serial)
         try verify(try nowCode())
         for _ in 0..<10 {
             try verify(try Branch.wrongCode(token, at: clock.seconds))
@@ -814,7 +833,7 @@ final class IssuerBranchTests: XCTestCase {
         let stolen = try issuer.deviceInquiry(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.vendor, serialNumber: Branch.serial)
         XCTAssertEqual(stolen.state, .stolen)
         XCTAssertEqual(stolen.errorCount, 0, "a refusal for the device's state is not a wrong code")
-        try issuer.recover(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.vendor, serialNumber: Branch.serial)
+        _ = try issuer.recover(actor: Branch.staff, institutionId: "bank-a", vendorCode: Branch.vendor, serialNumber: Branch.serial)
         clock.advance(30)
         XCTAssertEqual(try verify("bank-a", "kim", try nowCode()), .accepted)
         XCTAssertEqual(try lastDetail(issuer, "verify_login"), "accepted")
@@ -923,7 +942,7 @@ final class IssuerBranchTests: XCTestCase {
                 },
                 { _ = try issuer.deviceInquiry(actor: Branch.staff, institutionId: "bank-a", vendorCode: vendor, serialNumber: serial) },
                 { try issuer.reportAccident(actor: Branch.staff, institutionId: "bank-a", vendorCode: vendor, serialNumber: serial, kind: .stolen) },
-                { try issuer.recover(actor: Branch.staff, institutionId: "bank-a", vendorCode: vendor, serialNumber: serial) },
+                { _ = try issuer.recover(actor: Branch.staff, institutionId: "bank-a", vendorCode: vendor, serialNumber: serial) },
                 { try issuer.resetErrorCount(actor: Branch.staff, institutionId: "bank-a", vendorCode: vendor, serialNumber: serial) },
             ]
             for (index, call) in calls.enumerated() {
