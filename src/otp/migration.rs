@@ -19,9 +19,9 @@
 //! }
 //! ```
 //!
-//! The protobuf wire format of this one message is read here directly (varints and
-//! length-delimited fields; unknown fields skipped, as protobuf requires): a protobuf
-//! crate would bring code generation for two messages. Every entry becomes a
+//! The message is decoded by `prost` on the structs below, declared by hand from this
+//! schema (no protoc, no build.rs; docs/adr/0014-otpauth-migration-import.md); unknown
+//! fields are skipped, as protobuf requires. Every entry becomes a
 //! [`KeyUri`]; the whole batch is refused, with the entry's number, if one entry cannot
 //! be imported (an MD5 token, an unknown type, a short secret), so an import is never
 //! silently partial. Unspecified algorithm and digits mean SHA-1 and 6, as in the app;
@@ -33,7 +33,8 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
 use percent_encoding::percent_decode_str;
-use zeroize::Zeroizing;
+use prost::Message as _;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::params::Algorithm;
 use super::secret::Secret;
@@ -74,8 +75,8 @@ pub enum MigrationError {
     #[error("the export's data is not base64")]
     Base64,
     /// The decoded bytes are not a `MigrationPayload`.
-    #[error("the export's data is not a Google Authenticator payload: {0}")]
-    Protobuf(&'static str),
+    #[error("the export's data is not a Google Authenticator payload")]
+    Protobuf,
     /// No account in the payload.
     #[error("the export holds no account")]
     Empty,
@@ -178,177 +179,118 @@ pub fn parse(uri: &str) -> Result<Migration, MigrationError> {
     decode_payload(&payload)
 }
 
-/// Decodes the protobuf `MigrationPayload` itself (the bytes of `data`).
-pub fn decode_payload(payload: &[u8]) -> Result<Migration, MigrationError> {
-    let mut migration =
-        Migration { accounts: Vec::new(), version: 0, batch_size: 0, batch_index: 0, batch_id: 0 };
-    let mut reader = Reader { bytes: payload };
-    while let Some((field, value)) = reader.field()? {
-        match (field, value) {
-            (1, Value::Bytes(entry)) => {
-                if migration.accounts.len() == MAX_ENTRIES {
-                    return Err(MigrationError::TooManyEntries);
-                }
-                let number = migration.accounts.len() + 1;
-                migration.accounts.push(decode_entry(entry, number)?);
-            }
-            // int32: the low 32 bits of the varint (negative ids are sign-extended).
-            (2, Value::Varint(v)) => migration.version = v as i32,
-            (3, Value::Varint(v)) => migration.batch_size = v as i32,
-            (4, Value::Varint(v)) => migration.batch_index = v as i32,
-            (5, Value::Varint(v)) => migration.batch_id = v as i32,
-            (1..=5, _) => return Err(MigrationError::Protobuf("a field has the wrong wire type")),
-            _ => {}
-        }
-    }
-    if migration.accounts.is_empty() {
-        return Err(MigrationError::Empty);
-    }
-    Ok(migration)
+/// `MigrationPayload`, as in the schema above.
+#[derive(Clone, PartialEq, prost::Message)]
+struct Payload {
+    #[prost(message, repeated, tag = "1")]
+    otp_parameters: Vec<OtpParameters>,
+    #[prost(int32, tag = "2")]
+    version: i32,
+    #[prost(int32, tag = "3")]
+    batch_size: i32,
+    #[prost(int32, tag = "4")]
+    batch_index: i32,
+    #[prost(int32, tag = "5")]
+    batch_id: i32,
 }
 
-fn decode_entry(bytes: &[u8], entry: usize) -> Result<KeyUri, MigrationError> {
-    let mut secret: Option<&[u8]> = None;
-    let (mut name, mut issuer) = ("", "");
-    let (mut algorithm, mut digits, mut kind, mut counter) = (0u64, 0u64, 0u64, 0u64);
-    let mut reader = Reader { bytes };
-    while let Some((field, value)) = reader.field()? {
-        match (field, value) {
-            (1, Value::Bytes(b)) => secret = Some(b),
-            (2, Value::Bytes(b)) => name = utf8(b)?,
-            (3, Value::Bytes(b)) => issuer = utf8(b)?,
-            (4, Value::Varint(v)) => algorithm = v,
-            (5, Value::Varint(v)) => digits = v,
-            (6, Value::Varint(v)) => kind = v,
-            (7, Value::Varint(v)) => counter = v,
-            (1..=7, _) => return Err(MigrationError::Protobuf("a field has the wrong wire type")),
-            _ => {}
-        }
+/// `MigrationPayload.OtpParameters`; enums are kept as their numbers, so that an unknown
+/// value is reported rather than mapped to 0. The secret is wiped on drop and never shown.
+#[derive(Clone, PartialEq, prost::Message)]
+#[prost(skip_debug)]
+struct OtpParameters {
+    #[prost(bytes = "vec", tag = "1")]
+    secret: Vec<u8>,
+    #[prost(string, tag = "2")]
+    name: String,
+    #[prost(string, tag = "3")]
+    issuer: String,
+    #[prost(int32, tag = "4")]
+    algorithm: i32,
+    #[prost(int32, tag = "5")]
+    digits: i32,
+    #[prost(int32, tag = "6")]
+    kind: i32,
+    #[prost(int64, tag = "7")]
+    counter: i64,
+}
+
+impl core::fmt::Debug for OtpParameters {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("OtpParameters { .. }")
     }
-    let algorithm = match algorithm {
+}
+
+impl Drop for OtpParameters {
+    fn drop(&mut self) {
+        self.secret.zeroize();
+    }
+}
+
+/// An enum's number as the varint on the wire (negative int32 values are sign-extended).
+fn wire(value: i32) -> u64 {
+    i64::from(value) as u64
+}
+
+/// Decodes the protobuf `MigrationPayload` itself (the bytes of `data`).
+pub fn decode_payload(payload: &[u8]) -> Result<Migration, MigrationError> {
+    let decoded = Payload::decode(payload).map_err(|_| MigrationError::Protobuf)?;
+    if decoded.otp_parameters.len() > MAX_ENTRIES {
+        return Err(MigrationError::TooManyEntries);
+    }
+    if decoded.otp_parameters.is_empty() {
+        return Err(MigrationError::Empty);
+    }
+    let accounts = decoded
+        .otp_parameters
+        .iter()
+        .enumerate()
+        .map(|(i, entry)| decode_entry(entry, i + 1))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Migration {
+        accounts,
+        version: decoded.version,
+        batch_size: decoded.batch_size,
+        batch_index: decoded.batch_index,
+        batch_id: decoded.batch_id,
+    })
+}
+
+fn decode_entry(p: &OtpParameters, entry: usize) -> Result<KeyUri, MigrationError> {
+    let algorithm = match p.algorithm {
         0 | 1 => Algorithm::Sha1,
         2 => Algorithm::Sha256,
         3 => Algorithm::Sha512,
-        value => return Err(MigrationError::UnknownAlgorithm { entry, value }),
+        value => return Err(MigrationError::UnknownAlgorithm { entry, value: wire(value) }),
     };
-    let digits = match digits {
+    let digits = match p.digits {
         0 | 1 => 6,
         2 => 8,
-        value => return Err(MigrationError::UnknownDigits { entry, value }),
+        value => return Err(MigrationError::UnknownDigits { entry, value: wire(value) }),
     };
     let refused = |source: UriError| MigrationError::Entry { entry, source };
-    let secret = Secret::from_bytes(secret.unwrap_or_default()).map_err(|e| refused(e.into()))?;
+    let secret = Secret::from_bytes(&p.secret).map_err(|e| refused(e.into()))?;
     // The name is the app's label: `Issuer:account` or `account`, as in otpauth URIs; the
     // issuer field, when present, wins over the label's.
-    let (label_issuer, account) = match name.split_once(':') {
+    let (label_issuer, account) = match p.name.split_once(':') {
         Some((i, a)) => (i.trim(), a.trim()),
-        None => ("", name.trim()),
+        None => ("", p.name.trim()),
     };
-    let issuer = Some(issuer.trim()).filter(|i| !i.is_empty());
+    let issuer = Some(p.issuer.trim()).filter(|i| !i.is_empty());
     let issuer = issuer.or(Some(label_issuer).filter(|i| !i.is_empty())).map(str::to_string);
     let account = account.to_string();
-    match kind {
-        1 => KeyUri::hotp(issuer, account, secret, algorithm, digits, counter),
+    match p.kind {
+        // int64 on the wire; its 64 bits are the counter, as the varint carries them.
+        1 => KeyUri::hotp(issuer, account, secret, algorithm, digits, p.counter as u64),
         2 => KeyUri::totp(issuer, account, secret, algorithm, digits, 30),
-        value => return Err(MigrationError::UnknownType { entry, value }),
+        value => return Err(MigrationError::UnknownType { entry, value: wire(value) }),
     }
     .map_err(refused)
-}
-
-fn utf8(bytes: &[u8]) -> Result<&str, MigrationError> {
-    std::str::from_utf8(bytes).map_err(|_| MigrationError::Protobuf("a name is not UTF-8"))
-}
-
-/// One field's value, by wire type.
-enum Value<'a> {
-    Varint(u64),
-    Bytes(&'a [u8]),
-    /// Fixed 32- and 64-bit values (no field of this schema has one; skipped).
-    Fixed,
-}
-
-/// A protobuf wire-format reader over a byte slice; never reads past its end.
-struct Reader<'a> {
-    bytes: &'a [u8],
-}
-
-impl<'a> Reader<'a> {
-    fn varint(&mut self) -> Result<u64, MigrationError> {
-        let mut value = 0u64;
-        for i in 0..10 {
-            let (&byte, rest) =
-                self.bytes.split_first().ok_or(MigrationError::Protobuf("truncated"))?;
-            self.bytes = rest;
-            if i == 9 && byte > 1 {
-                return Err(MigrationError::Protobuf("a number is too large"));
-            }
-            value |= u64::from(byte & 0x7f) << (7 * i);
-            if byte & 0x80 == 0 {
-                return Ok(value);
-            }
-        }
-        Err(MigrationError::Protobuf("a number is too large"))
-    }
-
-    fn take(&mut self, len: u64) -> Result<&'a [u8], MigrationError> {
-        let len = usize::try_from(len).map_err(|_| MigrationError::Protobuf("truncated"))?;
-        if len > self.bytes.len() {
-            return Err(MigrationError::Protobuf("truncated"));
-        }
-        let (head, rest) = self.bytes.split_at(len);
-        self.bytes = rest;
-        Ok(head)
-    }
-
-    /// The next field, or `None` at the end.
-    fn field(&mut self) -> Result<Option<(u64, Value<'a>)>, MigrationError> {
-        if self.bytes.is_empty() {
-            return Ok(None);
-        }
-        let key = self.varint()?;
-        let field = key >> 3;
-        if field == 0 {
-            return Err(MigrationError::Protobuf("field number 0"));
-        }
-        let value = match key & 7 {
-            0 => Value::Varint(self.varint()?),
-            1 => {
-                self.take(8)?;
-                Value::Fixed
-            }
-            2 => {
-                let len = self.varint()?;
-                Value::Bytes(self.take(len)?)
-            }
-            5 => {
-                self.take(4)?;
-                Value::Fixed
-            }
-            _ => return Err(MigrationError::Protobuf("unsupported wire type")),
-        };
-        Ok(Some((field, value)))
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn varints_and_truncation() {
-        let mut r = Reader { bytes: &[0xac, 0x02] };
-        assert_eq!(r.varint().unwrap(), 300);
-        let mut r = Reader { bytes: &[0xff; 9] };
-        assert_eq!(r.varint().unwrap_err(), MigrationError::Protobuf("truncated"));
-        let mut r = Reader { bytes: &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01] };
-        assert_eq!(r.varint().unwrap(), u64::MAX);
-        let mut r = Reader { bytes: &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02] };
-        assert!(r.varint().is_err());
-        let mut r = Reader { bytes: &[0x0a, 0x05, 1, 2] };
-        assert_eq!(r.field().err(), Some(MigrationError::Protobuf("truncated")));
-        let mut r = Reader { bytes: &[0x0b] };
-        assert_eq!(r.field().err(), Some(MigrationError::Protobuf("unsupported wire type")));
-    }
 
     #[test]
     fn is_migration_uri_tells_the_schemes_apart() {
