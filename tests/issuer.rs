@@ -80,28 +80,16 @@ fn bank(store: Arc<dyn IssuerStore>) -> Bank {
     .unwrap();
     issuer.add_institution("admin", "bank-a", "Bank A").unwrap();
     issuer.add_institution("admin", "bank-b", "Bank B").unwrap();
+    let b = Bank { issuer, clock, sms, store };
     for (inst, id, kind, residency) in [
         ("bank-a", "kim", CustomerKind::Individual, Residency::Domestic),
         ("bank-b", "kim", CustomerKind::Individual, Residency::Domestic),
         ("bank-a", "acme", CustomerKind::Corporation, Residency::Domestic),
         ("bank-a", "smith", CustomerKind::Individual, Residency::Foreign),
     ] {
-        issuer
-            .register_customer(
-                STAFF,
-                &NewCustomer {
-                    institution_id: inst.into(),
-                    customer_id: id.into(),
-                    name: "홍길동".into(),
-                    kind,
-                    residency,
-                    phone_number: "010-1234-5678".into(),
-                    real_name_number: None,
-                },
-            )
-            .unwrap();
+        register_customer(&b, inst, id, kind, residency, None).unwrap();
     }
-    Bank { issuer, clock, sms, store }
+    b
 }
 
 fn phone() -> Device {
@@ -1228,12 +1216,25 @@ fn malformed_codes_are_typed_errors_and_cost_nothing() {
     }
 }
 
-/// Registers a customer at `inst` with `number` as the real-name number.
+/// Registers a domestic customer at `inst` with `number` as the real-name number.
 fn customer_of(
     b: &Bank,
     inst: &str,
     id: &str,
     kind: CustomerKind,
+    number: Option<&str>,
+) -> Result<(), Fault> {
+    register_customer(b, inst, id, kind, Residency::Domestic, number)
+}
+
+/// Registers a customer at `inst` (phone 010-1234-5678), with `number` as the real-name
+/// number.
+fn register_customer(
+    b: &Bank,
+    inst: &str,
+    id: &str,
+    kind: CustomerKind,
+    residency: Residency,
     number: Option<&str>,
 ) -> Result<(), Fault> {
     b.issuer.register_customer(
@@ -1243,7 +1244,7 @@ fn customer_of(
             customer_id: id.into(),
             name: "홍길동".into(),
             kind,
-            residency: Residency::Domestic,
+            residency,
             phone_number: "010-1234-5678".into(),
             real_name_number: number.map(Into::into),
         },

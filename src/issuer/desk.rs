@@ -57,6 +57,19 @@ pub(super) fn noted(detail: &str, caller: &Caller) -> String {
     }
 }
 
+/// The institutions with a current registration of the device that have not cleared the
+/// accident report yet (sorted, once each).
+fn pending_clearance(report: &AccidentReport, links: &[Link]) -> Vec<String> {
+    let mut pending: Vec<String> = links
+        .iter()
+        .filter(|l| l.is_current() && !report.cleared_at.contains(&l.institution_id))
+        .map(|l| l.institution_id.clone())
+        .collect();
+    pending.sort();
+    pending.dedup();
+    pending
+}
+
 /// What the caller may see: `None` for centre staff, else their institution.
 fn scope<'a>(caller: &Caller, institution_id: &'a str) -> Option<&'a str> {
     match caller.role {
@@ -398,14 +411,7 @@ impl Issuer {
             if !report.cleared_at.iter().any(|i| i == institution_id) {
                 report.cleared_at.push(institution_id.into());
             }
-            let mut pending: Vec<String> = tx
-                .links_of_device(&id)?
-                .into_iter()
-                .filter(|l| l.is_current() && !report.cleared_at.contains(&l.institution_id))
-                .map(|l| l.institution_id)
-                .collect();
-            pending.sort();
-            pending.dedup();
+            let pending = pending_clearance(&report, &tx.links_of_device(&id)?);
             let detail = if pending.is_empty() {
                 d.state = if d.error_count >= self.config.max_errors {
                     DeviceState::Locked
@@ -501,14 +507,7 @@ impl Issuer {
         }
         let pending_clearance = match &d.accident {
             Some(a) if matches!(d.state, DeviceState::Lost | DeviceState::Stolen) => {
-                let mut p: Vec<String> = links
-                    .iter()
-                    .filter(|l| l.is_current() && !a.cleared_at.contains(&l.institution_id))
-                    .map(|l| l.institution_id.clone())
-                    .collect();
-                p.sort();
-                p.dedup();
-                p
+                pending_clearance(a, &links)
             }
             _ => Vec::new(),
         };
