@@ -16,6 +16,7 @@
 /// anything unexpected that a callback throws arrives as `Unexpected`. Kotlin sees
 /// `HostException`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
 pub enum HostError {
     /// The callback failed for a reason it explains (never put secrets in it).
     #[error("{reason}")]

@@ -12,6 +12,7 @@ use crate::otp::{ParamError, SecretError};
 /// Python `OtpError`. The `reason` explains the fault in English and never contains
 /// a secret or a code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
 pub enum OtpError {
     /// The secret is malformed (bad base32 or hex) or of a refused length (under 80 bits).
     #[error("invalid secret: {reason}")]
@@ -98,6 +99,7 @@ impl From<UriError> for OtpError {
 /// variant says what the app should do; none carries a code, password, seed, phone
 /// number or device id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
 pub enum DigitalOtpError {
     /// The registration code is malformed or mistyped (check digit): ask the customer to re-type it.
     #[error("invalid registration code: {reason}")]
@@ -268,6 +270,7 @@ impl From<crate::client::ClientError> for DigitalOtpError {
 /// code, seed, key or personal data.
 #[cfg(feature = "issuer")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
 pub enum IssuerError {
     /// Mobile OTP is for individual domestic customers; offer a physical OTP.
     #[error("not eligible for mobile OTP: {reason}")]

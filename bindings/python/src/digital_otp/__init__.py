@@ -31,78 +31,29 @@ for _type, _shown in (
 del _type, _shown
 
 # Error messages as sentences (issue 15, item 14). UniFFI gives a variant without fields
-# an empty str() and one with fields "reason='…'"; these are the Rust `Display` sentences
-# of src/ffi/errors.rs and src/host.rs (keep them in step: the Rust text is the source).
-_SENTENCES = {
-    ('OtpError', 'InvalidSecret'): 'invalid secret: {reason}',
-    ('OtpError', 'InvalidParameter'): 'invalid parameter: {reason}',
-    ('OtpError', 'MalformedCode'): 'malformed code: {reason}',
-    ('OtpError', 'InvalidOcraSuite'): 'invalid OCRA suite: {reason}',
-    ('OtpError', 'InvalidOcraInput'): 'invalid OCRA input: {reason}',
-    ('OtpError', 'InvalidUri'): 'invalid otpauth URI: {reason}',
-    ('OtpError', 'RandomSourceFailed'): "the operating system's random source failed",
-    ('DigitalOtpError', 'InvalidRegistrationCode'): 'invalid registration code: {reason}',
-    ('DigitalOtpError', 'InvalidDevice'): 'invalid device information: {reason}',
-    ('DigitalOtpError', 'WeakPassword'): 'the password does not meet the policy: {reason}',
-    ('DigitalOtpError', 'MalformedPassword'): 'the app password is exactly 6 digits; nothing was sent and no attempt was used',
-    ('DigitalOtpError', 'WrongPassword'): 'wrong password; {attempts} before the OTP is locked',
-    ('DigitalOtpError', 'Locked'): 'the OTP is locked after 5 wrong passwords; register again',
-    ('DigitalOtpError', 'DeviceMismatch'): 'this OTP was registered on another phone number or device; register again on this one',
-    ('DigitalOtpError', 'NotRegistered'): 'no OTP is registered for this institution',
-    ('DigitalOtpError', 'NoRegistrationInProgress'): 'no registration is in progress; begin one first',
-    ('DigitalOtpError', 'RegistrationRejected'): 'the bank refused the registration: {reason}',
-    ('DigitalOtpError', 'RegistrationIncomplete'): "the registration is not finished; complete it with the bank's outcome",
-    ('DigitalOtpError', 'NoCodeInProgress'): 'no code is being made; begin one first',
-    ('DigitalOtpError', 'ClockOutOfSync'): "the phone's clock differed from the bank's; try again",
-    ('DigitalOtpError', 'ChangePasswordAgain'): 'the bank confirmed the old password; begin the change of password again',
-    ('DigitalOtpError', 'NotUsable'): 'the bank says this OTP cannot be used; contact the bank',
-    ('DigitalOtpError', 'InvalidResponse'): 'invalid response from the bank: {reason}',
-    ('DigitalOtpError', 'Expired'): 'the OTP has expired; register again',
-    ('DigitalOtpError', 'InvalidTransaction'): 'invalid transaction: {reason}',
-    ('DigitalOtpError', 'KeyStoreFailed'): 'the device key store failed: {reason}',
-    ('DigitalOtpError', 'StorageFailed'): 'the secure store failed: {reason}',
-    ('DigitalOtpError', 'CorruptedData'): 'stored data is unreadable: {reason}',
-    ('DigitalOtpError', 'Internal'): 'internal error: {reason}',
-    ('IssuerError', 'NotEligible'): 'not eligible for mobile OTP: {reason}',
-    ('IssuerError', 'UnknownInstitution'): 'unknown institution',
-    ('IssuerError', 'UnknownCustomer'): 'unknown customer',
-    ('IssuerError', 'CustomerExists'): 'the customer already exists',
-    ('IssuerError', 'UnknownDevice'): 'no OTP device with this vendor code and serial number',
-    ('IssuerError', 'DeviceExists'): 'an OTP device with this vendor code and serial number already exists',
-    ('IssuerError', 'NoDevice'): 'the customer has no OTP device at this institution',
-    ('IssuerError', 'AlreadyHasDevice'): 'the customer already has an OTP device at this institution; cancel it first',
-    ('IssuerError', 'NotRegisteredHere'): 'this OTP device is not registered at this institution',
-    ('IssuerError', 'NotPermitted'): 'not permitted: {reason}',
-    ('IssuerError', 'InvalidState'): "not possible in the device's current state: {reason}",
-    ('IssuerError', 'WrongVerificationCode'): 'the verification code is wrong; {attempts}',
-    ('IssuerError', 'NoVerificationPending'): 'no valid verification code is pending; send a new one',
-    ('IssuerError', 'PossessionNotProven'): 'the code does not prove possession of the device',
-    ('IssuerError', 'InvalidInput'): 'invalid input: {reason}',
-    ('IssuerError', 'SmsFailed'): 'the SMS gateway failed: {reason}',
-    ('IssuerError', 'MasterKey'): 'master key problem: {reason}',
-    ('IssuerError', 'StorageFailed'): 'the issuer database failed: {reason}',
-    ('IssuerError', 'Internal'): 'internal error: {reason}',
-    ('HostError', 'Failed'): '{reason}',
-    ('HostError', 'Unexpected'): 'unexpected error in a callback: {reason}',
-}
+# an empty str() and one with fields "reason='…'". The Rust errors export their `Display`
+# (#[uniffi::export(Display)] in src/ffi/errors.rs and src/host.rs), which the generated
+# module declares but does not call for exceptions: str() calls it, so the sentence has
+# one source, the Rust text, with its fields ("wrong password; 4 attempts remain …").
+from . import digital_otp as _generated  # noqa: E402
 
 
-def _attempts(n):
-    return "1 attempt remains" if n == 1 else f"{n} attempts remain"
+def _rust_display(name):
+    converter = getattr(_generated, f"_UniffiFfiConverterType{name}")
+    function = getattr(_generated._UniffiLib, f"uniffi_digital_otp_fn_method_{name.lower()}_uniffi_trait_display")
 
-
-def _sentence(template):
     def __str__(self):
-        return template.format(
-            reason=getattr(self, "reason", ""),
-            attempts=_attempts(getattr(self, "attempts_remaining", 0)),
-        )
+        try:
+            converter.check_lower(self)
+            lowered = converter.lower(self)
+        except Exception:  # fields of the wrong type, set by the caller: UniFFI's own text
+            return Exception.__str__(self)
+        return _generated._UniffiFfiConverterString.lift(_generated._uniffi_rust_call(function, lowered))
 
     return __str__
 
 
-for (_error, _variant), _template in _SENTENCES.items():
-    _class = getattr(globals().get(_error), _variant, None)  # IssuerError: feature `issuer`
-    if _class is not None:
-        _class.__str__ = _sentence(_template)
-del _error, _variant, _template, _class
+for _name in ("OtpError", "DigitalOtpError", "HostError", "IssuerError"):
+    if _name in globals():  # IssuerError: feature `issuer`
+        globals()[_name].__str__ = _rust_display(_name)
+del _name
