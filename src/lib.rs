@@ -146,6 +146,8 @@ pub mod host;
 pub mod issuer;
 mod json;
 pub mod otp;
+#[cfg(feature = "http")]
+pub mod service;
 pub mod storage;
 pub mod text;
 pub mod transaction;

@@ -81,8 +81,8 @@ impl Issuer {
                 after = last;
             }
         }
-        // The person key, the audit chain's head and anchor, then the keys the database
-        // knows.
+        // The person key, the audit chain's head and anchor, the API keys, then the keys the
+        // database knows.
         self.tx(|tx| {
             let ring = self.ring();
             let person_key = super::customers::PERSON_KEY;
@@ -94,6 +94,9 @@ impl Issuer {
                 if let Some(p) = integrity::chain_point(tx, &ring, key)? {
                     integrity::put_chain_point(tx, &ring, key, &p)?;
                 }
+            }
+            if let Some(list) = integrity::signed_meta(tx, &ring, super::api_keys::API_KEYS)? {
+                integrity::put_signed_meta(tx, &ring, super::api_keys::API_KEYS, &list)?;
             }
             Ok(())
         })?;

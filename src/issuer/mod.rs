@@ -21,6 +21,7 @@
 //! operator's [`master_key::MasterKey`], which is never stored in the database. The mobile
 //! library is built without this module.
 
+pub mod api_keys;
 pub mod attestation;
 pub mod codes;
 pub mod customers;
@@ -31,6 +32,8 @@ pub mod maintenance;
 pub mod master_key;
 pub mod model;
 pub mod policy;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod registration;
 pub mod sqlite;
 pub mod store;

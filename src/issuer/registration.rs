@@ -68,11 +68,33 @@ impl Issuer {
     /// pending until its first code verifies. `actor` is the channel (e.g. `mobile-app`).
     /// Persisted and audited.
     pub fn handle_registration(&self, actor: &str, message: &[u8]) -> Vec<u8> {
+        self.handle_registration_for(actor, None, message)
+    }
+
+    /// [`handle_registration`](Self::handle_registration) for a channel that serves one
+    /// institution (`Some(id)`, an API key's): a message for another institution is
+    /// refused (audited) as if the code were wrong. Persisted and audited.
+    pub fn handle_registration_for(
+        &self,
+        actor: &str,
+        institution: Option<&str>,
+        message: &[u8],
+    ) -> Vec<u8> {
         let Ok(now) = self.now() else { return serving::reject(RejectReason::Refused) };
         let audit = Audit { at: now, institution_id: "", actor, action: ACTION };
         match serving::parse_incoming(message) {
+            Ok(Incoming::Request(r)) if institution.is_some_and(|i| i != r.institution_id) => {
+                let audit = Audit { institution_id: &r.institution_id, ..audit };
+                audit.record(
+                    self,
+                    "",
+                    "rejected",
+                    "a registration for another institution's channel",
+                );
+                serving::reject(RejectReason::Refused)
+            }
             Ok(Incoming::Request(r)) => self.answer_request(actor, &r, now),
-            Ok(Incoming::Confirmation(c)) => self.answer_confirmation(actor, &c, now),
+            Ok(Incoming::Confirmation(c)) => self.answer_confirmation(actor, institution, &c, now),
             Err(_) => {
                 audit.record(self, "", "rejected", "malformed registration message");
                 serving::reject(RejectReason::MalformedRequest)
@@ -243,7 +265,13 @@ impl Issuer {
         }
     }
 
-    fn answer_confirmation(&self, actor: &str, c: &Confirmation, now: u64) -> Vec<u8> {
+    fn answer_confirmation(
+        &self,
+        actor: &str,
+        scope: Option<&str>,
+        c: &Confirmation,
+        now: u64,
+    ) -> Vec<u8> {
         let code_ref = hex(&c.attempt[..16]);
         let ring = self.ring();
         let mut audit_note: Option<(String, String, String)> = None;
@@ -266,6 +294,14 @@ impl Issuer {
             };
             let inst = code.institution_id.clone();
             let subject = format!("customer:{}", code.customer_id);
+            if scope.is_some_and(|i| i != inst) {
+                return refuse(
+                    &mut audit_note,
+                    &inst,
+                    subject,
+                    "a confirmation through another institution's channel",
+                );
+            }
             if code.state == CodeState::Used {
                 // The same confirmation again (the outcome was lost on the way): the same
                 // outcome again, while the attempt would still be valid.

@@ -22,6 +22,18 @@ impl Issuer {
     /// refusal: locked, not usable, stale). Counts the guess before answering. Persisted
     /// and audited. `actor` is the channel.
     pub fn handle_unlock(&self, actor: &str, message: &[u8]) -> Vec<u8> {
+        self.handle_unlock_for(actor, None, message)
+    }
+
+    /// [`handle_unlock`](Self::handle_unlock) for a channel that serves one institution
+    /// (`Some(id)`, an API key's): a request for another institution is refused (audited)
+    /// without counting. Persisted and audited.
+    pub fn handle_unlock_for(
+        &self,
+        actor: &str,
+        institution: Option<&str>,
+        message: &[u8],
+    ) -> Vec<u8> {
         let Ok(now) = self.now() else {
             return unlock::refused(None, None, RejectReason::Refused, 0);
         };
@@ -36,6 +48,10 @@ impl Issuer {
         };
         let inst = request.institution_id.as_str();
         let audit = Audit { at: now, institution_id: inst, actor, action: ACTION };
+        if institution.is_some_and(|i| i != inst) {
+            audit.record(self, "", "rejected", "an unlock for another institution's channel");
+            return unlock::refused(None, None, RejectReason::Refused, now);
+        }
         let id = device_id(MOBILE_VENDOR, &request.serial_number);
         let subject = format!("device:{id}");
         let ring = self.ring();

@@ -172,6 +172,9 @@ pub enum IssuerCommand {
     /// Rotates the master key in `issuer.key` (re-seals every row; run again to finish an
     /// interrupted rotation).
     RotateKey,
+    /// The HTTP service and its API keys.
+    #[command(flatten)]
+    Service(crate::serve::ServiceCommand),
     /// The audit log, newest first.
     Audit {
         /// Only this institution's entries.
@@ -504,6 +507,7 @@ pub fn run(ctx: &Context, command: IssuerCommand) -> CliResult<Output> {
                 json!({ "ok": true, "key_id": r.key_id, "rows": r.rows, "sms_dropped": r.sms_dropped }),
             )
         }
+        IssuerCommand::Service(c) => return crate::serve::run(ctx, bank, c),
         IssuerCommand::Audit { institution, subject, action, limit } => {
             let entries = bank
                 .audit(&AuditQuery {

@@ -29,6 +29,7 @@ mod context;
 mod demo;
 mod input;
 mod phone;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
