@@ -22,7 +22,7 @@ command -v "$python" >/dev/null || { echo "setup-python: $python not found" >&2;
 # when both still match and the packages import, there is nothing to do.
 want="$("$python" -c 'import hashlib, sys; print(sys.version.split()[0], hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' "$requirements")"
 if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
-   "$venv/bin/python" -c 'import pytest, tree_sitter, tree_sitter_swift' 2>/dev/null; then
+   "$venv/bin/python" -c 'import pytest, tree_sitter, tree_sitter_swift, yaml, jsonschema' 2>/dev/null; then
   exit 0
 fi
 

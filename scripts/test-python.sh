@@ -25,6 +25,11 @@ rm -f "$package"/digital_otp.py "$package"/libdigital_otp.so "$package"/libdigit
 cp target/bindings/python/digital_otp.py "$package/"
 cp "$lib" "$package/"
 
+# The issuer service for test_service_api.py, with the Rust suite's features (so that
+# after `cargo test` nothing is rebuilt); the binding's library was copied above.
+cargo build --quiet --features cli,issuer,engine,file-store,keyring,test-support --bin dotp
+export DIGITAL_OTP_DOTP="$PWD/target/debug/dotp"
+
 export PYTHONPATH="$PWD/bindings/python/src${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONDONTWRITEBYTECODE=1
 exec .venv/bin/python -m pytest bindings/python/tests "$@"
