@@ -50,8 +50,11 @@ fn the_demo_passes() {
     let out = Command::new(env!("CARGO_BIN_EXE_dotp")).arg("demo").output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("All 8 steps behaved as expected."), "{text}");
+    assert!(text.contains("All 9 steps behaved as expected."), "{text}");
     assert!(!text.contains('✘'));
+    // Over a real socket: the service's loopback address, and its refusal of a keyless call.
+    assert!(text.contains("served at http://127.0.0.1:"), "{text}");
+    assert!(text.contains("✔ a call without an API key is refused (401)"), "{text}");
     let out = Command::new(env!("CARGO_BIN_EXE_dotp")).args(["demo", "--json"]).output().unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["ok"], true);

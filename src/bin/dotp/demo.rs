@@ -1,12 +1,18 @@
 //! `dotp demo`: a non-face-to-face enrollment end to end, narrated, in a temporary data
 //! directory (the same SQLite issuer and file-backed app store the other commands use).
-//! Exits 0 only if every step behaved as expected, so it doubles as an end-to-end test.
+//! The bank runs as the HTTP service (`dotp issuer serve`) on a loopback port, and every
+//! step of the bank's staff, the app and the bank's web channel goes over that socket
+//! with API keys, as in a deployment. Exits 0 only if every step behaved as expected, so
+//! it doubles as an end-to-end test.
+
+use std::sync::Arc;
 
 use digital_otp::client::{Client, ClientError, CredentialSummary, GeneratedCode, Status};
 use digital_otp::enrollment::Device;
-use digital_otp::issuer::model::{CustomerKind, Residency};
-use digital_otp::issuer::{Issuer, NewCustomer, Verdict};
+use digital_otp::issuer::api_keys::ApiRole;
+use digital_otp::service::{self, Limits, ServiceConfig};
 use digital_otp::transaction::Transaction;
+use serde_json::{json, Value};
 
 use crate::context::{local_time, CliResult, Context, Output};
 
@@ -93,37 +99,200 @@ pub fn run(json: bool) -> CliResult<Output> {
     }
 }
 
+/// The bank over HTTP: the service's address and the two keys of the demo bank.
+struct Wire {
+    base: String,
+    agent: ureq::Agent,
+    channel: String,
+    staff: String,
+}
+
+impl Wire {
+    /// One call; the status and the body. Transport failures are errors.
+    fn call(&self, method: &str, path: &str, key: &str, body: &[u8]) -> CliResult<(u16, Vec<u8>)> {
+        let url = format!("{}{path}", self.base);
+        let auth = format!("Bearer {key}");
+        let sent = match method {
+            "GET" => self.agent.get(&url).header("Authorization", &auth).call(),
+            _ => self
+                .agent
+                .post(&url)
+                .header("Authorization", &auth)
+                .content_type("application/json")
+                .send(body),
+        };
+        let mut response = sent.map_err(|x| format!("the bank's service: {x}"))?;
+        let status = response.status().as_u16();
+        let bytes =
+            response.body_mut().read_to_vec().map_err(|x| format!("the bank's service: {x}"))?;
+        Ok((status, bytes))
+    }
+
+    /// A JSON call that must answer `want`.
+    fn json(
+        &self,
+        method: &str,
+        path: &str,
+        key: &str,
+        body: Value,
+        want: u16,
+    ) -> CliResult<Value> {
+        let (status, bytes) = self.call(method, path, key, body.to_string().as_bytes())?;
+        let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        if status != want {
+            return Err(format!("{method} {path}: {status} {value}"));
+        }
+        Ok(value)
+    }
+
+    /// The app's message through the channel (the bank's backend relays it).
+    fn relay(&self, route: &str, message: &[u8]) -> CliResult<Vec<u8>> {
+        match self.call(
+            "POST",
+            &format!("/v1/institutions/{BANK}/{route}"),
+            &self.channel,
+            message,
+        )? {
+            (200, answer) => Ok(answer),
+            (status, body) => Err(format!("{route}: {status} {}", String::from_utf8_lossy(&body))),
+        }
+    }
+
+    /// A code submitted by the bank's web channel: whether it was accepted.
+    fn verify(&self, code: &str, tx: Option<&Transaction>) -> CliResult<bool> {
+        let customer = format!("/v1/institutions/{BANK}/customers/{CUSTOMER}");
+        let v = match tx {
+            None => self.json("POST", &format!("{customer}/login-verifications"), &self.channel, json!({ "code": code }), 200)?,
+            Some(t) => self.json(
+                "POST",
+                &format!("{customer}/transaction-verifications"),
+                &self.channel,
+                json!({ "code": code, "transaction": { "amount_minor": t.amount_minor, "currency": t.currency,
+                        "payee_account": t.payee_account, "payee_name": t.payee_name, "memo": t.memo } }),
+                200,
+            )?,
+        };
+        Ok(v["verdict"] == "accepted")
+    }
+
+    /// A registration code issued by the staff after the bank's own identity check.
+    fn registration_code(&self, reference: &str) -> CliResult<String> {
+        let path = format!("/v1/institutions/{BANK}/customers/{CUSTOMER}/registration-codes");
+        let v = self.json(
+            "POST",
+            &path,
+            &self.staff,
+            json!({ "verification_reference": reference }),
+            201,
+        )?;
+        v["registration_code"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| "no registration code".into())
+    }
+}
+
+/// The service on a loopback port in a thread of its own; stopped when dropped.
+struct Running {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn start_service(ctx: &Context) -> CliResult<(Running, String)> {
+    let issuer = Arc::new(ctx.issuer()?);
+    let config = ServiceConfig {
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        tls: None,
+        allow_plain_http: false,
+        limits: Limits::default(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|x| format!("cannot start the runtime: {x}"))?;
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let failed = ready_tx.clone();
+    let thread = std::thread::spawn(move || {
+        let served = runtime.block_on(service::serve(
+            issuer,
+            config,
+            move |address| {
+                let _ = ready_tx.send(Ok(address));
+            },
+            async move {
+                let _ = stop_rx.await;
+            },
+        ));
+        if let Err(x) = served {
+            let _ = failed.send(Err(x.to_string()));
+        }
+    });
+    let running = Running { stop: Some(stop_tx), thread: Some(thread) };
+    match ready_rx.recv() {
+        Ok(Ok(address)) => Ok((running, format!("http://{address}"))),
+        Ok(Err(x)) => Err(format!("the bank's service: {x}")),
+        Err(_) => Err("the bank's service did not start".into()),
+    }
+}
+
 fn narrate(ctx: &Context, quiet: bool) -> CliResult<Narrator> {
     let mut n = Narrator { step: 0, failures: Vec::new(), lines: Vec::new(), quiet };
     n.say(format!("digital-otp demo — data directory {}", ctx.data_dir.display()));
 
-    n.step("The bank sets up: an institution and an individual, domestic customer");
-    let bank = ctx.issuer()?;
-    bank.add_institution("demo", BANK, "Demo Bank").map_err(|x| e("bank")(x.to_string()))?;
-    bank.register_customer(
-        "branch-001/emp-7",
-        &NewCustomer {
-            institution_id: BANK.into(),
-            customer_id: CUSTOMER.into(),
-            name: "홍길동".into(),
-            kind: CustomerKind::Individual,
-            residency: Residency::Domestic,
-            phone_number: "010-1234-5678".into(),
-            real_name_number: None,
-        },
-    )
-    .map_err(|x| e("customer")(x.to_string()))?;
-    n.detail(format!("{BANK} (Demo Bank); customer {CUSTOMER}, phone 010-1234-5678"));
+    n.step("The bank sets up: an institution, its API keys, and the issuer service on loopback");
+    let operator = ctx.issuer()?;
+    operator.add_institution("demo", BANK, "Demo Bank").map_err(|x| e("bank")(x.to_string()))?;
+    let key = |role| operator.add_api_key("demo", BANK, role).map(|(_, k)| k.to_string());
+    let channel = key(ApiRole::Channel).map_err(|x| e("api key")(x.to_string()))?;
+    let staff = key(ApiRole::Staff).map_err(|x| e("api key")(x.to_string()))?;
+    drop(operator);
+    let (_service, base) = start_service(ctx)?;
+    let agent: ureq::Agent =
+        ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let wire = Wire { base, agent, channel, staff };
+    n.detail(format!("{BANK} (Demo Bank) served at {}: a channel key for the app's backend, a staff key for the branch", wire.base));
+    let (status, health) = wire.call("GET", "/readyz", "", b"")?;
+    n.check(
+        status == 200 && health.starts_with(b"{\"status\":\"ready\""),
+        "the service is ready (GET /readyz)",
+    );
+    let (status, _) = wire.call(
+        "POST",
+        &format!("/v1/institutions/{BANK}/customers/{CUSTOMER}/login-verifications"),
+        "",
+        b"{}",
+    )?;
+    n.check(status == 401, "a call without an API key is refused (401)");
+
+    n.step("The branch registers an individual, domestic customer (staff key)");
+    wire.json(
+        "POST",
+        &format!("/v1/institutions/{BANK}/customers"),
+        &wire.staff,
+        json!({ "customer": CUSTOMER, "name": "홍길동", "phone": "010-1234-5678" }),
+        201,
+    )?;
+    n.detail(format!("customer {CUSTOMER}, phone 010-1234-5678"));
 
     n.step(
         "After its own non-face-to-face identity check, the bank issues an app registration code",
     );
-    let code = bank
-        .issue_non_face_to_face("web", BANK, CUSTOMER, "kyc-demo-001")
-        .map_err(|x| e("code")(x.to_string()))?;
+    let code = wire.registration_code("kyc-demo-001")?;
     n.detail(format!(
-        "registration code {} (12 digits, the last a check digit; valid 10 minutes)",
-        code.display()
+        "registration code {code} (12 digits, the last a check digit; valid 10 minutes)"
     ));
 
     n.step(
@@ -131,7 +300,8 @@ fn narrate(ctx: &Context, quiet: bool) -> CliResult<Narrator> {
     );
     let app = ctx.app()?;
     let (_, phone) = ctx.phone(Some("010-1234-5678"), Some("demo-android-id"))?;
-    let mut typo: Vec<u8> = code.as_str().bytes().collect();
+    let digits: String = code.chars().filter(char::is_ascii_digit).collect();
+    let mut typo: Vec<u8> = digits.bytes().collect();
     typo[5] = b'0' + (typo[5] - b'0' + 1) % 10;
     let typo_refused = matches!(
         app.begin_registration(
@@ -143,9 +313,9 @@ fn narrate(ctx: &Context, quiet: bool) -> CliResult<Narrator> {
         Err(ClientError::Protocol(_))
     );
     n.check(typo_refused, "a mistyped code is refused before any network call");
-    let weak = app.begin_registration(BANK, code.as_str(), phone.clone(), "123456");
+    let weak = app.begin_registration(BANK, &digits, phone.clone(), "123456");
     n.check(matches!(weak, Err(ClientError::Policy(_))), "a weak password (123456) is refused");
-    let credential = register(&app, &bank, code.as_str(), &phone, &mut n)?;
+    let credential = register(&app, &wire, &digits, &phone, &mut n)?;
     n.detail(format!(
         "serial {}, valid until {}",
         credential.serial_number,
@@ -157,12 +327,9 @@ fn narrate(ctx: &Context, quiet: bool) -> CliResult<Narrator> {
     );
 
     n.step("A login code: one round trip (the bank counts the password guess), then the code");
-    let login = login_code(&app, &bank, PASSWORD, &phone).map_err(|x| e("code")(x.to_string()))?;
+    let login = login_code(&app, &wire, PASSWORD, &phone)?.map_err(|x| e("code")(x.to_string()))?;
     n.detail(format!("login code {} ({} s left)", login.code, login.seconds_remaining));
-    let accepted = bank
-        .verify_login("web", BANK, CUSTOMER, &login.code)
-        .map_err(|x| e("verify")(x.to_string()))?;
-    n.check(accepted == Verdict::Accepted, "the bank accepts the login code");
+    n.check(wire.verify(&login.code, None)?, "the bank accepts the login code");
     let activated = app.confirm_activation(BANK).is_ok()
         && app
             .credentials(&phone)
@@ -175,33 +342,27 @@ fn narrate(ctx: &Context, quiet: bool) -> CliResult<Narrator> {
     let request = app
         .begin_transaction_code(BANK, PASSWORD, &phone, &tx)
         .map_err(|x| e("code")(x.to_string()))?;
-    let answer = bank.handle_unlock("mobile-app", &request);
+    let answer = wire.relay("unlock", &request)?;
     let tx_code = app.complete_transaction_code(&answer).map_err(|x| e("code")(x.to_string()))?;
     for line in tx_code.summary.lines() {
         n.detail(line.to_string());
     }
     n.detail(format!("transaction code {}", tx_code.code));
-    let other = bank
-        .verify_transaction("web", BANK, CUSTOMER, &tx_code.code, &transfer(1_500_001))
-        .map_err(|x| e("verify")(x.to_string()))?;
     n.check(
-        other == Verdict::Rejected,
+        !wire.verify(&tx_code.code, Some(&transfer(1_500_001)))?,
         "the same code is refused for another amount (KRW 1,500,001)",
     );
-    let right = bank
-        .verify_transaction("web", BANK, CUSTOMER, &tx_code.code, &tx)
-        .map_err(|x| e("verify")(x.to_string()))?;
-    n.check(right == Verdict::Accepted, "the code is accepted for exactly the confirmed transfer");
+    n.check(
+        wire.verify(&tx_code.code, Some(&tx))?,
+        "the code is accepted for exactly the confirmed transfer",
+    );
 
     n.step("A replayed code is refused");
-    let replay = bank
-        .verify_login("web", BANK, CUSTOMER, &login.code)
-        .map_err(|x| e("verify")(x.to_string()))?;
-    n.check(replay == Verdict::Rejected, "the login code already used is refused");
+    n.check(!wire.verify(&login.code, None)?, "the login code already used is refused");
 
     n.step("Five wrong app passwords lock the OTP: the bank counts them, no copy of the phone resets it");
     for expected in (1..=4).rev() {
-        let r = login_code(&app, &bank, "000001", &phone);
+        let r = login_code(&app, &wire, "000001", &phone)?;
         n.check(
             r == Err(ClientError::WrongPassword { remaining: expected }),
             &format!(
@@ -210,31 +371,36 @@ fn narrate(ctx: &Context, quiet: bool) -> CliResult<Narrator> {
             ),
         );
     }
-    let locked = login_code(&app, &bank, "000001", &phone);
+    let locked = login_code(&app, &wire, "000001", &phone)?;
     n.check(
         locked == Err(ClientError::Locked),
         "the fifth wrong password locks it (the seed and the device key are destroyed)",
     );
-    let still = login_code(&app, &bank, PASSWORD, &phone);
+    let still = login_code(&app, &wire, PASSWORD, &phone)?;
     n.check(
         still == Err(ClientError::Locked),
         "even the right password no longer helps: only re-registration",
     );
 
     n.step("Registering again restores service");
-    let code = bank
-        .issue_non_face_to_face("web", BANK, CUSTOMER, "kyc-demo-002")
-        .map_err(|x| e("code")(x.to_string()))?;
-    n.detail(format!("new registration code {}", code.display()));
-    let again = register(&app, &bank, code.as_str(), &phone, &mut n)?;
+    let code = wire.registration_code("kyc-demo-002")?;
+    n.detail(format!("new registration code {code}"));
+    let digits: String = code.chars().filter(char::is_ascii_digit).collect();
+    let again = register(&app, &wire, &digits, &phone, &mut n)?;
     n.detail(format!("new serial {} (the old one is revoked at the bank)", again.serial_number));
-    let login = login_code(&app, &bank, PASSWORD, &phone).map_err(|x| e("code")(x.to_string()))?;
-    let accepted = bank
-        .verify_login("web", BANK, CUSTOMER, &login.code)
-        .map_err(|x| e("verify")(x.to_string()))?;
-    n.check(accepted == Verdict::Accepted, "the new credential's login code is accepted");
-    let audit = bank.audit(&Default::default()).map(|a| a.len()).unwrap_or(0);
-    n.detail(format!("the bank's audit log holds {audit} entries for these operations"));
+    let login = login_code(&app, &wire, PASSWORD, &phone)?.map_err(|x| e("code")(x.to_string()))?;
+    n.check(wire.verify(&login.code, None)?, "the new credential's login code is accepted");
+    let audit = wire.json(
+        "GET",
+        &format!("/v1/institutions/{BANK}/audit?limit=500"),
+        &wire.staff,
+        Value::Null,
+        200,
+    )?;
+    let entries = audit["entries"].as_array().map_or(0, Vec::len);
+    n.detail(format!(
+        "the bank's audit log holds {entries} entries for these operations (GET /audit)"
+    ));
     Ok(n)
 }
 
@@ -242,10 +408,10 @@ fn e(what: &'static str) -> impl Fn(String) -> String {
     move |x| format!("{what}: {x}")
 }
 
-/// The phone's registration: request, response, confirmation, outcome.
+/// The phone's registration: request, response, confirmation, outcome, over the socket.
 fn register(
     app: &Client,
-    bank: &Issuer,
+    wire: &Wire,
     code: &str,
     phone: &Device,
     n: &mut Narrator,
@@ -258,21 +424,25 @@ fn register(
          device key; nothing in it tests the code or the password)",
         request.len()
     ));
-    let response = bank.handle_registration("mobile-app", &request);
+    let response = wire.relay("registration", &request)?;
     let confirmation =
         app.confirm_registration(&response).map_err(|x| e("register")(x.to_string()))?;
-    let outcome = bank.handle_registration("mobile-app", &confirmation);
+    let outcome = wire.relay("registration", &confirmation)?;
     app.complete_registration(BANK, &outcome).map_err(|x| e("register")(x.to_string()))
 }
 
-/// A login code: the unlock request, the bank's answer, the code.
+/// A login code: the unlock request over the socket, the bank's answer, the code (the
+/// outer error is the transport's, the inner the app's).
 fn login_code(
     app: &Client,
-    bank: &Issuer,
+    wire: &Wire,
     password: &str,
     phone: &Device,
-) -> Result<GeneratedCode, ClientError> {
-    let request = app.begin_login_code(BANK, password, phone)?;
-    let answer = bank.handle_unlock("mobile-app", &request);
-    app.complete_login_code(&answer)
+) -> CliResult<Result<GeneratedCode, ClientError>> {
+    let request = match app.begin_login_code(BANK, password, phone) {
+        Ok(r) => r,
+        Err(x) => return Ok(Err(x)),
+    };
+    let answer = wire.relay("unlock", &request)?;
+    Ok(app.complete_login_code(&answer))
 }
