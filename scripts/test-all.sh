@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Every test in every language: Rust (unit, integration with all 88 RFC vectors, CLI
-# against oathtool, the app side, the issuer, `dotp demo`, benchmark smoke runs; rustfmt
+# Every test in every language: Rust (unit, integration with all 98 RFC vectors, CLI
+# against oathtool, the app side, the issuer, its HTTP service and PostgreSQL store, `dotp demo`, benchmark smoke runs; rustfmt
 # and clippy with warnings as errors),
 # Kotlin (JUnit on the JVM), the Android demo's flow logic (JUnit), the Android library's
 # checks (Android binding compiled, Gradle files, cargo check of the Android targets), the
@@ -25,7 +25,9 @@ scripts/setup.sh
 
 echo "== Rust"
 export DOTP_REQUIRE_OATHTOOL=1
-suite rust cargo test --features cli,issuer,engine,file-store,keyring,test-support --all-targets
+# With a throwaway PostgreSQL cluster on loopback for the PostgreSQL store's tests and two
+# `issuer serve` instances on one database (scripts/with-postgres.sh stops and removes it).
+suite rust scripts/with-postgres.sh cargo test --features cli,issuer,engine,file-store,keyring,test-support --all-targets
 suite rust-doc cargo test --features cli,issuer,engine,file-store,keyring,test-support --doc
 
 echo "== Rust style (rustfmt.toml; clippy with every feature and with the mobile library's defaults)"

@@ -5,6 +5,10 @@ use serde::Deserialize;
 
 #[cfg(all(feature = "issuer", feature = "test-support"))]
 pub mod bank;
+#[cfg(feature = "http")]
+pub mod http;
+#[cfg(feature = "postgres")]
+pub mod pg;
 
 #[derive(Deserialize)]
 pub struct File<T> {

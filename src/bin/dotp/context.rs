@@ -3,7 +3,8 @@
 //!
 //! Data directory layout (the platform's user data dir by default, `--data-dir` to
 //! override):
-//! - `issuer.db`: the issuer's SQLite database;
+//! - `issuer.db`: the issuer's SQLite database (unless `--database` names another, or a
+//!   PostgreSQL database);
 //! - `issuer.key`: its master key (mode 0600), beside the database, never inside it
 //!   (`DOTP_MASTER_KEY` overrides it);
 //! - `sms.log`: the messages the CLI's stand-in SMS gateway "sent";
@@ -22,7 +23,9 @@ use digital_otp::host::SmsGateway;
 use digital_otp::host::SystemClock;
 use digital_otp::issuer::maintenance::RotationReport;
 use digital_otp::issuer::master_key::MasterKey;
+use digital_otp::issuer::postgres::PostgresStore;
 use digital_otp::issuer::sqlite::SqliteStore;
+use digital_otp::issuer::store::IssuerStore;
 use digital_otp::issuer::{Issuer, IssuerConfig};
 use digital_otp::storage::{FileStore, SoftwareKeys};
 use serde_json::{json, Value};
@@ -33,6 +36,9 @@ pub struct Context {
     pub data_dir: PathBuf,
     pub json: bool,
     pub actor: String,
+    /// The issuer's database: `postgres://…` (feature postgres) or a SQLite file; `None`
+    /// for `issuer.db` in the data directory.
+    pub database: Option<String>,
 }
 
 /// A command's result: printed as text, or as JSON with `--json`. A refused one (a code
@@ -98,7 +104,12 @@ pub struct Phone {
 }
 
 impl Context {
-    pub fn new(data_dir: Option<PathBuf>, json: bool, actor: Option<String>) -> CliResult<Self> {
+    pub fn new(
+        data_dir: Option<PathBuf>,
+        json: bool,
+        actor: Option<String>,
+        database: Option<String>,
+    ) -> CliResult<Self> {
         let data_dir = match data_dir {
             Some(d) => d,
             None => dirs::data_dir()
@@ -106,7 +117,7 @@ impl Context {
                 .join("digital-otp"),
         };
         let actor = actor.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "cli".into());
-        Ok(Self { data_dir, json, actor })
+        Ok(Self { data_dir, json, actor, database })
     }
 
     fn ensure_dir(&self) -> CliResult<()> {
@@ -136,12 +147,26 @@ impl Context {
         self.issuer_with(key)
     }
 
+    /// The issuer's store: `--database`, or `issuer.db` in the data directory.
+    fn store(&self) -> CliResult<Arc<dyn IssuerStore>> {
+        match self.database.as_deref() {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                let store = PostgresStore::connect(url).map_err(err("issuer database"))?;
+                Ok(Arc::new(store))
+            }
+            Some(path) => Ok(Arc::new(SqliteStore::open(path).map_err(err("issuer database"))?)),
+            None => Ok(Arc::new(
+                SqliteStore::open(self.data_dir.join("issuer.db"))
+                    .map_err(err("issuer database"))?,
+            )),
+        }
+    }
+
     fn issuer_with(&self, key: MasterKey) -> CliResult<Issuer> {
-        let store =
-            SqliteStore::open(self.data_dir.join("issuer.db")).map_err(err("issuer database"))?;
+        let store = self.store()?;
         let sms = LogSms { path: self.data_dir.join("sms.log"), quiet: self.json };
         Issuer::open(
-            Arc::new(store),
+            store,
             key,
             Arc::new(SystemClock),
             Some(Arc::new(sms)),

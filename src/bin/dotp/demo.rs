@@ -68,7 +68,7 @@ pub fn run(json: bool) -> CliResult<Output> {
         std::process::id(),
         crate::unix_now().unwrap_or(0)
     ));
-    let ctx = Context { data_dir: dir.clone(), json, actor: "demo".into() };
+    let ctx = Context { data_dir: dir.clone(), json, actor: "demo".into(), database: None };
     let result = narrate(&ctx, json);
     let _ = std::fs::remove_dir_all(&dir);
     let n = result?;

@@ -57,6 +57,10 @@ struct Cli {
     /// Machine-readable JSON output.
     #[arg(long, global = true)]
     json: bool,
+    /// The issuer's database: `postgres://USER@HOST:PORT/DB` (PostgreSQL, for several
+    /// `issuer serve` instances) or a SQLite file (default: `issuer.db` in the data directory).
+    #[arg(long, global = true, value_name = "URL")]
+    database: Option<String>,
     /// Employee or channel id recorded in the issuer's audit log (default: $USER).
     #[arg(long, global = true)]
     actor: Option<String>,
@@ -376,9 +380,11 @@ fn run(cli: Cli) -> Result<Output, String> {
     let command = match cli.command {
         Command::Demo => return demo::run(cli.json),
         Command::Issuer(c) => {
-            return bank::run(&Context::new(cli.data_dir, cli.json, cli.actor)?, c)
+            return bank::run(&Context::new(cli.data_dir, cli.json, cli.actor, cli.database)?, c)
         }
-        Command::App(c) => return phone::run(&Context::new(cli.data_dir, cli.json, cli.actor)?, c),
+        Command::App(c) => {
+            return phone::run(&Context::new(cli.data_dir, cli.json, cli.actor, cli.database)?, c)
+        }
         Command::Totp(a) if a.verify.verify.is_some() => return verify_totp(&a),
         Command::Hotp(a) if a.verify.verify.is_some() => return verify_hotp(&a),
         Command::Uri(UriCommand::Import { uri, uris }) => return import(&uri, uris),
@@ -680,7 +686,8 @@ fn main() -> ExitCode {
     let json = cli.json;
     match run(cli) {
         Ok(out) => {
-            let ctx = Context { data_dir: PathBuf::new(), json, actor: String::new() };
+            let ctx =
+                Context { data_dir: PathBuf::new(), json, actor: String::new(), database: None };
             ctx.print(&out);
             if out.refused {
                 ExitCode::FAILURE

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Runs CMD... against a throwaway PostgreSQL cluster, then stops and removes the cluster
+# (also when CMD fails or the script is interrupted):
+#
+#   scripts/with-postgres.sh cargo test --features postgres,test-support --test postgres_store
+#
+# The cluster listens on 127.0.0.1 only, on port $DIGITAL_OTP_PG_PORT (default 55432),
+# with its data and socket in ${TMPDIR:-/tmp}/dotp-pg-PORT; CMD sees
+# DIGITAL_OTP_TEST_POSTGRES=postgres://dotp@127.0.0.1:PORT/postgres (superuser `dotp`,
+# trust authentication: loopback and throwaway only). A cluster left on that port by a run
+# that was killed is stopped and removed first, so the script can simply be run again.
+#
+# PostgreSQL comes from Debian (scripts/setup.sh installs it): initdb and pg_ctl from PATH,
+# or the newest /usr/lib/postgresql/*/bin. initdb refuses to run as root, so as root the
+# server runs as the `postgres` user (created by Debian's package; an unprivileged
+# `dotp-pg` system user is created if there is none).
+set -euo pipefail
+
+if [ "$#" -eq 0 ]; then
+  echo "usage: $0 CMD [ARGS...]" >&2
+  exit 2
+fi
+
+port="${DIGITAL_OTP_PG_PORT:-55432}"
+dir="${TMPDIR:-/tmp}/dotp-pg-$port"
+data="$dir/data"
+
+bin=""
+if command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1; then
+  bin="$(dirname "$(command -v pg_ctl)")"
+else
+  for candidate in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V); do
+    [ -x "$candidate/initdb" ] && [ -x "$candidate/pg_ctl" ] && bin="$candidate"
+  done
+fi
+if [ -z "$bin" ]; then
+  echo "$0: PostgreSQL's initdb and pg_ctl not found; run scripts/setup.sh" >&2
+  exit 1
+fi
+
+# The user the server runs as, and how to run a command as that user.
+as_server=()
+if [ "$(id -u)" -eq 0 ]; then
+  server_user=postgres
+  if ! id -u "$server_user" >/dev/null 2>&1; then
+    server_user=dotp-pg
+    id -u "$server_user" >/dev/null 2>&1 ||
+      useradd --system --no-create-home --shell /usr/sbin/nologin "$server_user"
+  fi
+  as_server=(runuser -u "$server_user" --)
+fi
+
+# Runs a PostgreSQL tool as the server's user, from a directory that user can enter.
+pg() {
+  (cd / && "${as_server[@]}" "$bin/$1" "${@:2}")
+}
+
+stop_cluster() {
+  if [ -f "$data/postmaster.pid" ]; then
+    pg pg_ctl -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$dir"
+}
+
+# A cluster left by an interrupted run.
+stop_cluster
+trap stop_cluster EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+mkdir -p "$dir"
+chmod 700 "$dir"
+if [ "${#as_server[@]}" -gt 0 ]; then
+  chown "$server_user" "$dir"
+fi
+pg initdb -D "$data" -U dotp --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || {
+  cat "$dir/initdb.log" >&2
+  exit 1
+}
+# fsync off: a throwaway cluster need not survive a crash.
+pg pg_ctl -D "$data" -l "$dir/server.log" -w -t 60 \
+  -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir -c fsync=off -c max_connections=200" \
+  start >/dev/null || {
+  cat "$dir/server.log" >&2
+  exit 1
+}
+
+export DIGITAL_OTP_TEST_POSTGRES="postgres://dotp@127.0.0.1:$port/postgres"
+status=0
+"$@" || status=$?
+exit "$status"
