@@ -7,7 +7,8 @@
 #      (features issuer,engine,file-store) and build the mobile library;
 #   2. `swift test` of the SDK package bindings/swift (Tests/DigitalOTPTests) against
 #      target/debug/libdigital_otp.so, through the Linux branch of its Package.swift;
-#   3. `swift test` of the iOS demo's logic ios-demo/DemoFlow (the flow, the fake bank);
+#   3. `swift test` of the iOS demo's logic ios-demo/DemoFlow (the flow, the fake bank, and
+#      ServiceBankTests: the flow over HTTP against a real `dotp issuer serve`);
 #   4. the mobile library's Swift binding (default features) compiled in Swift 6 mode and
 #      linked against the stripped target/mobile/libdigital_otp.so;
 # every Swift target in Swift 6 language mode (complete concurrency checking) with
@@ -18,12 +19,40 @@
 # and exits non-zero if anything failed or a suite ran no test.
 # What needs UIKit/SwiftUI (the demo app's views) and the XCFramework build run only on
 # macOS (.github/workflows/swift.yml).
+#
+# The whole script runs beside a throwaway issuer service (scripts/with-issuer-service.sh,
+# started first, so that its `cargo build` of dotp comes before the bindings and the
+# library the Swift tests load); its address and keys (DIGITAL_OTP_SERVICE_URL, _INSTITUTION,
+# DIGITAL_OTP_CHANNEL_KEY, DIGITAL_OTP_STAFF_KEY) reach the demo's `swift test` in the
+# chroot, whose environment is otherwise cleared, through a file only its owner can read
+# (target/swift-test/service.env, deleted at the end), not the command line. Run under a
+# service of your own (those variables set), the script uses it.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 root="$PWD"
+if [ -z "${DIGITAL_OTP_SERVICE_URL:-}" ] && [ -z "${DOTP_TEST_SWIFT_UNDER_SERVICE:-}" ]; then
+  DOTP_TEST_SWIFT_UNDER_SERVICE=1 exec scripts/with-issuer-service.sh "$root/scripts/test-swift.sh" "$@"
+fi
 logs="$root/target/swift-test"
 mkdir -p "$logs"
 failures=()
+
+# The service's variables, for the chroot: `export NAME=VALUE` lines that `sh` reads.
+service_env="$logs/service.env"
+trap 'rm -f "$service_env"' EXIT
+rm -f "$service_env"
+(
+  umask 077
+  for name in DIGITAL_OTP_SERVICE_URL DIGITAL_OTP_SERVICE_INSTITUTION DIGITAL_OTP_CHANNEL_KEY DIGITAL_OTP_STAFF_KEY; do
+    value="${!name:-}"
+    # URLs, ids and dotp_<hex>_<hex> keys only: nothing the shell would read otherwise.
+    if [[ -n "$value" && ! "$value" =~ ^[A-Za-z0-9._:/-]+$ ]]; then
+      echo "test-swift: $name has characters other than A-Z a-z 0-9 . _ : / -" >&2
+      exit 1
+    fi
+    [ -z "$value" ] || printf 'export %s=%s\n' "$name" "$value"
+  done > "$service_env"
+) || failures+=("the issuer service's variables")
 
 scripts/setup-swift.sh >/dev/null || { echo "test-swift: the Swift toolchain could not be set up" >&2; exit 1; }
 swift_in() { # dir cmd... : runs in the chroot
@@ -41,15 +70,18 @@ link_flags=(-Xlinker -L"$libdir" -Xlinker -rpath -Xlinker "$libdir")
 strict=(-Xswiftc -warnings-as-errors)
 
 # swift test in PACKAGE; sets `executed` to the XCTest count of its last summary line.
-run_package() { # label package
+# With ENV_FILE, `swift test` runs with the variables it exports.
+run_package() { # label package [env_file]
   local label="$1" package="$2" log="$logs/$1.log" summary
+  local with_env=()
+  [ -z "${3:-}" ] || with_env=(sh -c '. "$1" && shift && exec "$@"' sh "$3")
   executed=0
   echo "-- swift test: $package"
   if ! swift_in "$root/$package" swift build --build-tests "${strict[@]}" "${link_flags[@]}" > "$log.build" 2>&1; then
     tail -n 60 "$log.build"
     failures+=("$label: build"); return
   fi
-  swift_in "$root/$package" swift test --skip-build --disable-swift-testing "${link_flags[@]}" > "$log" 2>&1
+  swift_in "$root/$package" "${with_env[@]}" swift test --skip-build --disable-swift-testing "${link_flags[@]}" > "$log" 2>&1
   local status=$?
   grep -E "^Test Case '.*' (failed|skipped)|error:|XCTAssert|Fatal error" "$log" | head -n 40
   # The last summary is the run's: "Executed N tests, with F failures (U unexpected) in ..."
@@ -67,7 +99,7 @@ run_package() { # label package
 
 run_package sdk bindings/swift
 sdk_tests=$executed
-run_package demo ios-demo/DemoFlow
+run_package demo ios-demo/DemoFlow "$service_env"
 demo_tests=$executed
 
 echo "-- the mobile library's Swift binding (default features), compiled and linked"

@@ -5,6 +5,10 @@
 //                 implements, a DigitalOTP.Clock over the system time. Foundation only.
 //   DemoFakeBank  FakeBankApi: a bank in the app's process over the SDK's Issuer.
 //                 FOR THE DEMO ONLY; a real app talks to its bank's servers.
+//   DemoServiceBank  ServiceBankApi: the BankApi over HTTP to the issuer service
+//                 (`dotp issuer serve`) with the institution's channel key. DEMO ONLY: a
+//                 stand-in for the bank's backend relay (an API key is a server credential,
+//                 never shipped in an app). Foundation's URLSession (FoundationNetworking on Linux).
 //   DemoKeychain  the iOS platform parts: KeychainStore (the SDK's SecureStore over the
 //                 Keychain) and HardwareDeviceKeys (the SDK's DeviceKeys: the Secure
 //                 Enclave, attested by App Attest; the Apple-only parts compile to nothing
@@ -19,8 +23,8 @@
 //
 // Swift 6 language mode (complete concurrency checking) for every target.
 //
-// The Xcode app (ios-demo/project.yml) uses this package's three products and the SDK's
-// package directly; see ios-demo/README.md.
+// The Xcode app (ios-demo/project.yml) uses the products DemoFlow, DemoFakeBank and
+// DemoKeychain and the SDK's package directly; see ios-demo/README.md.
 
 import PackageDescription
 
@@ -30,6 +34,7 @@ let package = Package(
     products: [
         .library(name: "DemoFlow", targets: ["DemoFlow"]),
         .library(name: "DemoFakeBank", targets: ["DemoFakeBank"]),
+        .library(name: "DemoServiceBank", targets: ["DemoServiceBank"]),
         .library(name: "DemoKeychain", targets: ["DemoKeychain"]),
     ],
     dependencies: [
@@ -48,6 +53,11 @@ let package = Package(
             path: "Sources/DemoFakeBank"
         ),
         .target(
+            name: "DemoServiceBank",
+            dependencies: ["DemoFlow", .product(name: "DigitalOTP", package: "DigitalOTP")],
+            path: "Sources/DemoServiceBank"
+        ),
+        .target(
             name: "DemoKeychain",
             dependencies: [.product(name: "DigitalOTP", package: "DigitalOTP")],
             path: "Sources/DemoKeychain",
@@ -58,6 +68,7 @@ let package = Package(
             dependencies: [
                 "DemoFlow",
                 "DemoFakeBank",
+                "DemoServiceBank",
                 "DemoKeychain",
                 .product(name: "DigitalOTP", package: "DigitalOTP"),
             ],
