@@ -33,5 +33,7 @@ have_postgres() {
   return 1
 }
 have_postgres || apt_install postgresql
+# The throwaway cluster's TLS certificates (scripts/with-postgres.sh).
+command -v openssl >/dev/null 2>&1 || apt_install openssl
 
 scripts/setup-python.sh

@@ -77,15 +77,33 @@ pg initdb -D "$data" -U dotp --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$di
   cat "$dir/initdb.log" >&2
   exit 1
 }
+# TLS for the tests of verified connections: a CA of this run and a server certificate
+# for localhost signed by it (openssl, Debian's); CMD sees the CA as
+# DIGITAL_OTP_TEST_POSTGRES_CA. Plain connections on loopback stay allowed.
+tls="$dir/tls"
+mkdir -p "$tls"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=digital-otp test CA" \
+  -keyout "$tls/ca.key" -out "$tls/ca.crt" >/dev/null 2>&1
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+  -keyout "$tls/server.key" -out "$tls/server.csr" >/dev/null 2>&1
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n' >"$tls/ext"
+openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" -CAcreateserial -days 2 \
+  -extfile "$tls/ext" -out "$tls/server.crt" >/dev/null 2>&1
+chmod 600 "$tls/server.key"
+if [ "${#as_server[@]}" -gt 0 ]; then
+  chown -R "$server_user" "$tls"
+fi
+chmod 644 "$tls/ca.crt"
 # fsync off: a throwaway cluster need not survive a crash.
 pg pg_ctl -D "$data" -l "$dir/server.log" -w -t 60 \
-  -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir -c fsync=off -c max_connections=200" \
+  -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir -c fsync=off -c max_connections=200 -c ssl=on -c ssl_cert_file=$tls/server.crt -c ssl_key_file=$tls/server.key" \
   start >/dev/null || {
   cat "$dir/server.log" >&2
   exit 1
 }
 
 export DIGITAL_OTP_TEST_POSTGRES="postgres://dotp@127.0.0.1:$port/postgres"
+export DIGITAL_OTP_TEST_POSTGRES_CA="$tls/ca.crt"
 status=0
 "$@" || status=$?
 exit "$status"

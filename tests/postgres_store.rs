@@ -19,7 +19,7 @@ mod common;
 use std::collections::HashMap;
 use std::sync::{Arc, Barrier, Mutex};
 
-use common::pg::fresh_database;
+use common::pg::{ca, fresh_database};
 use digital_otp::client::{Client, MIN_PBKDF2_ITERATIONS};
 use digital_otp::enrollment::Device;
 use digital_otp::host::{DeviceKey, DeviceKeys, FixedClock, HostError, KeyEvidence};
@@ -770,4 +770,38 @@ fn ten_wrong_codes_from_ten_instances_at_once_lock_the_device_at_exactly_ten() {
     let d = first.device_inquiry(STAFF, "bank-a", "VASCO", "RACE01").unwrap();
     assert_eq!((d.error_count, d.state), (10, DeviceState::Locked), "no count lost");
     assert_eq!(first.verify_audit().unwrap().faults, vec![]);
+}
+
+#[test]
+fn connections_off_this_host_need_verified_tls() {
+    let Some(url) = fresh_database() else { return };
+    // The same database by name, over TLS, the server checked against the run's CA.
+    let tls_url = format!("{}?sslmode=require", url.replacen("127.0.0.1", "localhost", 1));
+    let store = PostgresStore::connect_with(&tls_url, 1, Some(&ca())).expect("verified TLS");
+    assert_eq!(store.schema_version().unwrap(), 1);
+    let mut raw = raw(&url);
+    let tls_sessions: i64 = raw
+        .query_one(
+            "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+             WHERE s.ssl AND a.datname = current_database()",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(tls_sessions, 1, "the store's connection is TLS (the raw one is not)");
+
+    // A server whose certificate another CA signed: refused (a man in the middle).
+    let other = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let wrong_ca = std::env::temp_dir().join(format!("dotp-other-ca-{}.pem", std::process::id()));
+    std::fs::write(&wrong_ca, other.cert.pem()).unwrap();
+    let refused = PostgresStore::connect_with(&tls_url, 1, Some(&wrong_ca));
+    let _ = std::fs::remove_file(&wrong_ca);
+    assert!(matches!(refused, Err(StoreFault::Database(_))), "{refused:?}");
+
+    // Another host without sslmode=require: refused before any connection is tried.
+    let remote = PostgresStore::connect("postgres://dotp@db.bank.example:5432/issuer");
+    match remote {
+        Err(StoreFault::Database(why)) => assert!(why.contains("sslmode=require"), "{why}"),
+        other => panic!("{other:?}"),
+    }
 }

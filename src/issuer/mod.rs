@@ -31,6 +31,8 @@ pub mod integrity;
 pub mod maintenance;
 pub mod master_key;
 pub mod model;
+#[cfg(feature = "postgres")]
+mod pg_connect;
 pub mod policy;
 #[cfg(feature = "postgres")]
 pub mod postgres;

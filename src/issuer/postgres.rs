@@ -25,12 +25,14 @@
 //! row) nor the message of a data exception (which may quote a value).
 
 use std::collections::HashMap;
-use std::sync::{Condvar, Mutex, PoisonError};
+use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 use postgres::error::SqlState;
 use postgres::types::ToSql;
-use postgres::{Client, Config, IsolationLevel, NoTls, Row, Statement, Transaction};
+use postgres::{Config, IsolationLevel, Row, Statement, Transaction};
+
+use super::pg_connect::{self, db, Conn, Pool};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -101,16 +103,6 @@ const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
-/// A PostgreSQL failure as a [`StoreFault`], without what it may quote of the data: no
-/// `DETAIL`, and no message of a data exception (class 22 quotes the offending value).
-fn db(e: postgres::Error) -> StoreFault {
-    StoreFault::Database(match e.as_db_error() {
-        Some(d) if d.code().code().starts_with("22") => format!("SQLSTATE {}", d.code().code()),
-        Some(d) => format!("SQLSTATE {}: {}", d.code().code(), d.message()),
-        None => e.to_string(),
-    })
-}
-
 /// Whether an attempt failed only because a concurrent one won (and may be re-run).
 fn is_conflict(e: &postgres::Error) -> bool {
     matches!(e.code(), Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED)
@@ -168,77 +160,6 @@ fn audit_row(r: &Row) -> Result<AuditEntry, StoreFault> {
     })
 }
 
-/// A connection with its prepared statements.
-struct Conn {
-    client: Client,
-    statements: HashMap<String, Statement>,
-}
-
-/// At most `size` connections, opened on demand and kept; a transaction waits for a free
-/// one. (A pool crate would add a background thread and crates for no more than this.)
-struct Pool {
-    config: Config,
-    size: usize,
-    /// The idle connections, and how many are open (idle, lent or being opened).
-    idle: Mutex<(Vec<Conn>, usize)>,
-    freed: Condvar,
-}
-
-/// A lent connection, given back when dropped (unless it broke).
-struct Lent<'a> {
-    pool: &'a Pool,
-    conn: Option<Conn>,
-}
-
-impl Pool {
-    fn get(&self) -> Result<Lent<'_>, StoreFault> {
-        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        loop {
-            if let Some(conn) = idle.0.pop() {
-                if conn.client.is_closed() {
-                    idle.1 -= 1;
-                    continue;
-                }
-                return Ok(Lent { pool: self, conn: Some(conn) });
-            }
-            if idle.1 < self.size {
-                idle.1 += 1;
-                drop(idle);
-                return match self.config.connect(NoTls) {
-                    Ok(client) => Ok(Lent {
-                        pool: self,
-                        conn: Some(Conn { client, statements: HashMap::new() }),
-                    }),
-                    Err(e) => {
-                        self.idle.lock().unwrap_or_else(PoisonError::into_inner).1 -= 1;
-                        self.freed.notify_one();
-                        Err(db(e))
-                    }
-                };
-            }
-            idle = self.freed.wait(idle).unwrap_or_else(PoisonError::into_inner);
-        }
-    }
-}
-
-impl Lent<'_> {
-    fn conn(&mut self) -> &mut Conn {
-        self.conn.as_mut().expect("a lent connection is present until dropped")
-    }
-}
-
-impl Drop for Lent<'_> {
-    fn drop(&mut self) {
-        let mut idle = self.pool.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        match self.conn.take() {
-            Some(conn) if !conn.client.is_closed() => idle.0.push(conn),
-            _ => idle.1 -= 1,
-        }
-        drop(idle);
-        self.pool.freed.notify_one();
-    }
-}
-
 /// The PostgreSQL store.
 pub struct PostgresStore {
     pool: Pool,
@@ -252,20 +173,28 @@ impl std::fmt::Debug for PostgresStore {
 
 impl PostgresStore {
     /// Connects to the database at `url` (`postgres://user:password@host:port/db` or
-    /// `host=… dbname=…`; without TLS) with a pool of [`DEFAULT_POOL_SIZE`] connections,
-    /// and brings its schema up to date.
+    /// `host=… dbname=…`) with a pool of [`DEFAULT_POOL_SIZE`] connections, and brings its
+    /// schema up to date. A server on another host needs `sslmode=require`: TLS verified
+    /// against the system's roots ([`Self::connect_with`] to give a CA file).
     pub fn connect(url: &str) -> Result<Self, StoreFault> {
-        Self::connect_with(url, DEFAULT_POOL_SIZE)
+        Self::connect_with(url, DEFAULT_POOL_SIZE, None)
     }
 
-    /// [`Self::connect`] with at most `pool_size` connections (at least 1).
-    pub fn connect_with(url: &str, pool_size: usize) -> Result<Self, StoreFault> {
+    /// [`Self::connect`] with at most `pool_size` connections (at least 1), and the
+    /// server's certificate verified against the PEM certificates of `ca` if given.
+    pub fn connect_with(
+        url: &str,
+        pool_size: usize,
+        ca: Option<&std::path::Path>,
+    ) -> Result<Self, StoreFault> {
         let config: Config = url
             .parse()
             .map_err(|_| StoreFault::Database("the PostgreSQL URL is invalid".into()))?;
+        let tls = pg_connect::connector(&config, ca)?;
         let store = Self {
             pool: Pool {
                 config,
+                tls,
                 size: pool_size.max(1),
                 idle: Mutex::new((Vec::new(), 0)),
                 freed: Condvar::new(),

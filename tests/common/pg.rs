@@ -44,3 +44,10 @@ pub fn fresh_database() -> Option<String> {
     admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
     Some(with_database(&url, &name))
 }
+
+/// The CA that signed the test server's TLS certificate (for `localhost`).
+pub fn ca() -> std::path::PathBuf {
+    std::env::var_os("DIGITAL_OTP_TEST_POSTGRES_CA")
+        .expect("DIGITAL_OTP_TEST_POSTGRES_CA is not set: run under scripts/with-postgres.sh")
+        .into()
+}

@@ -23,7 +23,7 @@ use digital_otp::host::SmsGateway;
 use digital_otp::host::SystemClock;
 use digital_otp::issuer::maintenance::RotationReport;
 use digital_otp::issuer::master_key::MasterKey;
-use digital_otp::issuer::postgres::PostgresStore;
+use digital_otp::issuer::postgres::{PostgresStore, DEFAULT_POOL_SIZE};
 use digital_otp::issuer::sqlite::SqliteStore;
 use digital_otp::issuer::store::IssuerStore;
 use digital_otp::issuer::{Issuer, IssuerConfig};
@@ -151,7 +151,11 @@ impl Context {
     fn store(&self) -> CliResult<Arc<dyn IssuerStore>> {
         match self.database.as_deref() {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                let store = PostgresStore::connect(url).map_err(err("issuer database"))?;
+                // A server on another host: `?sslmode=require`, verified against the
+                // system's roots or the CA file in DOTP_DATABASE_CA.
+                let ca = std::env::var_os("DOTP_DATABASE_CA").map(PathBuf::from);
+                let store = PostgresStore::connect_with(url, DEFAULT_POOL_SIZE, ca.as_deref())
+                    .map_err(err("issuer database"))?;
                 Ok(Arc::new(store))
             }
             Some(path) => Ok(Arc::new(SqliteStore::open(path).map_err(err("issuer database"))?)),
