@@ -358,6 +358,14 @@ fn floods_are_answered_429_and_do_not_reach_the_count() {
     );
     let r = s.call("GET", "/v1/institutions/bank-a/customers/c1", Some(&staff), b"");
     assert_eq!(r.json()["devices"][0]["error_count"], 2, "only the two answered wrong codes count");
+
+    // Unlocks per device: the login code above was one; two more, then 429 before the bank
+    // sees (and counts) the request.
+    let request = app.begin_login_code("bank-a", PASSWORD, &phone).unwrap();
+    let unlock =
+        |body: &[u8]| s.call("POST", "/v1/institutions/bank-a/unlock", Some(&channel), body).status;
+    assert_eq!((unlock(&request), unlock(&request)), (200, 200));
+    assert_eq!(unlock(&request), 429);
 }
 
 #[test]

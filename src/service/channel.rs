@@ -53,8 +53,8 @@ pub async fn registration(
     Ok(opaque(answer))
 }
 
-/// `POST …/unlock`: an unlock request in, the bank's evaluation (or refusal) out.
-/// State-changing (the bank counts the guess).
+/// `POST …/unlock`: an unlock request in, the bank's evaluation (or refusal) out; 429 past
+/// the per-device limit. State-changing (the bank counts the guess).
 pub async fn unlock(
     State(state): State<AppState>,
     params: Params,
@@ -65,6 +65,11 @@ pub async fn unlock(
     let institution = params.get("institution").to_owned();
     auth::channel(&key, &institution)?;
     state.limits.key(&key.key_id)?;
+    // Per device: the request names its credential (a malformed one is the issuer's to
+    // refuse and audit).
+    if let Ok(request) = crate::enrollment::unlock::Request::parse(&body) {
+        state.limits.device(&institution, &request.serial_number)?;
+    }
     let issuer = state.issuer.clone();
     let answer =
         blocking(move || Ok(issuer.handle_unlock_for(&key.actor(), Some(&institution), &body)))

@@ -1,5 +1,5 @@
 //! Rate limits (governor's GCRA, in memory, per instance): per API key on every channel
-//! call, and per customer on verification. They slow a flood or an online guesser down; the
+//! call, per customer on verification, and per device on unlock. They slow a flood or an online guesser down; the
 //! issuer's own counts (ten wrong codes lock the device, five unconfirmed password
 //! evaluations lock the app) hold in the database whatever the limits, across instances.
 
@@ -16,7 +16,8 @@ use super::reply::ApiError;
 pub struct Limits {
     /// Channel calls per API key.
     pub per_key_per_minute: u32,
-    /// Verifications per customer (institution and customer id).
+    /// Verifications per customer (institution and customer id), and unlocks per device
+    /// (institution and serial number).
     pub per_customer_per_minute: u32,
 }
 
@@ -68,6 +69,11 @@ impl Limiters {
 
     /// Counts a verification for the customer (429 past the limit).
     pub fn customer(&self, institution: &str, customer: &str) -> Result<(), ApiError> {
-        check(&self.per_customer, &format!("{institution}\u{0}{customer}"))
+        check(&self.per_customer, &format!("{institution}\u{0}customer\u{0}{customer}"))
+    }
+
+    /// Counts an unlock for the device (429 past the limit).
+    pub fn device(&self, institution: &str, serial: &str) -> Result<(), ApiError> {
+        check(&self.per_customer, &format!("{institution}\u{0}device\u{0}{serial}"))
     }
 }

@@ -72,7 +72,7 @@ pub struct ServeArgs {
     /// Channel calls per API key per minute.
     #[arg(long, default_value_t = Limits::default().per_key_per_minute)]
     pub rate_per_key: u32,
-    /// Verifications per customer per minute.
+    /// Verifications per customer, and unlocks per device, per minute.
     #[arg(long, default_value_t = Limits::default().per_customer_per_minute)]
     pub rate_per_customer: u32,
     /// Print the routes served (method and path, one per line) and exit.
