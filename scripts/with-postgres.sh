@@ -4,7 +4,7 @@
 #
 #   scripts/with-postgres.sh cargo test --features postgres,test-support --test postgres_store
 #
-# The cluster listens on 127.0.0.1 only, on port $DIGITAL_OTP_PG_PORT (default 55432),
+# The cluster listens on 127.0.0.1 only, on port $DIGITAL_OTP_PG_PORT (default: a free one),
 # with its data and socket in ${TMPDIR:-/tmp}/dotp-pg-PORT; CMD sees
 # DIGITAL_OTP_TEST_POSTGRES=postgres://dotp@127.0.0.1:PORT/postgres (superuser `dotp`,
 # trust authentication: loopback and throwaway only). A cluster left on that port by a run
@@ -21,7 +21,8 @@ if [ "$#" -eq 0 ]; then
   exit 2
 fi
 
-port="${DIGITAL_OTP_PG_PORT:-55432}"
+# A free port unless one is given, so that runs side by side do not meet.
+port="${DIGITAL_OTP_PG_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
 dir="${TMPDIR:-/tmp}/dotp-pg-$port"
 data="$dir/data"
 
