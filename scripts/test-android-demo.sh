@@ -5,6 +5,11 @@
 #   - compiles the flow module with the binding and runs its JUnit 5 tests against the
 #     freshly built library through JNA (state machine, sealed file store);
 #   - compiles and tests the fake bank (demo only) the same way;
+#   - compiles servicebank (demo only: ServiceBankApi, the flow's BankApi over HTTP) and runs
+#     the flow against a real `dotp issuer serve`: Maven runs under
+#     scripts/with-issuer-service.sh, which starts a throwaway service on a loopback port and
+#     exports DIGITAL_OTP_SERVICE_URL, DIGITAL_OTP_SERVICE_INSTITUTION, DIGITAL_OTP_CHANNEL_KEY
+#     and DIGITAL_OTP_STAFF_KEY (servicebank/pom.xml hands them to Surefire's JVM);
 #   - compiles the Android layer against the Android 14 framework classes
 #     (org.robolectric:android-all; compile only, nothing runs).
 #
@@ -42,7 +47,9 @@ for attempt in 1 2 3; do
   echo "test-android-demo: the generated binding changed under us; generating again" >&2
 done
 
-exec mvn -B --no-transfer-progress -f android-demo/pom.xml \
+# Maven runs beside a throwaway issuer service (servicebank's tests), started after the
+# snapshot: Maven reads only the binding and library copied above.
+exec scripts/with-issuer-service.sh mvn -B --no-transfer-progress -f android-demo/pom.xml \
   -Ddigitalotp.bindings.dir="$PWD/$snapshot/kotlin" \
   -Ddigitalotp.native.dir="$PWD/$snapshot/native" \
   test "$@"

@@ -31,8 +31,8 @@ trap cleanup EXIT
 
 run() { "$dotp" --data-dir "$data" --actor setup "$@"; }
 run issuer add-institution "$institution" "Demo Bank" >/dev/null
-channel=$(run issuer add-api-key --institution "$institution" --role channel | head -n 1)
-staff=$(run issuer add-api-key --institution "$institution" --role staff | head -n 1)
+channel=$(run issuer add-api-key --institution "$institution" --role channel | sed -n 1p)
+staff=$(run issuer add-api-key --institution "$institution" --role staff | sed -n 1p)
 
 "$dotp" --data-dir "$data" issuer serve --listen 127.0.0.1:0 >"$data/serve.out" 2>"$data/serve.err" &
 server=$!

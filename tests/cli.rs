@@ -637,3 +637,23 @@ fn shell_completions_and_manual_pages() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_closed_standard_output_is_not_a_crash() {
+    // `dotp … | head -n 1`: the reader goes before dotp has written everything. Here the
+    // output is closed from the start, so every write fails; dotp must exit as it would,
+    // not panic (101).
+    for args in [
+        &["uri", "new", "--issuer", "A", "--account", "b"][..],
+        &["totp", "--secret", "JBSWY3DPEHPK3PXP"],
+    ] {
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg("exec \"$0\" \"$@\" 1>&-")
+            .arg(env!("CARGO_BIN_EXE_dotp"))
+            .args(args)
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(0), "{args:?}");
+    }
+}

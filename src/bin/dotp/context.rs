@@ -257,11 +257,18 @@ impl Context {
 
     pub fn print(&self, out: &Output) {
         if self.json {
-            println!("{}", serde_json::to_string_pretty(&out.json).unwrap_or_else(|_| "{}".into()));
+            say(&serde_json::to_string_pretty(&out.json).unwrap_or_else(|_| "{}".into()));
         } else if !out.text.is_empty() {
-            println!("{}", out.text);
+            say(&out.text);
         }
     }
+}
+
+/// Writes `line` to standard output. A reader that has gone (`dotp … | head -n 1`) is its
+/// own choice, not an error: the rest is dropped instead of panicking as `println!` does.
+pub fn say(line: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
 }
 
 fn restrict(path: &Path, mode: u32) {

@@ -30,7 +30,7 @@ struct Narrator {
 impl Narrator {
     fn say(&mut self, text: String) {
         if !self.quiet {
-            println!("{text}");
+            crate::context::say(&text);
         }
         self.lines.push(text);
     }
@@ -83,7 +83,7 @@ pub fn run(json: bool) -> CliResult<Output> {
         )
     };
     if !json {
-        println!("{text}");
+        crate::context::say(&text);
     }
     let out = Output::new(
         "",

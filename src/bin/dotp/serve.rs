@@ -122,9 +122,11 @@ fn serve(ctx: &Context, issuer: Issuer, args: ServeArgs) -> CliResult<Output> {
             config,
             move |address| {
                 if json_out {
-                    println!("{}", json!({ "listening": format!("{scheme}://{address}") }));
+                    crate::context::say(
+                        &json!({ "listening": format!("{scheme}://{address}") }).to_string(),
+                    );
                 } else {
-                    println!("listening on {scheme}://{address}");
+                    crate::context::say(&format!("listening on {scheme}://{address}"));
                 }
             },
             shutdown_signal(),
