@@ -19,7 +19,7 @@ use digital_otp::issuer::master_key::MasterKey;
 use digital_otp::issuer::sqlite::SqliteStore;
 use digital_otp::issuer::store::IssuerStore;
 use digital_otp::issuer::{Issuer, IssuerConfig};
-use digital_otp::service::{self, Limits, ServeError, ServiceConfig, TlsFiles};
+use digital_otp::service::{self, Limits, ServeError, ServiceConfig, Timeouts, TlsFiles};
 use digital_otp::storage::{MemoryStore, SoftwareKeys};
 use digital_otp::transaction::Transaction;
 use serde_json::{json, Value};
@@ -58,6 +58,15 @@ mod tempdir {
 }
 
 fn start_with(limits: Limits, tls: Option<TlsFiles>, dir: tempdir::Dir) -> Service {
+    start_timed(limits, tls, dir, Timeouts::default())
+}
+
+fn start_timed(
+    limits: Limits,
+    tls: Option<TlsFiles>,
+    dir: tempdir::Dir,
+    timeouts: Timeouts,
+) -> Service {
     let clock = Arc::new(FixedClock::new(T0));
     let store: Arc<dyn IssuerStore> = Arc::new(SqliteStore::open(dir.0.join("issuer.db")).unwrap());
     let key = MasterKey::from_bytes(&[7u8; 32]).unwrap();
@@ -71,6 +80,7 @@ fn start_with(limits: Limits, tls: Option<TlsFiles>, dir: tempdir::Dir) -> Servi
         tls,
         allow_plain_http: false,
         limits,
+        timeouts,
     };
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -425,6 +435,7 @@ fn plain_http_is_refused_off_loopback() {
         tls: None,
         allow_plain_http: false,
         limits: Limits::default(),
+        timeouts: Timeouts::default(),
     };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let result =
@@ -461,4 +472,38 @@ fn tls_serves_with_the_given_certificate_and_refuses_plain_http() {
     let mut raw = Vec::new();
     let _ = plain.read_to_end(&mut raw);
     assert!(!raw.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&raw));
+}
+
+#[test]
+fn slow_clients_are_cut_off() {
+    let quick = Timeouts {
+        header: std::time::Duration::from_millis(300),
+        body: std::time::Duration::from_millis(300),
+    };
+    let s = start_timed(Limits::default(), None, tempdir::Dir::new("slow"), quick);
+    let channel = s.key("bank-a", ApiRole::Channel);
+    let guard = Some(std::time::Duration::from_secs(30));
+
+    // Headers in, the body promised but never sent: 408 with a JSON error.
+    let mut stream = TcpStream::connect(s.address).unwrap();
+    stream.set_read_timeout(guard).unwrap();
+    let head = format!("POST {VERIFY_A} HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {channel}\r\nContent-Length: 20\r\n\r\n{{\"co");
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("\"error\":\"timeout\""), "{text}");
+
+    // Headers that never end: the connection is closed.
+    let mut stream = TcpStream::connect(s.address).unwrap();
+    stream.set_read_timeout(guard).unwrap();
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n").unwrap();
+    let mut raw = Vec::new();
+    let closed = stream.read_to_end(&mut raw).is_ok();
+    assert!(closed && !raw.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&raw));
+
+    // A declared body over the limit: 413 as JSON, before anything is read.
+    let r = s.call("POST", VERIFY_A, Some(&channel), &vec![b' '; service::MAX_BODY + 1]);
+    assert_eq!((r.status, r.json()["error"].as_str().unwrap()), (413, "too_large"));
 }

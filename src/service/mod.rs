@@ -18,6 +18,7 @@ mod reply;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
@@ -78,7 +79,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// The service's routes over `issuer` (no listener: for [`serve`] and for tests).
-pub fn router(issuer: Arc<Issuer>, limits: Limits) -> Router {
+pub fn router(issuer: Arc<Issuer>, limits: Limits, body_timeout: Duration) -> Router {
     let state = AppState { issuer, limits: Arc::new(limits::Limiters::new(limits)) };
     let i = "/v1/institutions/{institution}";
     Router::new()
@@ -127,8 +128,46 @@ pub fn router(issuer: Arc<Issuer>, limits: Limits) -> Router {
                 "this route does not take this method",
             )
         })
+        .layer(axum::middleware::from_fn(move |request, next| {
+            read_body(request, next, body_timeout)
+        }))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
+}
+
+/// Reads the whole body first, within `timeout` and [`MAX_BODY`] (408 or 413 otherwise),
+/// so that a handler never waits on a slow client and the time limit never cuts off an
+/// issuer call under way (whose effect would then be unknown to the caller).
+async fn read_body(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+    timeout: Duration,
+) -> axum::response::Response {
+    use axum::http::{header, StatusCode};
+    use axum::response::IntoResponse;
+    let too_large = || {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the body is larger than 64 KiB")
+    };
+    let (parts, body) = request.into_parts();
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return too_large().into_response();
+    }
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, MAX_BODY)).await {
+        Err(_) => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            "the request's body did not arrive in time",
+        )
+        .into_response(),
+        Ok(Err(_)) => too_large().into_response(),
+        Ok(Ok(bytes)) => {
+            next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await
+        }
+    }
 }
 
 /// TLS: a PEM certificate chain and its PEM private key.
@@ -151,6 +190,25 @@ pub struct ServiceConfig {
     pub allow_plain_http: bool,
     /// Rate limits.
     pub limits: Limits,
+    /// How long a client may take to send its request.
+    pub timeouts: Timeouts,
+}
+
+/// How long a client may take: slow clients (a request's headers or body trickling in)
+/// are cut off instead of holding a connection and a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// To send the request line and headers (then the connection is closed).
+    pub header: Duration,
+    /// To send the body, once the headers are in (then 408).
+    pub body: Duration,
+}
+
+impl Default for Timeouts {
+    /// 10 s for the headers, 10 s for the body: messages are a few kilobytes.
+    fn default() -> Self {
+        Timeouts { header: Duration::from_secs(10), body: Duration::from_secs(10) }
+    }
 }
 
 /// Why the service could not start.
@@ -202,27 +260,30 @@ pub async fn serve(
         return Err(ServeError::PlainHttpNotLoopback);
     }
     let tls = config.tls.as_ref().map(tls_config).transpose()?;
-    let app = router(issuer, config.limits).into_make_service();
+    let app = router(issuer, config.limits, config.timeouts.body).into_make_service();
     let listener = std::net::TcpListener::bind(config.listen)?;
     listener.set_nonblocking(true)?;
     let address = listener.local_addr()?;
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        stopper.graceful_shutdown(Some(Duration::from_secs(10)));
+    });
+    let header_timeout = config.timeouts.header;
     match tls {
         None => {
-            let listener = tokio::net::TcpListener::from_std(listener)?;
+            let mut server = axum_server::from_tcp(listener)?;
+            server.http_builder().http1().header_read_timeout(header_timeout);
             ready(address);
-            axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+            server.handle(handle).serve(app).await?;
         }
         Some(tls) => {
-            let handle = axum_server::Handle::new();
-            let stopper = handle.clone();
-            tokio::spawn(async move {
-                shutdown.await;
-                stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
-            });
-            let server = axum_server::from_tcp_rustls(
+            let mut server = axum_server::from_tcp_rustls(
                 listener,
                 axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(tls)),
             )?;
+            server.http_builder().http1().header_read_timeout(header_timeout);
             ready(address);
             server.handle(handle).serve(app).await?;
         }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use digital_otp::client::{Client, ClientError, CredentialSummary, GeneratedCode, Status};
 use digital_otp::enrollment::Device;
 use digital_otp::issuer::api_keys::ApiRole;
-use digital_otp::service::{self, Limits, ServiceConfig};
+use digital_otp::service::{self, Limits, ServiceConfig, Timeouts};
 use digital_otp::transaction::Transaction;
 use serde_json::{json, Value};
 
@@ -216,6 +216,7 @@ fn start_service(ctx: &Context) -> CliResult<(Running, String)> {
         tls: None,
         allow_plain_http: false,
         limits: Limits::default(),
+        timeouts: Timeouts::default(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

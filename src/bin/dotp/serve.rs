@@ -8,7 +8,7 @@ use std::sync::Arc;
 use clap::{Args, Subcommand, ValueEnum};
 use digital_otp::issuer::api_keys::ApiRole;
 use digital_otp::issuer::Issuer;
-use digital_otp::service::{self, Limits, ServiceConfig, TlsFiles};
+use digital_otp::service::{self, Limits, ServiceConfig, Timeouts, TlsFiles};
 use serde_json::json;
 
 use crate::context::{err, iso_time, CliResult, Context, Output};
@@ -110,6 +110,7 @@ fn serve(ctx: &Context, issuer: Issuer, args: ServeArgs) -> CliResult<Output> {
             per_key_per_minute: args.rate_per_key,
             per_customer_per_minute: args.rate_per_customer,
         },
+        timeouts: Timeouts::default(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
