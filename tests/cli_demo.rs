@@ -244,3 +244,50 @@ fn the_demo_step_by_step_across_invocations() {
     assert!(weak.contains("policy"), "{weak}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_demo_runs_its_phone_against_a_running_service() {
+    let dir = std::env::temp_dir().join(format!("dotp-demo-server-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    ok(&dir, None, &["issuer", "add-institution", "bank-s", "Bank S"]);
+    let key = |role: &str| {
+        let v =
+            ok(&dir, None, &["issuer", "add-api-key", "--institution", "bank-s", "--role", role]);
+        v["api_key"].as_str().unwrap().to_owned()
+    };
+    let (channel, staff) = (key("channel"), key("staff"));
+    let mut server = Command::new(env!("CARGO_BIN_EXE_dotp"))
+        .arg("--data-dir")
+        .arg(&dir)
+        .args(["issuer", "serve", "--listen", "127.0.0.1:0"])
+        .env_remove("DOTP_MASTER_KEY")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let url = line.trim().strip_prefix("listening on ").unwrap().to_owned();
+    let run = |keys: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_dotp"));
+        c.args(["demo", "--server", &url, "--institution", "bank-s"]);
+        if keys {
+            c.env("DOTP_CHANNEL_KEY", &channel).env("DOTP_STAFF_KEY", &staff);
+        }
+        c.output().unwrap()
+    };
+    let out = run(true);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let without_keys = run(false);
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("All 9 steps behaved as expected."), "{text}");
+    assert!(text.contains(&format!("bank-s at {url}")), "{text}");
+    assert!(!without_keys.status.success());
+    assert!(String::from_utf8_lossy(&without_keys.stderr).contains("DOTP_CHANNEL_KEY"));
+}

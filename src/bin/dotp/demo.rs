@@ -2,8 +2,9 @@
 //! directory (the same SQLite issuer and file-backed app store the other commands use).
 //! The bank runs as the HTTP service (`dotp issuer serve`) on a loopback port, and every
 //! step of the bank's staff, the app and the bank's web channel goes over that socket
-//! with API keys, as in a deployment. Exits 0 only if every step behaved as expected, so
-//! it doubles as an end-to-end test.
+//! with API keys, as in a deployment. With `--server URL` the phone's half (and the
+//! branch's, with a staff key) runs against a service already running elsewhere. Exits 0
+//! only if every step behaved as expected, so it doubles as an end-to-end test.
 
 use std::sync::Arc;
 
@@ -17,7 +18,6 @@ use serde_json::{json, Value};
 use crate::context::{local_time, CliResult, Context, Output};
 
 const BANK: &str = "demo-bank";
-const CUSTOMER: &str = "kim-0001";
 const PASSWORD: &str = "482915";
 
 struct Narrator {
@@ -62,14 +62,27 @@ fn transfer(amount: u64) -> Transaction {
     }
 }
 
-pub fn run(json: bool) -> CliResult<Output> {
+/// `dotp demo [--server URL --institution ID]`.
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// Run against this running `dotp issuer serve` (plain HTTP: a local or test service)
+    /// instead of one started on loopback; its keys come from DOTP_CHANNEL_KEY and
+    /// DOTP_STAFF_KEY (a new customer with a random id and phone number is registered).
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// The institution at the server.
+    #[arg(long, default_value = BANK, requires = "server")]
+    pub institution: String,
+}
+
+pub fn run(json: bool, args: DemoArgs) -> CliResult<Output> {
     let dir = std::env::temp_dir().join(format!(
         "dotp-demo-{}-{}",
         std::process::id(),
         crate::unix_now().unwrap_or(0)
     ));
     let ctx = Context { data_dir: dir.clone(), json, actor: "demo".into(), database: None };
-    let result = narrate(&ctx, json);
+    let result = narrate(&ctx, json, &args);
     let _ = std::fs::remove_dir_all(&dir);
     let n = result?;
     let ok = n.failures.is_empty();
@@ -105,6 +118,9 @@ struct Wire {
     agent: ureq::Agent,
     channel: String,
     staff: String,
+    /// The institution and the customer of the story.
+    bank: String,
+    customer: String,
 }
 
 impl Wire {
@@ -149,7 +165,7 @@ impl Wire {
     fn relay(&self, route: &str, message: &[u8]) -> CliResult<Vec<u8>> {
         match self.call(
             "POST",
-            &format!("/v1/institutions/{BANK}/{route}"),
+            &format!("/v1/institutions/{}/{route}", self.bank),
             &self.channel,
             message,
         )? {
@@ -160,7 +176,7 @@ impl Wire {
 
     /// A code submitted by the bank's web channel: whether it was accepted.
     fn verify(&self, code: &str, tx: Option<&Transaction>) -> CliResult<bool> {
-        let customer = format!("/v1/institutions/{BANK}/customers/{CUSTOMER}");
+        let customer = format!("/v1/institutions/{}/customers/{}", self.bank, self.customer);
         let v = match tx {
             None => self.json("POST", &format!("{customer}/login-verifications"), &self.channel, json!({ "code": code }), 200)?,
             Some(t) => self.json(
@@ -177,7 +193,10 @@ impl Wire {
 
     /// A registration code issued by the staff after the bank's own identity check.
     fn registration_code(&self, reference: &str) -> CliResult<String> {
-        let path = format!("/v1/institutions/{BANK}/customers/{CUSTOMER}/registration-codes");
+        let path = format!(
+            "/v1/institutions/{}/customers/{}/registration-codes",
+            self.bank, self.customer
+        );
         let v = self.json(
             "POST",
             &path,
@@ -249,22 +268,64 @@ fn start_service(ctx: &Context) -> CliResult<(Running, String)> {
     }
 }
 
-fn narrate(ctx: &Context, quiet: bool) -> CliResult<Narrator> {
+/// A key from the environment (for `--server`).
+fn env_key(name: &str) -> CliResult<String> {
+    std::env::var(name).map_err(|_| format!("--server: give the service's API key in {name}"))
+}
+
+fn narrate(ctx: &Context, quiet: bool, args: &DemoArgs) -> CliResult<Narrator> {
     let mut n = Narrator { step: 0, failures: Vec::new(), lines: Vec::new(), quiet };
     n.say(format!("digital-otp demo — data directory {}", ctx.data_dir.display()));
-
-    n.step("The bank sets up: an institution, its API keys, and the issuer service on loopback");
-    let operator = ctx.issuer()?;
-    operator.add_institution("demo", BANK, "Demo Bank").map_err(|x| e("bank")(x.to_string()))?;
-    let key = |role| operator.add_api_key("demo", BANK, role).map(|(_, k)| k.to_string());
-    let channel = key(ApiRole::Channel).map_err(|x| e("api key")(x.to_string()))?;
-    let staff = key(ApiRole::Staff).map_err(|x| e("api key")(x.to_string()))?;
-    drop(operator);
-    let (_service, base) = start_service(ctx)?;
     let agent: ureq::Agent =
         ureq::Agent::config_builder().http_status_as_error(false).build().into();
-    let wire = Wire { base, agent, channel, staff };
-    n.detail(format!("{BANK} (Demo Bank) served at {}: a channel key for the app's backend, a staff key for the branch", wire.base));
+    let _service;
+    let (wire, phone_number) = match &args.server {
+        None => {
+            n.step("The bank sets up: an institution, its API keys, and the issuer service on loopback");
+            let operator = ctx.issuer()?;
+            operator
+                .add_institution("demo", BANK, "Demo Bank")
+                .map_err(|x| e("bank")(x.to_string()))?;
+            let key = |role| operator.add_api_key("demo", BANK, role).map(|(_, k)| k.to_string());
+            let channel = key(ApiRole::Channel).map_err(|x| e("api key")(x.to_string()))?;
+            let staff = key(ApiRole::Staff).map_err(|x| e("api key")(x.to_string()))?;
+            drop(operator);
+            let (service, base) = start_service(ctx)?;
+            _service = service;
+            let wire = Wire {
+                base,
+                agent,
+                channel,
+                staff,
+                bank: BANK.into(),
+                customer: "kim-0001".into(),
+            };
+            n.detail(format!(
+                "{BANK} (Demo Bank) served at {}: a channel key for the app's backend, a staff key for the branch",
+                wire.base
+            ));
+            (wire, "010-1234-5678".to_string())
+        }
+        Some(url) => {
+            n.step("The bank's service is already running elsewhere: its keys come from the environment");
+            let mut random = [0u8; 8];
+            digital_otp::crypto::random(&mut random).map_err(|x| e("random")(x.to_string()))?;
+            let digits: String = random.iter().map(|b| char::from(b'0' + b % 10)).collect();
+            let wire = Wire {
+                base: url.trim_end_matches('/').to_string(),
+                agent,
+                channel: env_key("DOTP_CHANNEL_KEY")?,
+                staff: env_key("DOTP_STAFF_KEY")?,
+                bank: args.institution.clone(),
+                customer: format!("demo-{}", digital_otp::crypto::hex(&random)),
+            };
+            n.detail(format!(
+                "{} at {}: a new customer {} for this run",
+                wire.bank, wire.base, wire.customer
+            ));
+            (wire, format!("010-{}-{}", &digits[..4], &digits[4..]))
+        }
+    };
     let (status, health) = wire.call("GET", "/readyz", "", b"")?;
     n.check(
         status == 200 && health.starts_with(b"{\"status\":\"ready\""),
@@ -272,7 +333,7 @@ fn narrate(ctx: &Context, quiet: bool) -> CliResult<Narrator> {
     );
     let (status, _) = wire.call(
         "POST",
-        &format!("/v1/institutions/{BANK}/customers/{CUSTOMER}/login-verifications"),
+        &format!("/v1/institutions/{}/customers/{}/login-verifications", wire.bank, wire.customer),
         "",
         b"{}",
     )?;
@@ -281,12 +342,12 @@ fn narrate(ctx: &Context, quiet: bool) -> CliResult<Narrator> {
     n.step("The branch registers an individual, domestic customer (staff key)");
     wire.json(
         "POST",
-        &format!("/v1/institutions/{BANK}/customers"),
+        &format!("/v1/institutions/{}/customers", wire.bank),
         &wire.staff,
-        json!({ "customer": CUSTOMER, "name": "홍길동", "phone": "010-1234-5678" }),
+        json!({ "customer": wire.customer, "name": "홍길동", "phone": phone_number }),
         201,
     )?;
-    n.detail(format!("customer {CUSTOMER}, phone 010-1234-5678"));
+    n.detail(format!("customer {}, phone {phone_number}", wire.customer));
 
     n.step(
         "After its own non-face-to-face identity check, the bank issues an app registration code",
@@ -300,13 +361,13 @@ fn narrate(ctx: &Context, quiet: bool) -> CliResult<Narrator> {
         "The phone registers: a typo and a weak password are caught locally, then two round trips",
     );
     let app = ctx.app()?;
-    let (_, phone) = ctx.phone(Some("010-1234-5678"), Some("demo-android-id"))?;
+    let (_, phone) = ctx.phone(Some(&phone_number), Some("demo-android-id"))?;
     let digits: String = code.chars().filter(char::is_ascii_digit).collect();
     let mut typo: Vec<u8> = digits.bytes().collect();
     typo[5] = b'0' + (typo[5] - b'0' + 1) % 10;
     let typo_refused = matches!(
         app.begin_registration(
-            BANK,
+            &wire.bank,
             std::str::from_utf8(&typo).unwrap_or_default(),
             phone.clone(),
             PASSWORD
@@ -314,7 +375,7 @@ fn narrate(ctx: &Context, quiet: bool) -> CliResult<Narrator> {
         Err(ClientError::Protocol(_))
     );
     n.check(typo_refused, "a mistyped code is refused before any network call");
-    let weak = app.begin_registration(BANK, &digits, phone.clone(), "123456");
+    let weak = app.begin_registration(&wire.bank, &digits, phone.clone(), "123456");
     n.check(matches!(weak, Err(ClientError::Policy(_))), "a weak password (123456) is refused");
     let credential = register(&app, &wire, &digits, &phone, &mut n)?;
     n.detail(format!(
@@ -331,7 +392,7 @@ fn narrate(ctx: &Context, quiet: bool) -> CliResult<Narrator> {
     let login = login_code(&app, &wire, PASSWORD, &phone)?.map_err(|x| e("code")(x.to_string()))?;
     n.detail(format!("login code {} ({} s left)", login.code, login.seconds_remaining));
     n.check(wire.verify(&login.code, None)?, "the bank accepts the login code");
-    let activated = app.confirm_activation(BANK).is_ok()
+    let activated = app.confirm_activation(&wire.bank).is_ok()
         && app
             .credentials(&phone)
             .map(|l| l.first().map(|c| c.status) == Some(Status::Active))
@@ -341,7 +402,7 @@ fn narrate(ctx: &Context, quiet: bool) -> CliResult<Narrator> {
     n.step("A transfer: the app shows amount and payee, then a code bound to them");
     let tx = transfer(1_500_000);
     let request = app
-        .begin_transaction_code(BANK, PASSWORD, &phone, &tx)
+        .begin_transaction_code(&wire.bank, PASSWORD, &phone, &tx)
         .map_err(|x| e("code")(x.to_string()))?;
     let answer = wire.relay("unlock", &request)?;
     let tx_code = app.complete_transaction_code(&answer).map_err(|x| e("code")(x.to_string()))?;
@@ -393,7 +454,7 @@ fn narrate(ctx: &Context, quiet: bool) -> CliResult<Narrator> {
     n.check(wire.verify(&login.code, None)?, "the new credential's login code is accepted");
     let audit = wire.json(
         "GET",
-        &format!("/v1/institutions/{BANK}/audit?limit=500"),
+        &format!("/v1/institutions/{}/audit?limit=500", wire.bank),
         &wire.staff,
         Value::Null,
         200,
@@ -418,7 +479,7 @@ fn register(
     n: &mut Narrator,
 ) -> CliResult<CredentialSummary> {
     let request = app
-        .begin_registration(BANK, code, phone.clone(), PASSWORD)
+        .begin_registration(&wire.bank, code, phone.clone(), PASSWORD)
         .map_err(|x| e("register")(x.to_string()))?;
     n.detail(format!(
         "request: {} bytes (a SPAKE2 message keyed by the code, the blinded password, a new \
@@ -429,7 +490,7 @@ fn register(
     let confirmation =
         app.confirm_registration(&response).map_err(|x| e("register")(x.to_string()))?;
     let outcome = wire.relay("registration", &confirmation)?;
-    app.complete_registration(BANK, &outcome).map_err(|x| e("register")(x.to_string()))
+    app.complete_registration(&wire.bank, &outcome).map_err(|x| e("register")(x.to_string()))
 }
 
 /// A login code: the unlock request over the socket, the bank's answer, the code (the
@@ -440,7 +501,7 @@ fn login_code(
     password: &str,
     phone: &Device,
 ) -> CliResult<Result<GeneratedCode, ClientError>> {
-    let request = match app.begin_login_code(BANK, password, phone) {
+    let request = match app.begin_login_code(&wire.bank, password, phone) {
         Ok(r) => r,
         Err(x) => return Ok(Err(x)),
     };

@@ -71,7 +71,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// A narrated non-face-to-face enrollment end to end (exits 0 only if every step behaves).
-    Demo,
+    Demo(demo::DemoArgs),
     /// The bank's side.
     #[command(subcommand)]
     Issuer(bank::IssuerCommand),
@@ -378,7 +378,7 @@ fn digits(d: u64) -> Result<u8, String> {
 
 fn run(cli: Cli) -> Result<Output, String> {
     let command = match cli.command {
-        Command::Demo => return demo::run(cli.json),
+        Command::Demo(args) => return demo::run(cli.json, args),
         Command::Issuer(c) => {
             return bank::run(&Context::new(cli.data_dir, cli.json, cli.actor, cli.database)?, c)
         }
@@ -518,7 +518,7 @@ fn import(uri: &str, uris: bool) -> Result<Output, String> {
 
 fn engine(command: Command) -> Result<Zeroizing<String>, String> {
     match command {
-        Command::Demo
+        Command::Demo(_)
         | Command::Issuer(_)
         | Command::App(_)
         | Command::Completions { .. }
