@@ -95,9 +95,10 @@ if [ "${#as_server[@]}" -gt 0 ]; then
   chown -R "$server_user" "$tls"
 fi
 chmod 644 "$tls/ca.crt"
-# fsync off: a throwaway cluster need not survive a crash.
+# fsync off: a throwaway cluster need not survive a crash (DIGITAL_OTP_PG_FSYNC=on for
+# benchmarks, where commits must reach the disk as in production).
 pg pg_ctl -D "$data" -l "$dir/server.log" -w -t 60 \
-  -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir -c fsync=off -c max_connections=200 -c ssl=on -c ssl_cert_file=$tls/server.crt -c ssl_key_file=$tls/server.key" \
+  -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir -c fsync=${DIGITAL_OTP_PG_FSYNC:-off} -c max_connections=200 -c ssl=on -c ssl_cert_file=$tls/server.crt -c ssl_key_file=$tls/server.key" \
   start >/dev/null || {
   cat "$dir/server.log" >&2
   exit 1
