@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates (or reuses) the virtualenv .venv in the repository root with the pinned
 # test requirements of bindings/python/requirements-test.txt: pytest for the Python
-# binding tests, tree-sitter + tree-sitter-swift for the Swift syntax check.
+# binding tests, PyYAML + jsonschema + schemathesis for the issuer service's contract
+# and fuzz tests, tree-sitter + tree-sitter-swift for the Swift syntax check.
 #
 #   scripts/setup-python.sh          # idempotent; fast when already set up
 #   PYTHON=python3.12 scripts/setup-python.sh
@@ -22,7 +23,7 @@ command -v "$python" >/dev/null || { echo "setup-python: $python not found" >&2;
 # when both still match and the packages import, there is nothing to do.
 want="$("$python" -c 'import hashlib, sys; print(sys.version.split()[0], hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' "$requirements")"
 if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
-   "$venv/bin/python" -c 'import pytest, tree_sitter, tree_sitter_swift, yaml, jsonschema' 2>/dev/null; then
+   "$venv/bin/python" -c 'import pytest, tree_sitter, tree_sitter_swift, yaml, jsonschema, schemathesis' 2>/dev/null; then
   exit 0
 fi
 

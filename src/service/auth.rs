@@ -79,12 +79,16 @@ pub fn desk(key: &ApiKey, institution: &str, headers: &HeaderMap) -> Result<Call
             format!("{employee} via {}", key.actor())
         }
     };
+    // The API's names are the channels' names in snake_case (`trading_system`).
+    let api_name = |c: &DeskChannel| c.name().replace(' ', "_");
     let channel = match header("x-dotp-channel")? {
         None => DeskChannel::Branch,
-        Some(name) => DeskChannel::ALL.into_iter().find(|c| c.name() == name).ok_or_else(|| {
-            let names: Vec<&str> = DeskChannel::ALL.iter().map(|c| c.name()).collect();
-            ApiError::bad_request(format!("X-Dotp-Channel must be one of {}", names.join(", ")))
-        })?,
+        Some(name) => {
+            DeskChannel::ALL.into_iter().find(|c| api_name(c) == name).ok_or_else(|| {
+                let names: Vec<String> = DeskChannel::ALL.iter().map(api_name).collect();
+                ApiError::bad_request(format!("X-Dotp-Channel must be one of {}", names.join(", ")))
+            })?
+        }
     };
     let mut caller = Caller::branch(&actor).via(channel);
     caller.role = role;

@@ -7,6 +7,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::enrollment::ProtocolError;
 use crate::issuer::Fault;
 
 /// A refusal: the status, a stable snake_case code and a sentence.
@@ -95,6 +96,13 @@ impl From<Fault> for ApiError {
                     "the issuer cannot serve now; try again",
                 );
             }
+            // What a client typed: a phone number, a device id, a registration code.
+            Fault::Protocol(
+                ProtocolError::PhoneNumber(_)
+                | ProtocolError::DeviceId
+                | ProtocolError::CodeFormat
+                | ProtocolError::CodeCheckDigit,
+            ) => (S::BAD_REQUEST, "invalid_input"),
             Fault::Protocol(_) | Fault::Crypto(_) => {
                 eprintln!("dotp issuer serve: {f}");
                 return Self::new(S::INTERNAL_SERVER_ERROR, "internal", "internal error");

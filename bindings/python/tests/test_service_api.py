@@ -8,13 +8,8 @@ it, over the socket.
 """
 
 import json
-import os
 import pathlib
-import subprocess
-import tempfile
 import time
-import urllib.error
-import urllib.request
 
 import jsonschema
 import pytest
@@ -22,6 +17,7 @@ import yaml
 
 import digital_otp as otp
 from app_support import TestClock, TestStore
+from service_support import Server
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 SPEC = yaml.safe_load((ROOT / "docs" / "openapi.yaml").read_text())
@@ -29,69 +25,8 @@ METHODS = ("get", "put", "post", "delete", "patch")
 PASSWORD = "482915"
 
 
-def dotp_binary():
-    path = os.environ.get("DIGITAL_OTP_DOTP")
-    if not path:
-        pytest.fail("DIGITAL_OTP_DOTP is not set: run these tests with scripts/test-python.sh")
-    return path
-
-
 def spec_routes():
     return {(m.upper(), p) for p, item in SPEC["paths"].items() for m in item if m in METHODS}
-
-
-class Server:
-    """`dotp issuer serve` on a free loopback port over a fresh data directory."""
-
-    def __init__(self):
-        self.dir = tempfile.TemporaryDirectory()
-        self.dotp = dotp_binary()
-        self.run("issuer", "add-institution", "bank-a", "Bank A")
-        self.run("issuer", "add-institution", "bank-b", "Bank B")
-        self.keys = {
-            "channel": self.key("bank-a", "channel"),
-            "staff": self.key("bank-a", "staff"),
-            "staff_b": self.key("bank-b", "staff"),
-            "centre": self.key("bank-a", "centre"),
-        }
-        self.process = subprocess.Popen(
-            [self.dotp, "--data-dir", self.dir.name, "issuer", "serve", "--listen", "127.0.0.1:0"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        line = self.process.stdout.readline().strip()
-        assert line.startswith("listening on http://127.0.0.1:"), (line, self.process.stderr.read())
-        self.url = line.removeprefix("listening on ")
-
-    def run(self, *args):
-        out = subprocess.run(
-            [self.dotp, "--data-dir", self.dir.name, *args], capture_output=True, text=True, check=True
-        )
-        return out.stdout
-
-    def key(self, institution, role):
-        return self.run("issuer", "add-api-key", "--institution", institution, "--role", role).splitlines()[0]
-
-    def call(self, method, path, key=None, body=None, raw=None, headers=None):
-        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        request = urllib.request.Request(self.url + path, data=data, method=method)
-        if key:
-            request.add_header("Authorization", "Bearer " + self.keys.get(key, key))
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
-        for name, value in (headers or {}).items():
-            request.add_header(name, value)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as r:
-                return r.status, dict(r.headers), r.read()
-        except urllib.error.HTTPError as e:
-            return e.code, dict(e.headers), e.read()
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=30)
-        self.dir.cleanup()
 
 
 @pytest.fixture(scope="module")

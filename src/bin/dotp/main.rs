@@ -660,8 +660,8 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
-            // --help and --version
-            print!("{e}");
+            // --help and --version (to a reader that may go early: `dotp --help | head -1`)
+            context::say(e.to_string().trim_end_matches('\n'));
             return ExitCode::SUCCESS;
         }
         Err(e) => {
