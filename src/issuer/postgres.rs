@@ -52,6 +52,10 @@ pub const DEFAULT_POOL_SIZE: usize = 8;
 const MIGRATION_START: &str = "SELECT pg_advisory_xact_lock(1685025904);
     CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)";
 
+/// The lock that queues the store's transactions (key "dotw" in ASCII).
+const WRITER_LOCK: &str = "SELECT pg_advisory_lock(1685025911)";
+const WRITER_UNLOCK: &str = "SELECT pg_advisory_unlock(1685025911)";
+
 /// The schema version of a database (0: none yet).
 const VERSION: &str = "SELECT COALESCE(MAX(version), 0) FROM schema_version";
 
@@ -525,7 +529,26 @@ fn first_link_after(after: &str) -> Option<i64> {
 
 /// Runs `f` once in a serializable transaction on `conn`: its outcome, or `None` if a
 /// concurrent transaction won (then the closure is to be run again).
+/// One attempt, queued behind the other instances' transactions: every audited
+/// transaction updates the audit chain's head, so concurrent ones would all conflict and
+/// retry. The session lock is taken before the transaction begins, so that its snapshot
+/// sees the predecessor's commit; SERIALIZABLE and the retries stay as the guarantee. A
+/// broken connection releases the lock (and the pool drops it).
 fn attempt(
+    conn: &mut Conn,
+    f: &mut dyn FnMut(&mut dyn IssuerTx) -> Result<(), Rollback>,
+) -> Option<Result<(), Rollback>> {
+    if let Err(e) = conn.client.batch_execute(WRITER_LOCK) {
+        return Some(Err(db(e).into()));
+    }
+    let result = attempt_locked(conn, f);
+    // The outcome stands whatever the unlock does: an unlock fails only on a broken
+    // connection, whose end releases the lock.
+    let _ = conn.client.batch_execute(WRITER_UNLOCK);
+    result
+}
+
+fn attempt_locked(
     conn: &mut Conn,
     f: &mut dyn FnMut(&mut dyn IssuerTx) -> Result<(), Rollback>,
 ) -> Option<Result<(), Rollback>> {
