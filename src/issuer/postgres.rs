@@ -21,6 +21,11 @@
 //! `meta` row every audited transaction updates) orders the audit log the same way. An
 //! attempt in which a statement failed is never committed, whatever the closure returned.
 //!
+//! Since every audited transaction updates that head, transactions also queue behind a
+//! session advisory lock taken before each begins (see `attempt`): they then wait instead
+//! of aborting and retrying under load, and the database commits one at a time (the
+//! throughput limit measured in BENCHMARKS.md; one chain per institution would lift it).
+//!
 //! Errors carry PostgreSQL's SQLSTATE and message, never its `DETAIL` (which may quote a
 //! row) nor the message of a data exception (which may quote a value).
 
