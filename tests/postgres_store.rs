@@ -805,3 +805,32 @@ fn connections_off_this_host_need_verified_tls() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_panic_inside_a_transaction_does_not_leave_the_writer_lock_held() {
+    let Some(url) = fresh_database() else { return };
+    let store = Arc::new(PostgresStore::connect_with(&url, 1, None).unwrap());
+    let panicking = store.clone();
+    let caught = std::thread::spawn(move || {
+        let _ = panicking.transaction(&mut |tx| {
+            tx.put_institution(&institution("bank-p"))?;
+            panic!("a bug in an issuer operation");
+        });
+    })
+    .join();
+    assert!(caught.is_err(), "the closure panicked");
+    // Another instance still gets its turn (a failure guard, not a timing: a held lock
+    // would block it for ever), and the panicked transaction left nothing.
+    let other = PostgresStore::connect_with(&url, 1, None).unwrap();
+    let (done, wait) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let found = tx(&other, |t| t.institution("bank-p").unwrap());
+        let _ = done.send(found.is_none());
+    });
+    let nothing = wait
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .expect("the writer lock was left held");
+    assert!(nothing, "the panicked transaction was committed");
+    // The panicking store's own pool serves again too.
+    assert!(tx(&*store, |t| t.institution("bank-p").unwrap()).is_none());
+}

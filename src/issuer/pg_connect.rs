@@ -155,7 +155,11 @@ impl Drop for Lent<'_> {
     fn drop(&mut self) {
         let mut idle = self.pool.idle.lock().unwrap_or_else(PoisonError::into_inner);
         match self.conn.take() {
-            Some(conn) if !conn.client.is_closed() => idle.0.push(conn),
+            // Not after a panic: the connection may hold the writer lock or an open
+            // transaction; closing it (dropped here) releases both.
+            Some(conn) if !conn.client.is_closed() && !std::thread::panicking() => {
+                idle.0.push(conn)
+            }
             _ => idle.1 -= 1,
         }
         drop(idle);
