@@ -18,8 +18,7 @@ pub async fn key(state: &AppState, headers: &HeaderMap) -> Result<ApiKey, ApiErr
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(ApiError::unauthorized)?
         .to_owned();
-    let issuer = state.issuer.clone();
-    let found = super::blocking(move || issuer.authenticate_api_key(&presented)).await?;
+    let found = state.run(move |issuer| issuer.authenticate_api_key(&presented)).await?;
     found.ok_or_else(ApiError::unauthorized)
 }
 

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::reply::{json, ApiError};
-use super::{auth, blocking, parse, AppState, Params};
+use super::{auth, parse, AppState, Params};
 use crate::issuer::Verdict;
 use crate::transaction::Transaction;
 
@@ -19,8 +19,7 @@ pub async fn healthz() -> Response {
 
 /// `GET /readyz`: the database answers (503 otherwise).
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    let issuer = state.issuer.clone();
-    match blocking(move || issuer.api_keys().map(|_| ())).await {
+    match state.run(move |issuer| issuer.api_keys().map(|_| ())).await {
         Ok(()) => json(&serde_json::json!({ "status": "ready" })),
         Err(e) => e.into_response(),
     }
@@ -45,11 +44,11 @@ pub async fn registration(
     let institution = params.get("institution").to_owned();
     auth::channel(&key, &institution)?;
     state.limits.key(&key.key_id)?;
-    let issuer = state.issuer.clone();
-    let answer = blocking(move || {
-        Ok(issuer.handle_registration_for(&key.actor(), Some(&institution), &body))
-    })
-    .await?;
+    let answer = state
+        .run(move |issuer| {
+            Ok(issuer.handle_registration_for(&key.actor(), Some(&institution), &body))
+        })
+        .await?;
     Ok(opaque(answer))
 }
 
@@ -70,10 +69,9 @@ pub async fn unlock(
     if let Ok(request) = crate::enrollment::unlock::Request::parse(&body) {
         state.limits.device(&institution, &request.serial_number)?;
     }
-    let issuer = state.issuer.clone();
-    let answer =
-        blocking(move || Ok(issuer.handle_unlock_for(&key.actor(), Some(&institution), &body)))
-            .await?;
+    let answer = state
+        .run(move |issuer| Ok(issuer.handle_unlock_for(&key.actor(), Some(&institution), &body)))
+        .await?;
     Ok(opaque(answer))
 }
 
@@ -139,9 +137,8 @@ pub async fn verify_login(
 ) -> Result<Response, ApiError> {
     let actor = verifier(&state, &params, &headers).await?;
     let check: LoginCheck = parse(&body)?;
-    let issuer = state.issuer.clone();
     let (i, c) = (params.get("institution").to_owned(), params.get("customer").to_owned());
-    Ok(verdict(blocking(move || issuer.verify_login(&actor, &i, &c, &check.code)).await?))
+    Ok(verdict(state.run(move |issuer| issuer.verify_login(&actor, &i, &c, &check.code)).await?))
 }
 
 /// `POST …/transaction-verifications`: `{"code", "transaction"}` → the verdict for
@@ -162,10 +159,10 @@ pub async fn verify_transaction(
         payee_name: t.payee_name,
         memo: t.memo,
     };
-    let issuer = state.issuer.clone();
     let (i, c) = (params.get("institution").to_owned(), params.get("customer").to_owned());
     Ok(verdict(
-        blocking(move || issuer.verify_transaction(&actor, &i, &c, &check.code, &transaction))
+        state
+            .run(move |issuer| issuer.verify_transaction(&actor, &i, &c, &check.code, &transaction))
             .await?,
     ))
 }

@@ -10,7 +10,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
 use super::reply::{json, json_with, ApiError};
-use super::{auth, blocking, parse, AppState, Params};
+use super::{auth, parse, AppState, Params};
 use crate::issuer::model::{AuditEntry, AuditQuery, CustomerKind, Residency};
 use crate::issuer::policy::Caller;
 use crate::issuer::{Accident, DeviceReport, NewCustomer};
@@ -52,8 +52,7 @@ pub async fn add_institution(
     let key = auth::key(&state, &headers).await?;
     auth::centre(&key)?;
     let n: NewInstitution = parse(&body)?;
-    let issuer = state.issuer.clone();
-    blocking(move || issuer.add_institution(&key.actor(), &n.institution, &n.name)).await?;
+    state.run(move |issuer| issuer.add_institution(&key.actor(), &n.institution, &n.name)).await?;
     Ok(done())
 }
 
@@ -97,8 +96,7 @@ pub async fn add_customer(
         phone_number: b.phone,
         real_name_number: b.real_name_number,
     };
-    let issuer = state.issuer.clone();
-    blocking(move || issuer.register_customer(&caller.actor, &c)).await?;
+    state.run(move |issuer| issuer.register_customer(&caller.actor, &c)).await?;
     Ok(json_with(StatusCode::CREATED, &Done { ok: true }))
 }
 
@@ -207,8 +205,8 @@ pub async fn customer(
 ) -> Result<Response, ApiError> {
     let (caller, institution) = caller(&state, &params, &headers).await?;
     let customer = params.get("customer").to_owned();
-    let issuer = state.issuer.clone();
-    let r = blocking(move || issuer.customer_inquiry(caller, &institution, &customer)).await?;
+    let r =
+        state.run(move |issuer| issuer.customer_inquiry(caller, &institution, &customer)).await?;
     Ok(json(&CustomerView {
         institution: r.customer.institution_id.clone(),
         customer: r.customer.customer_id.clone(),
@@ -230,8 +228,9 @@ pub async fn send_sms(
 ) -> Result<Response, ApiError> {
     let (caller, institution) = caller(&state, &params, &headers).await?;
     let customer = params.get("customer").to_owned();
-    let issuer = state.issuer.clone();
-    blocking(move || issuer.start_face_to_face(&caller.actor, &institution, &customer)).await?;
+    state
+        .run(move |issuer| issuer.start_face_to_face(&caller.actor, &institution, &customer))
+        .await?;
     Ok(json_with(StatusCode::ACCEPTED, &Done { ok: true }))
 }
 
@@ -261,19 +260,25 @@ pub async fn registration_code(
     let (caller, institution) = caller(&state, &params, &headers).await?;
     let customer = params.get("customer").to_owned();
     let r: CodeRequest = parse(&body)?;
-    let issuer = state.issuer.clone();
     let code = match (r.sms_code, r.verification_reference) {
         (Some(sms), None) => {
-            blocking(move || {
-                issuer.confirm_face_to_face(&caller.actor, &institution, &customer, &sms)
-            })
-            .await?
+            state
+                .run(move |issuer| {
+                    issuer.confirm_face_to_face(&caller.actor, &institution, &customer, &sms)
+                })
+                .await?
         }
         (None, Some(reference)) => {
-            blocking(move || {
-                issuer.issue_non_face_to_face(&caller.actor, &institution, &customer, &reference)
-            })
-            .await?
+            state
+                .run(move |issuer| {
+                    issuer.issue_non_face_to_face(
+                        &caller.actor,
+                        &institution,
+                        &customer,
+                        &reference,
+                    )
+                })
+                .await?
         }
         _ => {
             return Err(ApiError::bad_request(
@@ -301,8 +306,7 @@ pub async fn change_phone(
     let (caller, institution) = caller(&state, &params, &headers).await?;
     let customer = params.get("customer").to_owned();
     let b: PhoneBody = parse(&body)?;
-    let issuer = state.issuer.clone();
-    blocking(move || issuer.change_phone(caller, &institution, &customer, &b.phone)).await?;
+    state.run(move |issuer| issuer.change_phone(caller, &institution, &customer, &b.phone)).await?;
     Ok(done())
 }
 
@@ -326,18 +330,18 @@ pub async fn register_device(
     let (caller, institution) = caller(&state, &params, &headers).await?;
     let customer = params.get("customer").to_owned();
     let b: DeviceBody = parse(&body)?;
-    let issuer = state.issuer.clone();
-    blocking(move || {
-        issuer.register_device(
-            caller,
-            &institution,
-            &customer,
-            &b.vendor,
-            &b.serial,
-            b.possession_code.as_deref(),
-        )
-    })
-    .await?;
+    state
+        .run(move |issuer| {
+            issuer.register_device(
+                caller,
+                &institution,
+                &customer,
+                &b.vendor,
+                &b.serial,
+                b.possession_code.as_deref(),
+            )
+        })
+        .await?;
     Ok(done())
 }
 
@@ -350,8 +354,7 @@ pub async fn cancel(
 ) -> Result<Response, ApiError> {
     let (caller, institution) = caller(&state, &params, &headers).await?;
     let customer = params.get("customer").to_owned();
-    let issuer = state.issuer.clone();
-    blocking(move || issuer.cancel(caller, &institution, &customer)).await?;
+    state.run(move |issuer| issuer.cancel(caller, &institution, &customer)).await?;
     Ok(done())
 }
 
@@ -368,8 +371,9 @@ pub async fn device(
 ) -> Result<Response, ApiError> {
     let (caller, institution) = caller(&state, &params, &headers).await?;
     let (vendor, serial) = device_of(&params);
-    let issuer = state.issuer.clone();
-    let r = blocking(move || issuer.device_inquiry(caller, &institution, &vendor, &serial)).await?;
+    let r = state
+        .run(move |issuer| issuer.device_inquiry(caller, &institution, &vendor, &serial))
+        .await?;
     Ok(json(&device_view(&r)))
 }
 
@@ -401,8 +405,8 @@ pub async fn report_accident(
         AccidentKind::Lost => Accident::Lost,
         AccidentKind::Stolen => Accident::Stolen,
     };
-    let issuer = state.issuer.clone();
-    blocking(move || issuer.report_accident(caller, &institution, &vendor, &serial, accident))
+    state
+        .run(move |issuer| issuer.report_accident(caller, &institution, &vendor, &serial, accident))
         .await?;
     Ok(done())
 }
@@ -422,8 +426,8 @@ pub async fn clear_accident(
 ) -> Result<Response, ApiError> {
     let (caller, institution) = caller(&state, &params, &headers).await?;
     let (vendor, serial) = device_of(&params);
-    let issuer = state.issuer.clone();
-    let pending = blocking(move || issuer.recover(caller, &institution, &vendor, &serial)).await?;
+    let pending =
+        state.run(move |issuer| issuer.recover(caller, &institution, &vendor, &serial)).await?;
     Ok(json(&Cleared { ok: true, pending_clearance: pending }))
 }
 
@@ -436,8 +440,9 @@ pub async fn reset_errors(
 ) -> Result<Response, ApiError> {
     let (caller, institution) = caller(&state, &params, &headers).await?;
     let (vendor, serial) = device_of(&params);
-    let issuer = state.issuer.clone();
-    blocking(move || issuer.reset_error_count(caller, &institution, &vendor, &serial)).await?;
+    state
+        .run(move |issuer| issuer.reset_error_count(caller, &institution, &vendor, &serial))
+        .await?;
     Ok(done())
 }
 
@@ -482,7 +487,6 @@ pub async fn audit(
         until: q.until,
         limit,
     };
-    let issuer = state.issuer.clone();
-    let entries = blocking(move || issuer.audit_for(caller, &institution, &query)).await?;
+    let entries = state.run(move |issuer| issuer.audit_for(caller, &institution, &query)).await?;
     Ok(json(&AuditList { entries: entries.iter().map(audit_view).collect() }))
 }

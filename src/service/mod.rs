@@ -64,6 +64,17 @@ pub struct AppState {
     limits: Arc<limits::Limiters>,
 }
 
+impl AppState {
+    /// Runs `f` on the issuer, on the blocking pool.
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Issuer) -> Result<T, Fault> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let issuer = self.issuer.clone();
+        blocking(move || f(&issuer)).await
+    }
+}
+
 /// Runs `f` (an issuer call) on the blocking pool.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, Fault> + Send + 'static,
