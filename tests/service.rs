@@ -379,6 +379,44 @@ fn floods_are_answered_429_and_do_not_reach_the_count() {
 }
 
 #[test]
+fn an_online_guesser_of_a_registration_code_gets_429_before_the_bank_counts_a_guess() {
+    let limits = Limits { per_key_per_minute: 1_000, per_customer_per_minute: 3 };
+    let s = start_with(limits, None, tempdir::Dir::new("guesser"));
+    let (channel, staff) = (s.key("bank-a", ApiRole::Channel), s.key("bank-a", ApiRole::Staff));
+    let code = s.customer(&staff, "bank-a", "c1", "010-1234-5678");
+    s.customer(&staff, "bank-a", "c2", "010-2222-3333");
+    let wrong = "0000-0000-0000"; // a valid check digit
+    assert_ne!(code.replace('-', ""), "000000000000");
+    let path = "/v1/institutions/bank-a/registration";
+    let guess = |device: &Device| {
+        let request =
+            s.app().begin_registration("bank-a", wrong, device.clone(), PASSWORD).unwrap();
+        s.call("POST", path, Some(&channel), &request).status
+    };
+    // Three guesses at c1's code from three devices (a new device key each time) are
+    // answered and counted by the bank ...
+    for n in 1..=3 {
+        let phone = Device::new("010-1234-5678", &format!("android-id-{n}")).unwrap();
+        assert_eq!(guess(&phone), 200);
+    }
+    // ... the fourth, from yet another device, is 429 before the bank sees it: the limit
+    // is on the customer's code, whatever the device.
+    let r = {
+        let phone = Device::new("010-1234-5678", "android-id-4").unwrap();
+        let request = s.app().begin_registration("bank-a", wrong, phone, PASSWORD).unwrap();
+        s.call("POST", path, Some(&channel), &request)
+    };
+    assert_eq!(r.status, 429);
+    assert_eq!(r.json()["error"], "rate_limited");
+    let audit = s.issuer.audit(&Default::default()).unwrap();
+    let counted =
+        |n: u32| audit.iter().any(|e| e.detail.contains(&format!("registration attempt {n} of 5")));
+    assert!(counted(3) && !counted(4), "{audit:?}");
+    // Another customer's code is not slowed down by this one's guesser.
+    assert_eq!(guess(&Device::new("010-2222-3333", "android-id-9").unwrap()), 200);
+}
+
+#[test]
 fn bad_requests_get_typed_json_errors_and_cost_nothing() {
     let s = start();
     let (channel, staff) = (s.key("bank-a", ApiRole::Channel), s.key("bank-a", ApiRole::Staff));

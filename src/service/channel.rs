@@ -33,7 +33,8 @@ fn opaque(answer: Vec<u8>) -> Response {
 
 /// `POST …/registration`: one registration message (request or confirmation) in, the
 /// answer out. A refusal is an answer the SDK reads, so this is 200 whenever the key may
-/// call it. State-changing.
+/// call it; 429 past the limit of requests per customer's code or per device.
+/// State-changing.
 pub async fn registration(
     State(state): State<AppState>,
     params: Params,
@@ -44,6 +45,14 @@ pub async fn registration(
     let institution = params.get("institution").to_owned();
     auth::channel(&key, &institution)?;
     state.limits.key(&key.key_id)?;
+    // A request names the customer's code (its lookup) and the device (its binding); a
+    // confirmation answers an attempt already counted, and a malformed message is the
+    // issuer's to refuse and audit.
+    if let Ok(crate::enrollment::serving::Incoming::Request(request)) =
+        crate::enrollment::serving::parse_incoming(&body)
+    {
+        state.limits.registration(&institution, &request.lookup, &request.device_binding)?;
+    }
     let answer = state
         .run(move |issuer| {
             Ok(issuer.handle_registration_for(&key.actor(), Some(&institution), &body))

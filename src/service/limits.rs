@@ -1,5 +1,6 @@
 //! Rate limits (governor's GCRA, in memory, per instance): per API key on every channel
-//! call, per customer on verification, and per device on unlock. They slow a flood or an online guesser down; the
+//! call, per customer on verification, per device on unlock, and per customer's code and
+//! per device on registration. They slow a flood or an online guesser down; the
 //! issuer's own counts (ten wrong codes lock the device, five unconfirmed password
 //! evaluations lock the app) hold in the database whatever the limits, across instances.
 
@@ -10,14 +11,16 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::reply::ApiError;
+use crate::crypto::hex;
 
 /// The limits, in requests per minute (with a burst of the same size).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Channel calls per API key.
     pub per_key_per_minute: u32,
-    /// Verifications per customer (institution and customer id), and unlocks per device
-    /// (institution and serial number).
+    /// Verifications per customer (institution and customer id), unlocks per device
+    /// (institution and serial number), and registration requests per customer's code
+    /// (the request's lookup) and per device (its binding).
     pub per_customer_per_minute: u32,
 }
 
@@ -75,5 +78,18 @@ impl Limiters {
     /// Counts an unlock for the device (429 past the limit).
     pub fn device(&self, institution: &str, serial: &str) -> Result<(), ApiError> {
         check(&self.per_customer, &format!("{institution}\u{0}device\u{0}{serial}"))
+    }
+
+    /// Counts a registration request for the customer's outstanding code (`lookup`, which
+    /// the app derives from the institution and the phone number) and for the device
+    /// (`binding`, the salted hash of phone number and device id): 429 past either limit.
+    pub fn registration(
+        &self,
+        institution: &str,
+        lookup: &[u8; 32],
+        binding: &[u8; 32],
+    ) -> Result<(), ApiError> {
+        check(&self.per_customer, &format!("{institution}\u{0}code\u{0}{}", hex(lookup)))?;
+        check(&self.per_customer, &format!("{institution}\u{0}binding\u{0}{}", hex(binding)))
     }
 }
