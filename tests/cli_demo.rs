@@ -245,9 +245,9 @@ fn the_demo_step_by_step_across_invocations() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-#[test]
-fn the_demo_runs_its_phone_against_a_running_service() {
-    let dir = std::env::temp_dir().join(format!("dotp-demo-server-{}", std::process::id()));
+/// A data directory with institution bank-s and its channel and staff keys.
+fn bank_s(name: &str) -> (std::path::PathBuf, String, String) {
+    let dir = std::env::temp_dir().join(format!("dotp-demo-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     ok(&dir, None, &["issuer", "add-institution", "bank-s", "Bank S"]);
     let key = |role: &str| {
@@ -256,10 +256,16 @@ fn the_demo_runs_its_phone_against_a_running_service() {
         v["api_key"].as_str().unwrap().to_owned()
     };
     let (channel, staff) = (key("channel"), key("staff"));
+    (dir, channel, staff)
+}
+
+/// `dotp issuer serve` on a free loopback port (with `extra` arguments); its URL.
+fn serve(dir: &Path, extra: &[&str]) -> (std::process::Child, String) {
     let mut server = Command::new(env!("CARGO_BIN_EXE_dotp"))
         .arg("--data-dir")
-        .arg(&dir)
+        .arg(dir)
         .args(["issuer", "serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
         .env_remove("DOTP_MASTER_KEY")
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -270,18 +276,28 @@ fn the_demo_runs_its_phone_against_a_running_service() {
         &mut line,
     )
     .unwrap();
-    let url = line.trim().strip_prefix("listening on ").unwrap().to_owned();
-    let run = |keys: bool| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_dotp"));
-        c.args(["demo", "--server", &url, "--institution", "bank-s"]);
-        if keys {
-            c.env("DOTP_CHANNEL_KEY", &channel).env("DOTP_STAFF_KEY", &staff);
-        }
-        c.output().unwrap()
-    };
-    let out = run(true);
+    (server, line.trim().strip_prefix("listening on ").unwrap().to_owned())
+}
+
+/// `dotp demo --server URL --institution bank-s` with `extra` arguments, with the keys in
+/// the environment or without.
+fn demo_against(url: &str, keys: Option<(&str, &str)>, extra: &[&str]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_dotp"));
+    c.args(["demo", "--server", url, "--institution", "bank-s"]).args(extra);
+    c.env_remove("DOTP_CHANNEL_KEY").env_remove("DOTP_STAFF_KEY");
+    if let Some((channel, staff)) = keys {
+        c.env("DOTP_CHANNEL_KEY", channel).env("DOTP_STAFF_KEY", staff);
+    }
+    c.output().unwrap()
+}
+
+#[test]
+fn the_demo_runs_its_phone_against_a_running_service() {
+    let (dir, channel, staff) = bank_s("server");
+    let (mut server, url) = serve(&dir, &[]);
+    let out = demo_against(&url, Some((&channel, &staff)), &[]);
     let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let without_keys = run(false);
+    let without_keys = demo_against(&url, None, &[]);
     let _ = server.kill();
     let _ = server.wait();
     let _ = std::fs::remove_dir_all(&dir);
@@ -290,4 +306,45 @@ fn the_demo_runs_its_phone_against_a_running_service() {
     assert!(text.contains(&format!("bank-s at {url}")), "{text}");
     assert!(!without_keys.status.success());
     assert!(String::from_utf8_lossy(&without_keys.stderr).contains("DOTP_CHANNEL_KEY"));
+}
+
+/// Over TLS, the demo trusts the service's own CA when told to (`--ca-cert`), and refuses a
+/// certificate no trusted CA issued: what a man in the middle with a self-signed
+/// certificate presents. The refusal comes before any key is sent.
+#[cfg(feature = "test-support")]
+#[test]
+fn the_demo_over_tls_verifies_the_service_s_certificate() {
+    let (dir, channel, staff) = bank_s("tls");
+    let service = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let stranger = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let pem = |name: &str, text: String| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let cert = pem("cert.pem", service.cert.pem());
+    let key = pem("key.pem", service.signing_key.serialize_pem());
+    let other_ca = pem("other-ca.pem", stranger.cert.pem());
+    let (mut server, url) = serve(&dir, &["--tls-cert", &cert, "--tls-key", &key]);
+    let url = url.replace("127.0.0.1", "localhost");
+    assert!(url.starts_with("https://localhost:"), "{url}");
+    let keys = Some((channel.as_str(), staff.as_str()));
+    let trusted = demo_against(&url, keys, &["--ca-cert", &cert]);
+    let public_roots = demo_against(&url, keys, &[]);
+    let wrong_ca = demo_against(&url, keys, &["--ca-cert", &other_ca]);
+    let customers_after = dotp(&dir, None, &["issuer", "audit"]);
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    let text = String::from_utf8_lossy(&trusted.stdout);
+    assert!(trusted.status.success(), "{text}\n{}", String::from_utf8_lossy(&trusted.stderr));
+    assert!(text.contains("All 9 steps behaved as expected."), "{text}");
+    for refused in [&public_roots, &wrong_ca] {
+        assert!(!refused.status.success());
+        let err = String::from_utf8_lossy(&refused.stderr).to_lowercase();
+        assert!(err.contains("certificate") || err.contains("issuer"), "{err}");
+    }
+    // Only the trusted run reached the bank: one new customer in the log.
+    let log = String::from_utf8_lossy(&customers_after.stdout);
+    assert_eq!(log.matches("register_customer").count(), 1, "{log}");
 }

@@ -65,14 +65,44 @@ fn transfer(amount: u64) -> Transaction {
 /// `dotp demo [--server URL --institution ID]`.
 #[derive(clap::Args)]
 pub struct DemoArgs {
-    /// Run against this running `dotp issuer serve` (plain HTTP: a local or test service)
-    /// instead of one started on loopback; its keys come from DOTP_CHANNEL_KEY and
-    /// DOTP_STAFF_KEY (a new customer with a random id and phone number is registered).
+    /// Run against this running `dotp issuer serve` (`https://...`, or `http://...` for a
+    /// service on loopback) instead of one started on loopback; its keys come from
+    /// DOTP_CHANNEL_KEY and DOTP_STAFF_KEY (a new customer with a random id and phone
+    /// number is registered).
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
     /// The institution at the server.
     #[arg(long, default_value = BANK, requires = "server")]
     pub institution: String,
+    /// Trust only this CA (PEM) for an `https://` server, instead of the public web's roots
+    /// (Mozilla's, built in): for a service with its own or a self-signed certificate.
+    #[arg(long, value_name = "FILE", requires = "server")]
+    pub ca_cert: Option<std::path::PathBuf>,
+}
+
+/// The HTTP client: statuses are answers, not errors; `https://` verified against the
+/// public roots or, with `--ca-cert`, against that CA only.
+fn agent(ca_cert: Option<&std::path::Path>) -> CliResult<ureq::Agent> {
+    use ureq::tls::{parse_pem, PemItem, RootCerts, TlsConfig};
+    let mut tls = TlsConfig::builder();
+    if let Some(path) = ca_cert {
+        let pem = std::fs::read(path).map_err(|x| format!("--ca-cert {}: {x}", path.display()))?;
+        let certs: Vec<_> = parse_pem(&pem)
+            .filter_map(|item| match item {
+                Ok(PemItem::Certificate(c)) => Some(c),
+                _ => None,
+            })
+            .collect();
+        if certs.is_empty() {
+            return Err(format!("--ca-cert {}: no PEM certificate in it", path.display()));
+        }
+        tls = tls.root_certs(RootCerts::new_with_certs(&certs));
+    }
+    Ok(ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .tls_config(tls.build())
+        .build()
+        .into())
 }
 
 pub fn run(json: bool, args: DemoArgs) -> CliResult<Output> {
@@ -276,8 +306,7 @@ fn env_key(name: &str) -> CliResult<String> {
 fn narrate(ctx: &Context, quiet: bool, args: &DemoArgs) -> CliResult<Narrator> {
     let mut n = Narrator { step: 0, failures: Vec::new(), lines: Vec::new(), quiet };
     n.say(format!("digital-otp demo — data directory {}", ctx.data_dir.display()));
-    let agent: ureq::Agent =
-        ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let agent = agent(args.ca_cert.as_deref())?;
     let _service;
     let (wire, phone_number) = match &args.server {
         None => {
