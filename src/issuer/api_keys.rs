@@ -159,7 +159,7 @@ impl Issuer {
     /// The keys (without their secrets), oldest first.
     pub fn api_keys(&self) -> Result<Vec<ApiKey>, Fault> {
         let ring = self.ring();
-        self.tx(|tx| Ok(load(tx, &ring)?))
+        self.read_tx(|tx| Ok(load(tx, &ring)?))
     }
 
     /// The key `presented` is, if it is one: `None` for a malformed, unknown or revoked

@@ -33,6 +33,8 @@ pub mod master_key;
 pub mod model;
 #[cfg(feature = "postgres")]
 mod pg_connect;
+#[cfg(feature = "postgres")]
+mod pg_group;
 pub mod policy;
 #[cfg(feature = "postgres")]
 pub mod postgres;
@@ -421,14 +423,30 @@ impl Issuer {
         self.tx_raw(|tx| f(&mut Checked { tx, ring: &ring }))
     }
 
-    /// Runs `f` in a transaction over the store as it is (no MACs).
-    fn tx_raw<T>(
+    /// [`Self::tx`] for `f` that only reads ([`IssuerStore::read`]: beside the writers
+    /// where the store can).
+    fn read_tx<T>(
         &self,
+        mut f: impl FnMut(&mut dyn IssuerTx) -> Result<T, Fault>,
+    ) -> Result<T, Fault> {
+        let ring = self.ring();
+        self.run_tx(false, |tx| f(&mut Checked { tx, ring: &ring }))
+    }
+
+    /// Runs `f` in a transaction over the store as it is (no MACs).
+    fn tx_raw<T>(&self, f: impl FnMut(&mut dyn IssuerTx) -> Result<T, Fault>) -> Result<T, Fault> {
+        self.run_tx(true, f)
+    }
+
+    /// Runs `f` in a transaction that may write (`writes`) or only reads.
+    fn run_tx<T>(
+        &self,
+        writes: bool,
         mut f: impl FnMut(&mut dyn IssuerTx) -> Result<T, Fault>,
     ) -> Result<T, Fault> {
         let mut out = None;
         let mut failure = None;
-        let result = self.store.transaction(&mut |tx| {
+        let mut body = |tx: &mut dyn IssuerTx| {
             failure = None;
             match f(tx) {
                 Ok(value) => {
@@ -441,7 +459,9 @@ impl Issuer {
                     Err(Rollback::Abort)
                 }
             }
-        });
+        };
+        let result =
+            if writes { self.store.transaction(&mut body) } else { self.store.read(&mut body) };
         match result {
             Ok(()) => out
                 .ok_or(Fault::Store(StoreFault::Database("transaction produced no result".into()))),

@@ -10,12 +10,18 @@ use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use postgres::config::{Host, SslMode};
+use postgres::error::SqlState;
 use postgres::{Client, Config, NoTls, Statement};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::store::StoreFault;
+
+/// Whether an attempt failed only because a concurrent one won (and may be re-run).
+pub(super) fn is_conflict(e: &postgres::Error) -> bool {
+    matches!(e.code(), Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED)
+}
 
 /// A PostgreSQL failure as a [`StoreFault`], without what it may quote of the data: no
 /// `DETAIL`, and no message of a data exception (class 22 quotes the offending value).
@@ -147,7 +153,18 @@ impl Pool {
 
 impl Lent<'_> {
     pub(super) fn conn(&mut self) -> &mut Conn {
-        self.conn.as_mut().expect("a lent connection is present until dropped")
+        self.conn.as_mut().expect("a lent connection is present until taken")
+    }
+
+    /// Takes the connection out (a group's batch shares it); dropped without it, the
+    /// lent connection counts as closed.
+    pub(super) fn take(&mut self) -> Option<Conn> {
+        self.conn.take()
+    }
+
+    /// Puts a taken connection back, to be given back to the pool.
+    pub(super) fn give(&mut self, conn: Conn) {
+        self.conn = Some(conn);
     }
 }
 

@@ -21,10 +21,15 @@
 //! `meta` row every audited transaction updates) orders the audit log the same way. An
 //! attempt in which a statement failed is never committed, whatever the closure returned.
 //!
-//! Since every audited transaction updates that head, transactions also queue behind a
-//! session advisory lock taken before each begins (see `attempt`): they then wait instead
-//! of aborting and retrying under load, and the database commits one at a time (the
-//! throughput limit measured in BENCHMARKS.md; one chain per institution would lift it).
+//! Since every audited transaction updates that head, an instance's transactions queue
+//! behind a session advisory lock taken before each batch begins (they wait instead of
+//! aborting and retrying under load), and the ones that arrive together share one
+//! database transaction and one commit: *group commit* (`pg_group`), each in its own
+//! savepoint, so that one that gives up is undone alone, and none answered before the
+//! commit is durable. Reads that decide nothing ([`IssuerStore::read`]: the API keys) run
+//! in a `READ ONLY` transaction on their own connection, beside the batches. The
+//! throughput this gives is in BENCHMARKS.md; one chain per institution would lift the
+//! limit of one writer at a time.
 //!
 //! Errors carry PostgreSQL's SQLSTATE and message, never its `DETAIL` (which may quote a
 //! row) nor the message of a data exception (which may quote a value).
@@ -33,11 +38,11 @@ use std::collections::HashMap;
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-use postgres::error::SqlState;
 use postgres::types::ToSql;
-use postgres::{Config, IsolationLevel, Row, Statement, Transaction};
+use postgres::{Client, Config, IsolationLevel, Row, Statement};
 
-use super::pg_connect::{self, db, Conn, Pool};
+use super::pg_connect::{self, db, is_conflict, Conn, Pool};
+use super::pg_group::{Group, Outcome, Ran, Statements};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -112,11 +117,6 @@ const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
-/// Whether an attempt failed only because a concurrent one won (and may be re-run).
-fn is_conflict(e: &postgres::Error) -> bool {
-    matches!(e.code(), Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED)
-}
-
 fn to_json<T: Serialize>(value: &T) -> Result<String, StoreFault> {
     serde_json::to_string(value).map_err(|e| StoreFault::Corrupt(e.to_string()))
 }
@@ -172,6 +172,7 @@ fn audit_row(r: &Row) -> Result<AuditEntry, StoreFault> {
 /// The PostgreSQL store.
 pub struct PostgresStore {
     pool: Pool,
+    group: Group,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -208,6 +209,7 @@ impl PostgresStore {
                 idle: Mutex::new((Vec::new(), 0)),
                 freed: Condvar::new(),
             },
+            group: Group::default(),
         };
         store.migrate()?;
         Ok(store)
@@ -235,6 +237,20 @@ impl PostgresStore {
             .map_err(db)?;
         }
         tx.commit().map_err(db)
+    }
+
+    /// How many commits this store has made since it was opened: concurrent transactions
+    /// share one (group commit), so under load this grows more slowly than the number of
+    /// transactions.
+    pub fn commits(&self) -> u64 {
+        self.group.commits()
+    }
+
+    /// How many transactions have joined the batch now open and not yet run (for tests
+    /// that need a batch of several).
+    #[cfg(feature = "test-support")]
+    pub fn transactions_waiting(&self) -> usize {
+        self.group.members_waiting()
     }
 
     /// The schema version of the database.
@@ -274,14 +290,14 @@ struct Failure {
     conflict: bool,
 }
 
-struct PgTx<'a, 'c> {
-    tx: &'a mut Transaction<'c>,
+struct PgTx<'a> {
+    client: &'a mut Client,
     statements: &'a mut HashMap<String, Statement>,
     /// The first statement that failed (PostgreSQL then refuses the rest).
     failed: Option<Failure>,
 }
 
-impl PgTx<'_, '_> {
+impl PgTx<'_> {
     /// Records the attempt's first failure (PostgreSQL refuses every later statement).
     fn fail(&mut self, e: postgres::Error) -> StoreFault {
         let conflict = is_conflict(&e);
@@ -291,13 +307,15 @@ impl PgTx<'_, '_> {
     }
 
     fn rows(&mut self, sql: &str, args: Args<'_>) -> Result<Vec<Row>, StoreFault> {
-        let r = prepared(self.tx, self.statements, sql).and_then(|s| self.tx.query(&s, args));
+        let r =
+            prepared(self.client, self.statements, sql).and_then(|s| self.client.query(&s, args));
         r.map_err(|e| self.fail(e))
     }
 
     /// Runs a statement; the number of rows it changed.
     fn count(&mut self, sql: &str, args: Args<'_>) -> Result<u64, StoreFault> {
-        let r = prepared(self.tx, self.statements, sql).and_then(|s| self.tx.execute(&s, args));
+        let r =
+            prepared(self.client, self.statements, sql).and_then(|s| self.client.execute(&s, args));
         r.map_err(|e| self.fail(e))
     }
 
@@ -336,7 +354,7 @@ impl PgTx<'_, '_> {
     }
 }
 
-impl IssuerTx for PgTx<'_, '_> {
+impl IssuerTx for PgTx<'_> {
     fn institution(&mut self, id: &str) -> Result<Option<Institution>, StoreFault> {
         self.one("SELECT data FROM institutions WHERE institution_id = $1", &[&id])
     }
@@ -532,56 +550,44 @@ fn first_link_after(after: &str) -> Option<i64> {
     i64::try_from(first).ok()
 }
 
-/// Runs `f` once in a serializable transaction on `conn`: its outcome, or `None` if a
-/// concurrent transaction won (then the closure is to be run again).
-/// One attempt, queued behind the other instances' transactions: every audited
-/// transaction updates the audit chain's head, so concurrent ones would all conflict and
-/// retry. The session lock is taken before the transaction begins, so that its snapshot
-/// sees the predecessor's commit; SERIALIZABLE and the retries stay as the guarantee. A
-/// broken connection releases the lock (and the pool drops it).
-fn attempt(
-    conn: &mut Conn,
-    f: &mut dyn FnMut(&mut dyn IssuerTx) -> Result<(), Rollback>,
-) -> Option<Result<(), Rollback>> {
-    if let Err(e) = conn.client.batch_execute(WRITER_LOCK) {
-        return Some(Err(db(e).into()));
-    }
-    let result = attempt_locked(conn, f);
-    // The outcome stands whatever the unlock does: an unlock fails only on a broken
-    // connection, whose end releases the lock.
-    let _ = conn.client.batch_execute(WRITER_UNLOCK);
-    result
-}
+/// The statements around a batch of transactions (`pg_group`). The session lock is taken
+/// before the transaction begins, so that its snapshot sees the predecessor's commit;
+/// SERIALIZABLE and the retries stay as the guarantee. A broken connection releases the
+/// lock (and the pool drops it).
+const BATCH: Statements = Statements {
+    lock: WRITER_LOCK,
+    begin: "BEGIN ISOLATION LEVEL SERIALIZABLE",
+    commit: "COMMIT",
+    rollback: "ROLLBACK",
+    unlock: WRITER_UNLOCK,
+};
 
-fn attempt_locked(
+/// Runs `f` in a savepoint of the batch's open transaction on `conn`: released if `f`
+/// succeeded, rolled back (alone) if it gave up or one of its statements failed; a
+/// conflict or a connection that fails the savepoint dooms the batch.
+fn run_in_savepoint(
     conn: &mut Conn,
     f: &mut dyn FnMut(&mut dyn IssuerTx) -> Result<(), Rollback>,
-) -> Option<Result<(), Rollback>> {
-    let start =
-        conn.client.build_transaction().isolation_level(IsolationLevel::Serializable).start();
-    let mut tx = match start {
-        Ok(tx) => tx,
-        Err(e) if is_conflict(&e) => return None,
-        Err(e) => return Some(Err(db(e).into())),
+) -> Ran {
+    let doom = |e: postgres::Error| {
+        Ran::Doomed(if is_conflict(&e) { Outcome::Retry } else { Outcome::Failed(db(e)) })
     };
-    let mut ptx = PgTx { tx: &mut tx, statements: &mut conn.statements, failed: None };
+    if let Err(e) = conn.client.batch_execute("SAVEPOINT member") {
+        return doom(e);
+    }
+    let mut ptx = PgTx { client: &mut conn.client, statements: &mut conn.statements, failed: None };
     let result = f(&mut ptx);
     let failed = ptx.failed.take();
-    // Rolled back on drop, whatever the closure returned, if a statement failed or the
-    // closure gave up.
-    match (failed, result) {
-        (Some(Failure { conflict: true, .. }), _) => None,
-        (Some(Failure { fault, .. }), _) => Some(Err(Rollback::Store(fault))),
-        (None, Err(rollback)) => {
-            // A failed rollback means a broken connection, which the pool drops.
-            let _ = tx.rollback();
-            Some(Err(rollback))
-        }
-        (None, Ok(())) => match tx.commit() {
-            Ok(()) => Some(Ok(())),
-            Err(e) if is_conflict(&e) => None,
-            Err(e) => Some(Err(db(e).into())),
-        },
+    let result = match (failed, result) {
+        (Some(Failure { conflict: true, .. }), _) => return Ran::Doomed(Outcome::Retry),
+        (Some(Failure { fault, .. }), _) => Err(Rollback::Store(fault)),
+        (None, result) => result,
+    };
+    let end =
+        if result.is_ok() { "RELEASE SAVEPOINT member" } else { "ROLLBACK TO SAVEPOINT member" };
+    match conn.client.batch_execute(end) {
+        Ok(()) => Ran::Done(result),
+        Err(e) => doom(e),
     }
 }
 
@@ -601,12 +607,13 @@ impl IssuerStore for PostgresStore {
         &self,
         f: &mut dyn FnMut(&mut dyn IssuerTx) -> Result<(), Rollback>,
     ) -> Result<(), Rollback> {
-        let mut lent = self.pool.get()?;
         for n in 0..MAX_ATTEMPTS {
             if n > 0 {
                 backoff(n - 1);
             }
-            if let Some(result) = attempt(lent.conn(), f) {
+            if let Some(result) =
+                self.group.attempt(&self.pool, &BATCH, &mut |conn| run_in_savepoint(conn, f))
+            {
                 return result;
             }
         }
@@ -614,6 +621,29 @@ impl IssuerStore for PostgresStore {
             "a transaction lost to concurrent ones {MAX_ATTEMPTS} times in a row"
         ))
         .into())
+    }
+
+    /// A REPEATABLE READ, READ ONLY transaction on a connection of its own, beside the
+    /// writers' batches and without their lock: it sees the commits made before it began
+    /// (PostgreSQL refuses a write in it).
+    fn read(
+        &self,
+        f: &mut dyn FnMut(&mut dyn IssuerTx) -> Result<(), Rollback>,
+    ) -> Result<(), Rollback> {
+        let mut lent = self.pool.get()?;
+        let conn = lent.conn();
+        conn.client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").map_err(db)?;
+        let mut ptx =
+            PgTx { client: &mut conn.client, statements: &mut conn.statements, failed: None };
+        let result = f(&mut ptx);
+        let failed = ptx.failed.take();
+        // Nothing to keep: a read-only transaction ends the same by either word. A failed
+        // rollback means a broken connection, which the pool drops.
+        let _ = conn.client.batch_execute("ROLLBACK");
+        match failed {
+            Some(Failure { fault, .. }) => Err(Rollback::Store(fault)),
+            None => result,
+        }
     }
 
     fn audit(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreFault> {

@@ -155,6 +155,16 @@ pub trait IssuerStore: Send + Sync {
         &self,
         f: &mut dyn FnMut(&mut dyn IssuerTx) -> Result<(), Rollback>,
     ) -> Result<(), Rollback>;
+    /// Runs `f`, which must only read, in one transaction (a consistent snapshot). A store
+    /// may run it beside the writers: PostgreSQL runs a `READ ONLY` transaction outside the
+    /// writers' queue, which refuses a write. By default it is a [`Self::transaction`]
+    /// (where a write would commit: the issuer calls it only with closures that read).
+    fn read(
+        &self,
+        f: &mut dyn FnMut(&mut dyn IssuerTx) -> Result<(), Rollback>,
+    ) -> Result<(), Rollback> {
+        self.transaction(f)
+    }
     /// Audit entries matching `query`, newest first.
     fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreFault>;
     /// Audit entries with an id above `after`, oldest first, at most `limit` (to verify
