@@ -196,6 +196,12 @@ fn report(label: &str, (rate, p50, p99): (f64, Duration, Duration)) {
     );
 }
 
+/// How many verifications shared each commit (group commit), roughly: the run's count is
+/// its rate times its nominal length.
+fn per_commit(verifications: f64, commits: u64) {
+    println!("{:<38} {:>8.1} verifications per commit", "", verifications / commits.max(1) as f64);
+}
+
 fn main() {
     let measure = std::env::args().any(|a| a == "--bench");
     let (customers, clients, duration) = if measure {
@@ -212,13 +218,20 @@ fn main() {
     report("SQLite, 1 instance", load(&[at], &channel, &enrolled, clients, duration));
 
     if let Ok(url) = std::env::var("DOTP_BENCH_POSTGRES") {
-        let (issuer, a) =
-            start(Arc::new(PostgresStore::connect_with(&url, clients, None).unwrap()));
+        let one = Arc::new(PostgresStore::connect_with(&url, clients, None).unwrap());
+        let (issuer, a) = start(one.clone());
         let (channel, staff) = keys(&issuer);
         let enrolled = enroll(a, &channel, &staff, customers);
-        report("PostgreSQL, 1 instance", load(&[a], &channel, &enrolled, clients, duration));
-        let (_, b) = start(Arc::new(PostgresStore::connect_with(&url, clients, None).unwrap()));
-        report("PostgreSQL, 2 instances", load(&[a, b], &channel, &enrolled, clients, duration));
+        let commits = one.commits();
+        let measured = load(&[a], &channel, &enrolled, clients, duration);
+        report("PostgreSQL, 1 instance", measured);
+        per_commit(measured.0 * duration.as_secs_f64(), one.commits() - commits);
+        let two = Arc::new(PostgresStore::connect_with(&url, clients, None).unwrap());
+        let (_, b) = start(two.clone());
+        let commits = one.commits() + two.commits();
+        let measured = load(&[a, b], &channel, &enrolled, clients, duration);
+        report("PostgreSQL, 2 instances", measured);
+        per_commit(measured.0 * duration.as_secs_f64(), one.commits() + two.commits() - commits);
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -23,8 +23,10 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use super::pg_connect::{db, is_conflict, Conn, Pool};
 use super::store::{Rollback, StoreFault};
 
-/// The most transactions in one batch.
-pub(super) const MAX_MEMBERS: usize = 64;
+/// The most transactions in one batch: each is a subtransaction, and PostgreSQL keeps
+/// only 64 subtransaction ids per session in shared memory before every snapshot has to
+/// look them up on disk (subtransaction overflow).
+pub(super) const MAX_MEMBERS: usize = 48;
 
 /// How a batch ended, for its members.
 #[derive(Clone, Debug)]
@@ -37,7 +39,7 @@ pub(super) enum Outcome {
     Failed(StoreFault),
 }
 
-/// What a closure's run did: its result (its savepoint released or rolled back), or how
+/// What a closure's run did: its result (its savepoint kept or rolled back), or how
 /// it doomed the batch.
 pub(super) enum Ran {
     Done(Result<(), Rollback>),
