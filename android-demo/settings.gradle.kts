@@ -3,7 +3,8 @@
 //              with the generated binding (../target/bindings/kotlin); JVM unit tests
 //   :fakebank  DEMO ONLY: the in-process fake bank; remove it from a real app
 //   :servicebank DEMO ONLY: BankApi over HTTP to `dotp issuer serve` (a stand-in for the
-//              bank's backend relay); its tests need a running service (scripts/with-issuer-service.sh)
+//              bank's backend relay), which the app uses when a service is configured
+//              (README.md); its tests need a running service (scripts/with-issuer-service.sh)
 //   :app       the Android application (thin: views, AndroidKeyStore, platform values)
 // See README.md for building the native library with cargo-ndk first.
 pluginManagement {

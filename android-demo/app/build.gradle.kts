@@ -9,6 +9,18 @@ plugins {
 val repoRoot: File = rootDir.parentFile
 val abis = listOf("arm64-v8a", "x86_64")
 
+// DEMO ONLY: the issuer service (`dotp issuer serve`) the app talks to instead of its
+// in-process fake bank: Gradle property -> string resource -> the manifest's <meta-data> of
+// the property's name (DemoApplication, ServiceBankSettings). All unset: the fake bank, as
+// a preview. Give them with -P or in ~/.gradle/gradle.properties, never in a checked-in
+// file: the channel key is a server credential (README.md, "The app against the service").
+val serviceSettings = mapOf(
+    "digitalotp.serviceUrl" to "digitalotp_service_url",
+    "digitalotp.institution" to "digitalotp_institution",
+    "digitalotp.customer" to "digitalotp_customer",
+    "digitalotp.channelKey" to "digitalotp_channel_key",
+)
+
 android {
     namespace = "org.digitalotp.demo.android"
     compileSdk = 35
@@ -21,9 +33,15 @@ android {
         versionName = "0.1.0"
         // Phones (arm64) and the emulator (x86_64); add "armeabi-v7a" for old 32-bit phones.
         ndk { abiFilters += abis }
+        for ((property, resource) in serviceSettings) {
+            resValue("string", resource, providers.gradleProperty(property).getOrElse(""))
+        }
     }
 
     buildTypes {
+        // Debug builds only (src/debug/): plain HTTP to the development machine
+        // (10.0.2.2, the emulator's host; 127.0.0.1 through `adb reverse`), for a local
+        // `dotp issuer serve`. Release builds allow no cleartext at all.
         release {
             isMinifyEnabled = true
             proguardFiles(getDefaultProguardFile("proguard-android-optimize.txt"), "proguard-rules.pro")
@@ -45,8 +63,10 @@ kotlin {
 
 dependencies {
     implementation(project(":flow"))
-    // DEMO ONLY: the in-process fake bank.
+    // DEMO ONLY: the in-process fake bank (the preview), and BankApi over HTTP to the
+    // issuer service (with a channel key in the app: never in a real one).
     implementation(project(":fakebank"))
+    implementation(project(":servicebank"))
     // JNA for Android: the AAR carries libjnidispatch.so for every ABI.
     implementation(variantOf(libs.jna) { artifactType("aar") })
 }

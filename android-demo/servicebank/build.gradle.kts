@@ -1,10 +1,12 @@
 import org.jetbrains.kotlin.gradle.dsl.JvmTarget
 
-// DEMO ONLY: ServiceBankApi, the flow's BankApi over HTTP to `dotp issuer serve`, a stand-in
-// for the bank's backend relay (an API key is a server credential: never ship one in an
-// app). Its tests need a running service: run them under scripts/with-issuer-service.sh,
-// which exports DIGITAL_OTP_SERVICE_URL, DIGITAL_OTP_SERVICE_INSTITUTION,
-// DIGITAL_OTP_CHANNEL_KEY and DIGITAL_OTP_STAFF_KEY (Gradle's test JVM inherits them).
+// DEMO ONLY: ServiceBankApi, the flow's BankApi over HTTP (java.net.HttpURLConnection, which
+// Android has too) to `dotp issuer serve`, a stand-in for the bank's backend relay (an API
+// key is a server credential: never ship one in a real app), and ServiceBankSettings, the
+// demo app's choice of bank (:app uses both). Its tests need a running service: run them
+// under scripts/with-issuer-service.sh, which exports DIGITAL_OTP_SERVICE_URL,
+// DIGITAL_OTP_SERVICE_INSTITUTION, DIGITAL_OTP_CHANNEL_KEY and DIGITAL_OTP_STAFF_KEY
+// (Gradle's test JVM inherits them).
 plugins {
     alias(libs.plugins.kotlin.jvm)
 }

@@ -23,8 +23,8 @@
 //
 // Swift 6 language mode (complete concurrency checking) for every target.
 //
-// The Xcode app (ios-demo/project.yml) uses the products DemoFlow, DemoFakeBank and
-// DemoKeychain and the SDK's package directly; see ios-demo/README.md.
+// The Xcode app (ios-demo/project.yml) uses the products DemoFlow, DemoFakeBank,
+// DemoServiceBank and DemoKeychain and the SDK's package directly; see ios-demo/README.md.
 
 import PackageDescription
 

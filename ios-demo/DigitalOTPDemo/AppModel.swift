@@ -1,6 +1,7 @@
 import DemoFakeBank
 import DemoFlow
 import DemoKeychain
+import DemoServiceBank
 import DigitalOTP
 import Foundation
 
@@ -23,10 +24,15 @@ final class AppModel: ObservableObject {
     /// software keys), for the home screen.
     @Published private(set) var keyProtection = ""
 
-    /// FOR THE DEMO ONLY: the in-app bank, for the enrollment screen's "get a code"
-    /// button. A real app has no such thing: the bank hands out codes at a branch or on
-    /// its website.
+    /// FOR THE DEMO ONLY: the in-app bank (the preview), for the enrollment screen's "get
+    /// a code" button; nil when the app talks to the issuer service. A real app has no
+    /// such thing: the bank hands out codes at a branch or on its website.
     private(set) var demoBank: FakeBankApi?
+    /// FOR THE DEMO ONLY: the issuer service the app talks to, when one is configured
+    /// (`ServiceBankSettings`: the scheme's environment, else Info.plist from project.yml).
+    private(set) var serviceSettings: ServiceBankSettings?
+    /// FOR THE DEMO ONLY: which bank this is, shown on every screen.
+    @Published private(set) var bankLabel = ""
 
     private var flow: OtpFlow?
     private var inFlight = false
@@ -37,7 +43,8 @@ final class AppModel: ObservableObject {
     }
 
     /// Builds the flow: the SDK over the Keychain, the Secure Enclave and the phone's
-    /// clock, the fake bank, the device id.
+    /// clock, the bank (the issuer service if configured, else the fake bank as a
+    /// preview), the device id.
     func setUp() {
         guard let deviceId = DeviceIdentity.vendorId() else {
             setupError = "This phone has no device id yet (it was just restarted). Unlock it and try again."
@@ -56,23 +63,45 @@ final class AppModel: ObservableObject {
             // bank that wants a biometric unlock passes `biometry: true` (and the app's
             // Info.plist then needs NSFaceIDUsageDescription).
             let keys = HardwareDeviceKeys.platform(handles: KeychainStore(service: bundleId + ".device-keys"))
-            let support = try FileManager.default.url(
-                for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true
-            )
-            // FOR THE DEMO ONLY: the bank lives in the app (see FakeBankApi).
-            let bank = try FakeBankApi.persistent(directory: support.appendingPathComponent("FakeBank", isDirectory: true))
-            // It checks each new device key's evidence and records what it found, but
-            // accepts the key: it has no trust anchor (a real bank requires Apple's App
-            // Attestation root and its own app id).
-            try bank.setAttestation(.warn)
+            // FOR THE DEMO ONLY: a real app's BankApi talks to its bank's own backend.
+            let bank: BankApi
+            let institutionId: String
+            switch ServiceBankSettings.choose(
+                environment: ProcessInfo.processInfo.environment, infoDictionary: Bundle.main.infoDictionary
+            ) {
+            case .service(let settings):
+                // The issuer service plays the bank's backend, with a channel key in the
+                // app: a server credential a real app never holds (see ServiceBankApi).
+                bank = settings.bankApi()
+                institutionId = settings.institutionId
+                serviceSettings = settings
+                demoBank = nil
+                bankLabel = "DEMO: issuer service \(settings.baseURL.absoluteString), "
+                    + "institution \(settings.institutionId), customer \(settings.customerId) "
+                    + "(the app holds a channel key: never in a real app)"
+            case .preview(let reason):
+                let support = try FileManager.default.url(
+                    for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true
+                )
+                // The bank lives in the app (see FakeBankApi), for trying the screens.
+                let fake = try FakeBankApi.persistent(directory: support.appendingPathComponent("FakeBank", isDirectory: true))
+                // It checks each new device key's evidence and records what it found, but
+                // accepts the key: it has no trust anchor (a real bank requires Apple's App
+                // Attestation root and its own app id).
+                try fake.setAttestation(.warn)
+                bank = fake
+                institutionId = FakeBankApi.demoInstitutionId
+                serviceSettings = nil
+                demoBank = fake
+                bankLabel = "PREVIEW (\(reason)): the bank is a fake inside the app"
+            }
             flow = OtpFlow(
                 otp: DigitalOtp.withClock(store: store, keys: keys, clock: clock),
                 bank: bank,
                 clock: clock,
                 profile: profile,
-                config: FlowConfig(institutionId: FakeBankApi.demoInstitutionId, deviceId: deviceId)
+                config: FlowConfig(institutionId: institutionId, deviceId: deviceId)
             )
-            demoBank = bank
             keyProtection = keys.protection
             setupError = nil
         } catch {

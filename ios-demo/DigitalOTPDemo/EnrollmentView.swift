@@ -1,5 +1,6 @@
 import DemoFakeBank
 import DemoFlow
+import DemoServiceBank
 import SwiftUI
 
 /// Enrollment: the app registration code the bank issued, and the phone number (iOS
@@ -58,6 +59,17 @@ struct EnrollmentView: View {
                     Text("Demo only")
                 } footer: {
                     Text("Asks the fake bank inside this app for a code for the number above, as a branch would.")
+                }
+            } else if let service = model.serviceSettings {
+                Section {
+                    Text(
+                        "The bank's staff issue the code for customer \(service.customerId), whose phone number on record must be the one above: "
+                            + "dotp issuer issue-code --institution \(service.institutionId) --customer \(service.customerId) --reference REF, "
+                            + "or the service's staff API (ios-demo/README.md)."
+                    )
+                    .font(.footnote)
+                } header: {
+                    Text("Demo only: the issuer service")
                 }
             }
         }

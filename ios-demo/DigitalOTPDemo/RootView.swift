@@ -11,6 +11,9 @@ struct RootView: View {
             screen
                 .disabled(model.isBusy)
                 .overlay(busyIndicator)
+                .safeAreaInset(edge: .bottom) {
+                    DemoBankBanner(text: model.bankLabel, isPreview: model.demoBank != nil)
+                }
         }
         .navigationViewStyle(.stack)
         .onAppear {
@@ -62,6 +65,25 @@ struct RootView: View {
             ProgressView()
                 .padding()
                 .background(RoundedRectangle(cornerRadius: 12).fill(Color(.systemBackground).opacity(0.9)))
+        }
+    }
+}
+
+/// FOR THE DEMO ONLY: which bank the app talks to (the issuer service, or the fake bank
+/// as a preview), under every screen.
+struct DemoBankBanner: View {
+    let text: String
+    let isPreview: Bool
+
+    var body: some View {
+        if !text.isEmpty {
+            Text(text)
+                .font(.caption)
+                .foregroundColor(isPreview ? .orange : .secondary)
+                .multilineTextAlignment(.center)
+                .frame(maxWidth: .infinity)
+                .padding(8)
+                .background(Color(.secondarySystemBackground))
         }
     }
 }

@@ -82,7 +82,7 @@ class MainActivity : Activity() {
         }
     }
 
-    /** Runs a demo call to the fake bank in the background, in order with the events, then [done] on success. */
+    /** DEMO ONLY: runs a call to the fake bank (the preview) in the background, in order with the events, then [done] on success. */
     fun <T> demoCall(work: () -> T, done: (T) -> Unit) {
         app.runner.run(work) { result ->
             if (!isDestroyed) {
@@ -96,7 +96,7 @@ class MainActivity : Activity() {
     private fun render(screen: Screen) {
         handler.removeCallbacks(tick)
         frame.removeAllViews()
-        frame.addView(ScreenViews(this, app.runner, app.fakeBank).view(screen))
+        frame.addView(ScreenViews(this, app.runner, app.bank).view(screen))
         if (screen is Screen.CodeShown && visible) handler.postDelayed(tick, 1000)
     }
 

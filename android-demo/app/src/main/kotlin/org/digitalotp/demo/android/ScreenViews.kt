@@ -14,7 +14,6 @@ import android.widget.ProgressBar
 import android.widget.ScrollView
 import android.widget.TextView
 import org.digitalotp.Transaction
-import org.digitalotp.demo.fakebank.FakeInProcessBank
 import org.digitalotp.demo.flow.Event
 import org.digitalotp.demo.flow.FlowRunner
 import org.digitalotp.demo.flow.Notice
@@ -32,8 +31,8 @@ import java.util.Date
 class ScreenViews(
     private val activity: MainActivity,
     private val runner: FlowRunner,
-    /** DEMO ONLY: the fake bank, for the demo buttons. */
-    private val fakeBank: FakeInProcessBank?,
+    /** DEMO ONLY: the bank the demo runs against, for the label on every screen and the demo buttons. */
+    private val bank: DemoBank,
 ) {
     private val context = activity
 
@@ -209,18 +208,33 @@ class ScreenViews(
         is Purpose.Transfer -> "Transfer code"
     }
 
-    // --- DEMO ONLY: the fake bank's buttons ----------------------------------------------
+    // --- DEMO ONLY: the bank's label and the demo buttons ---------------------------------
 
-    private fun demoCodeButton(target: EditText): Array<View> {
-        val bank = fakeBank ?: return emptyArray()
-        return arrayOf(
-            section("Fake bank (demo only)"),
+    /** The preview's button asks the fake bank for a code; with the service, the bank's staff issue it. */
+    private fun demoCodeButton(target: EditText): Array<View> = when (val bank = bank) {
+        is DemoBank.Preview -> arrayOf(
+            section("Fake bank (preview only)"),
             button("Get a registration code from the fake bank") {
-                activity.demoCall({ bank.issueRegistrationCode(runner.flow.phoneNumberE164 ?: error("no phone number yet")) }) {
+                activity.demoCall({ bank.fake.issueRegistrationCode(runner.flow.phoneNumberE164 ?: error("no phone number yet")) }) {
                     target.setText(it)
                 }
             },
         )
+        is DemoBank.Service -> arrayOf(
+            section("Issuer service (demo only)"),
+            body(
+                "The bank's staff issue the code for customer ${bank.settings.customer}, whose phone number on record must be this phone's: " +
+                    "dotp issuer issue-code --institution ${bank.settings.institution} --customer ${bank.settings.customer} --reference REF, " +
+                    "or the service's staff API (android-demo/README.md).",
+            ),
+        )
+    }
+
+    /** The first line of every screen: which bank this demo talks to. */
+    private fun bankLabel() = TextView(context).apply {
+        text = bank.label
+        textSize = 12f
+        setTextColor(if (bank is DemoBank.Preview) Color.rgb(0x8A, 0x5A, 0x00) else Color.DKGRAY)
     }
 
     // --- widgets ------------------------------------------------------------------------
@@ -234,7 +248,7 @@ class ScreenViews(
             LinearLayout(context).apply {
                 orientation = LinearLayout.VERTICAL
                 setPadding(dp(24), dp(32), dp(24), dp(32))
-                for (child in children) {
+                for (child in listOf<View>(bankLabel()) + children) {
                     addView(child, LinearLayout.LayoutParams(ViewGroup.LayoutParams.MATCH_PARENT, ViewGroup.LayoutParams.WRAP_CONTENT).apply { topMargin = dp(12) })
                 }
             },

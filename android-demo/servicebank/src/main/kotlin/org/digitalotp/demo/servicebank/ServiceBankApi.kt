@@ -7,19 +7,21 @@ import org.digitalotp.demo.flow.BankApi
 import org.digitalotp.demo.flow.BankUnavailableException
 import java.io.IOException
 import java.math.BigInteger
+import java.net.HttpURLConnection
 import java.net.URI
 import java.net.URLEncoder
-import java.net.http.HttpClient
-import java.net.http.HttpRequest
-import java.net.http.HttpResponse
 import java.time.Duration
+import javax.net.ssl.HttpsURLConnection
+import javax.net.ssl.SSLSocketFactory
 
 /**
  * ==============  DEMO ONLY — a stand-in for the bank's backend relay  ==============
  *
  * The flow's [BankApi] over HTTP to the issuer service (`dotp issuer serve`, contract in
- * `docs/openapi.yaml`), with `java.net.http.HttpClient`. It shows, and lets the tests
- * check over a real socket, exactly what the bank's own backend does for the app:
+ * `docs/openapi.yaml`), with `java.net.HttpURLConnection`: the one HTTP client both the
+ * JVM and Android have (Android has no `java.net.http`), so the demo app and the JVM tests
+ * run this same class. It shows, and lets the tests check over a real socket, exactly what
+ * the bank's own backend does for the app:
  *
  * - [registrationMessage] → `POST /v1/institutions/{i}/registration`, [unlock] →
  *   `POST /v1/institutions/{i}/unlock`: the SDK's bytes go out unchanged
@@ -36,7 +38,9 @@ import java.time.Duration
  * (and pinned) session; that backend knows the customer from the session and calls the
  * issuer service with the channel key, kept on the server. This class plays that backend
  * inside the demo's process so the flow can be run against the real service; the tests
- * take the key from the environment (`DIGITAL_OTP_CHANNEL_KEY`), never from the source.
+ * take the key from the environment (`DIGITAL_OTP_CHANNEL_KEY`), never from the source, and
+ * the demo app from its build configuration ([ServiceBankSettings]), for a throwaway local
+ * service only.
  *
  * **The customer.** The service verifies codes per customer id, which the bank knows from
  * its login session, not from anything the app sends. [customerOf] plays that session: it
@@ -45,16 +49,16 @@ import java.time.Duration
  * map (serial number → customer) once registration has told them the serial number, as a
  * bank's backend would record it against the logged-in customer.
  *
- * **Failures.** A transport failure (connection refused, reset, timeout, interruption), a
- * 5xx answer, a 429 (past a rate limit; the message says when to try again) or a 2xx
- * verification answer that is not a verdict throw [BankUnavailableException]: the flow
- * shows "try again" and keeps its state. A retry never counts twice at the issuer: a code
- * it already accepted (the answer lost on the way back) is refused as a replay, without
- * counting, and the flow then shows the refusal. Any other answer that is not 2xx (401 a
- * key the service does not know, 403 a key for another role or institution, 400 a
- * malformed code, 413 a body over 64 KiB) throws [ServiceRequestException] with the status
- * and the service's error code: a mistake of the relay's, not a verdict, so never reported
- * as `false`. A
+ * **Failures.** A transport failure (connection refused or reset, a timeout, Android
+ * refusing cleartext HTTP), a 5xx answer, a 429 (past a rate limit; the message says when
+ * to try again) or a 2xx verification answer that is not a verdict throw
+ * [BankUnavailableException]: the flow shows "try again" and keeps its state. A retry
+ * never counts twice at the issuer: a code it already accepted (the answer lost on the way
+ * back) is refused as a replay, without counting, and the flow then shows the refusal. Any
+ * other answer that is not 2xx (401 a key the service does not know, 403 a key for another
+ * role or institution, 400 a malformed code, 413 a body over 64 KiB, a redirect, which is
+ * not followed) throws [ServiceRequestException] with the status and the service's error
+ * code: a mistake of the relay's, not a verdict, so never reported as `false`. A
  * verification is `false` only when the service says `rejected`, or without a call when
  * [institutionId] is not this relay's or [customerOf] knows no customer for the serial
  * number (as the fake bank refuses an unknown serial number or institution).
@@ -71,10 +75,12 @@ class ServiceBankApi(
     private val channelKey: String,
     /** The bank's session: the customer id for a credential's serial number, or null when the session has none. */
     private val customerOf: (serialNumber: String) -> String?,
-    /** The HTTP client: by default HTTP/1.1, a 10 s connect timeout, no redirects. Give one with an `SSLContext` for a service with its own CA. */
-    private val client: HttpClient = defaultClient(),
-    /** How long one call may take in all before it counts as the bank not reached. */
+    /** How long connecting may take before the bank counts as not reached. */
+    private val connectTimeout: Duration = Duration.ofSeconds(10),
+    /** How long the service may stay silent while answering (each read) before the bank counts as not reached. */
     private val requestTimeout: Duration = Duration.ofSeconds(30),
+    /** For `https://`: the sockets' factory, e.g. of an `SSLContext` trusting a service's own CA; null for the platform's default trust. */
+    private val sslSocketFactory: SSLSocketFactory? = null,
 ) : BankApi {
     private val institutionUrl: String
 
@@ -140,32 +146,41 @@ class ServiceBankApi(
 
     /** POSTs [body] as JSON to [path] under the institution; the 2xx answer's body, or the documented exception. */
     private fun post(path: String, body: ByteArray): ByteArray {
-        val request = HttpRequest.newBuilder(URI.create("$institutionUrl/$path"))
-            .timeout(requestTimeout)
-            .header("Authorization", "Bearer $channelKey")
-            .header("Content-Type", "application/json")
-            .header("Accept", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-            .build()
-        val response = try {
-            client.send(request, HttpResponse.BodyHandlers.ofByteArray())
+        val status: Int
+        val answer: ByteArray
+        val retryAfter: String?
+        var connection: HttpURLConnection? = null
+        try {
+            val http = URI.create("$institutionUrl/$path").toURL().openConnection() as HttpURLConnection
+            connection = http
+            if (http is HttpsURLConnection && sslSocketFactory != null) http.sslSocketFactory = sslSocketFactory
+            http.requestMethod = "POST"
+            http.instanceFollowRedirects = false
+            http.useCaches = false
+            http.connectTimeout = millis(connectTimeout)
+            http.readTimeout = millis(requestTimeout)
+            http.doOutput = true
+            http.setRequestProperty("Authorization", "Bearer $channelKey")
+            http.setRequestProperty("Content-Type", "application/json")
+            http.setRequestProperty("Accept", "application/json")
+            http.outputStream.use { it.write(body) }
+            status = http.responseCode
+            // A 4xx or 5xx body is the error stream (null when there is none).
+            val stream = if (status >= 400) http.errorStream else http.inputStream
+            answer = stream?.use { it.readBytes() } ?: ByteArray(0)
+            retryAfter = http.getHeaderField("Retry-After")
         } catch (x: IOException) {
             throw BankUnavailableException("the bank's service could not be reached (${describe(x)})", x)
-        } catch (x: InterruptedException) {
-            Thread.currentThread().interrupt()
-            throw BankUnavailableException("the call to the bank's service was interrupted", x)
+        } finally {
+            connection?.disconnect()
         }
-        val status = response.statusCode()
-        if (status in 200..299) return response.body()
-        val (error, message) = errorOf(response.body())
+        if (status in 200..299) return answer
+        val (error, message) = errorOf(answer)
         val said = listOfNotNull(error, message).joinToString(": ").ifEmpty { "no explanation" }
         when {
-            status == 429 -> {
-                val wait = response.headers().firstValue("Retry-After").orElse(null)
-                throw BankUnavailableException(
-                    "the bank's service is busy (HTTP 429)" + (wait?.let { "; try again in $it s" } ?: "; try again later"),
-                )
-            }
+            status == 429 -> throw BankUnavailableException(
+                "the bank's service is busy (HTTP 429)" + (retryAfter?.let { "; try again in $it s" } ?: "; try again later"),
+            )
             status in 500..599 -> throw BankUnavailableException("the bank's service could not serve (HTTP $status $said)")
             else -> throw ServiceRequestException(status, error, "the bank's service refused the request (HTTP $status $said)")
         }
@@ -196,14 +211,11 @@ class ServiceBankApi(
     private fun describe(x: IOException): String = x.javaClass.simpleName + (x.message?.takeIf { it.isNotBlank() }?.let { ": $it" } ?: "")
 
     private companion object {
-        fun defaultClient(): HttpClient = HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(10))
-            .followRedirects(HttpClient.Redirect.NEVER)
-            .build()
+        /** A timeout in HttpURLConnection's milliseconds (0 would mean none: at least 1). */
+        fun millis(duration: Duration): Int = duration.toMillis().coerceIn(1L, Int.MAX_VALUE.toLong()).toInt()
 
-        /** [text] as one path segment. */
-        fun segment(text: String): String = URLEncoder.encode(text, Charsets.UTF_8).replace("+", "%20")
+        /** [text] as one path segment (the `String` overload: Android has the `Charset` one from API 33 only). */
+        fun segment(text: String): String = URLEncoder.encode(text, "UTF-8").replace("+", "%20")
     }
 }
 

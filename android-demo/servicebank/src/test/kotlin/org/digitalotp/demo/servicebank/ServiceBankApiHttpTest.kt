@@ -165,7 +165,7 @@ class ServiceBankApiHttpTest {
         reply = { release.await(30, TimeUnit.SECONDS); Reply(200, "{\"verdict\":\"accepted\"}".toByteArray()) }
         val late = assertThrows(BankUnavailableException::class.java) { slow.verifyLogin("bank-x", "DOTP0001", "123456") }
         release.countDown()
-        assertTrue(late.message!!.startsWith("the bank's service could not be reached (HttpTimeoutException"), late.message)
+        assertTrue(late.message!!.startsWith("the bank's service could not be reached (SocketTimeoutException"), late.message)
         stopServer()
         val gone = assertThrows(BankUnavailableException::class.java) { api.unlock("{}".toByteArray()) }
         assertTrue(gone.message!!.startsWith("the bank's service could not be reached (ConnectException"), gone.message)
