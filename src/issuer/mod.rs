@@ -27,14 +27,13 @@ pub mod codes;
 pub mod customers;
 pub mod desk;
 pub mod error;
+mod group;
 pub mod integrity;
 pub mod maintenance;
 pub mod master_key;
 pub mod model;
 #[cfg(feature = "postgres")]
 mod pg_connect;
-#[cfg(feature = "postgres")]
-mod pg_group;
 pub mod policy;
 #[cfg(feature = "postgres")]
 pub mod postgres;

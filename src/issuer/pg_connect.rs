@@ -16,7 +16,12 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::group::{Database, Outcome};
 use super::store::StoreFault;
+
+/// The lock that queues the store's transactions (key "dotw" in ASCII).
+const WRITER_LOCK: &str = "SELECT pg_advisory_lock(1685025911)";
+const WRITER_UNLOCK: &str = "SELECT pg_advisory_unlock(1685025911)";
 
 /// Whether an attempt failed only because a concurrent one won (and may be re-run).
 pub(super) fn is_conflict(e: &postgres::Error) -> bool {
@@ -156,30 +161,93 @@ impl Lent<'_> {
         self.conn.as_mut().expect("a lent connection is present until taken")
     }
 
-    /// Takes the connection out (a group's batch shares it); dropped without it, the
-    /// lent connection counts as closed.
-    pub(super) fn take(&mut self) -> Option<Conn> {
-        self.conn.take()
+    /// The connection, kept out of the pool until [`Pool::put`] (or [`Pool::lost`]) is
+    /// called for it: a group's batch shares it between threads.
+    pub(super) fn detach(mut self) -> Conn {
+        let conn = self.conn.take().expect("a lent connection is present until detached");
+        std::mem::forget(self);
+        conn
+    }
+}
+
+impl Pool {
+    /// Gives a connection back: kept for the next caller, unless it broke or its holder
+    /// panicked (it may hold the writer lock or an open transaction; closing it, dropped
+    /// here, releases both).
+    pub(super) fn put(&self, conn: Conn) {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        if !conn.client.is_closed() && !std::thread::panicking() {
+            idle.0.push(conn);
+        } else {
+            idle.1 -= 1;
+        }
+        drop(idle);
+        self.freed.notify_one();
     }
 
-    /// Puts a taken connection back, to be given back to the pool.
-    pub(super) fn give(&mut self, conn: Conn) {
-        self.conn = Some(conn);
+    /// A detached connection that was closed instead of given back.
+    pub(super) fn lost(&self) {
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner).1 -= 1;
+        self.freed.notify_one();
     }
 }
 
 impl Drop for Lent<'_> {
     fn drop(&mut self) {
-        let mut idle = self.pool.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        match self.conn.take() {
-            // Not after a panic: the connection may hold the writer lock or an open
-            // transaction; closing it (dropped here) releases both.
-            Some(conn) if !conn.client.is_closed() && !std::thread::panicking() => {
-                idle.0.push(conn)
-            }
-            _ => idle.1 -= 1,
+        if let Some(conn) = self.conn.take() {
+            self.pool.put(conn);
         }
-        drop(idle);
-        self.pool.freed.notify_one();
+    }
+}
+
+/// A batch of transactions (`group`) on a connection of the pool. The session lock is
+/// taken before the transaction begins, so that its snapshot sees the predecessor's
+/// commit; SERIALIZABLE and the retries stay as the guarantee. A broken connection
+/// releases the lock (and the pool drops it).
+impl Database for Pool {
+    type Conn = Conn;
+
+    fn begin(&self) -> Result<Conn, Outcome> {
+        let mut conn = self.get().map_err(Outcome::Failed)?.detach();
+        let began = conn
+            .client
+            .batch_execute(WRITER_LOCK)
+            .and_then(|()| conn.client.batch_execute("BEGIN ISOLATION LEVEL SERIALIZABLE"));
+        match began {
+            Ok(()) => Ok(conn),
+            Err(e) => {
+                let outcome = if is_conflict(&e) { Outcome::Retry } else { Outcome::Failed(db(e)) };
+                // A failed rollback or unlock means a broken connection, which the pool drops.
+                let _ = conn.client.batch_execute("ROLLBACK");
+                let _ = conn.client.batch_execute(WRITER_UNLOCK);
+                self.put(conn);
+                Err(outcome)
+            }
+        }
+    }
+
+    fn end(&self, mut conn: Conn, commit: bool) -> Outcome {
+        let outcome = if commit {
+            match conn.client.batch_execute("COMMIT") {
+                Ok(()) => Outcome::Committed,
+                Err(e) if is_conflict(&e) => Outcome::Retry,
+                Err(e) => Outcome::Failed(db(e)),
+            }
+        } else {
+            // Failed only on a broken connection, which the pool drops.
+            let _ = conn.client.batch_execute("ROLLBACK");
+            Outcome::Retry
+        };
+        // The outcome stands whatever the unlock does: an unlock fails only on a broken
+        // connection, whose end releases the lock.
+        let _ = conn.client.batch_execute(WRITER_UNLOCK);
+        self.put(conn);
+        outcome
+    }
+
+    fn abandon(&self, conn: Conn) {
+        // Closing it rolls its transaction back and releases the lock.
+        drop(conn);
+        self.lost();
     }
 }

@@ -24,7 +24,7 @@
 //! Since every audited transaction updates that head, an instance's transactions queue
 //! behind a session advisory lock taken before each batch begins (they wait instead of
 //! aborting and retrying under load), and the ones that arrive together share one
-//! database transaction and one commit: *group commit* (`pg_group`), each in its own
+//! database transaction and one commit: *group commit* (`group`), each in its own
 //! savepoint, so that one that gives up is undone alone, and none answered before the
 //! commit is durable. Reads that decide nothing ([`IssuerStore::read`]: the API keys) run
 //! in a `READ ONLY` transaction on their own connection, beside the batches. The
@@ -41,8 +41,8 @@ use std::time::Duration;
 use postgres::types::ToSql;
 use postgres::{Client, Config, IsolationLevel, Row, Statement};
 
+use super::group::{Group, Outcome, Ran};
 use super::pg_connect::{self, db, is_conflict, Conn, Pool};
-use super::pg_group::{Group, Outcome, Ran, Statements};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -61,10 +61,6 @@ pub const DEFAULT_POOL_SIZE: usize = 8;
 /// key is "dotp" in ASCII), and the table of the versions applied.
 const MIGRATION_START: &str = "SELECT pg_advisory_xact_lock(1685025904);
     CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)";
-
-/// The lock that queues the store's transactions (key "dotw" in ASCII).
-const WRITER_LOCK: &str = "SELECT pg_advisory_lock(1685025911)";
-const WRITER_UNLOCK: &str = "SELECT pg_advisory_unlock(1685025911)";
 
 /// The schema version of a database (0: none yet).
 const VERSION: &str = "SELECT COALESCE(MAX(version), 0) FROM schema_version";
@@ -171,8 +167,8 @@ fn audit_row(r: &Row) -> Result<AuditEntry, StoreFault> {
 
 /// The PostgreSQL store.
 pub struct PostgresStore {
-    pool: Pool,
-    group: Group,
+    /// The batches of writers, on the pool of connections (which readers share).
+    group: Group<Pool>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -202,14 +198,13 @@ impl PostgresStore {
             .map_err(|_| StoreFault::Database("the PostgreSQL URL is invalid".into()))?;
         let tls = pg_connect::connector(&config, ca)?;
         let store = Self {
-            pool: Pool {
+            group: Group::new(Pool {
                 config,
                 tls,
                 size: pool_size.max(1),
                 idle: Mutex::new((Vec::new(), 0)),
                 freed: Condvar::new(),
-            },
-            group: Group::default(),
+            }),
         };
         store.migrate()?;
         Ok(store)
@@ -219,7 +214,7 @@ impl PostgresStore {
     /// advisory lock (instances starting together apply them once). Read committed: each
     /// statement after the lock sees what the lock's last holder committed.
     fn migrate(&self) -> Result<(), StoreFault> {
-        let mut lent = self.pool.get()?;
+        let mut lent = self.group.db().get()?;
         let start = lent.conn().client.build_transaction();
         let mut tx = start.isolation_level(IsolationLevel::ReadCommitted).start().map_err(db)?;
         tx.batch_execute(MIGRATION_START).map_err(db)?;
@@ -260,7 +255,7 @@ impl PostgresStore {
 
     /// Rows of a query outside any transaction (each statement sees committed data).
     fn read(&self, sql: &str, args: Args<'_>) -> Result<Vec<Row>, StoreFault> {
-        let mut lent = self.pool.get()?;
+        let mut lent = self.group.db().get()?;
         let conn = lent.conn();
         let stmt = prepared(&mut conn.client, &mut conn.statements, sql).map_err(db)?;
         conn.client.query(&stmt, args).map_err(db)
@@ -550,18 +545,6 @@ fn first_link_after(after: &str) -> Option<i64> {
     i64::try_from(first).ok()
 }
 
-/// The statements around a batch of transactions (`pg_group`). The session lock is taken
-/// before the transaction begins, so that its snapshot sees the predecessor's commit;
-/// SERIALIZABLE and the retries stay as the guarantee. A broken connection releases the
-/// lock (and the pool drops it).
-const BATCH: Statements = Statements {
-    lock: WRITER_LOCK,
-    begin: "BEGIN ISOLATION LEVEL SERIALIZABLE",
-    commit: "COMMIT",
-    rollback: "ROLLBACK",
-    unlock: WRITER_UNLOCK,
-};
-
 /// Runs `f` in a savepoint of the batch's open transaction on `conn`: kept if `f`
 /// succeeded, rolled back (alone) if it gave up or one of its statements failed; a
 /// conflict or a connection that fails the savepoint dooms the batch.
@@ -615,9 +598,7 @@ impl IssuerStore for PostgresStore {
             if n > 0 {
                 backoff(n - 1);
             }
-            if let Some(result) =
-                self.group.attempt(&self.pool, &BATCH, &mut |conn| run_in_savepoint(conn, f))
-            {
+            if let Some(result) = self.group.attempt(&mut |conn| run_in_savepoint(conn, f)) {
                 return result;
             }
         }
@@ -634,7 +615,7 @@ impl IssuerStore for PostgresStore {
         &self,
         f: &mut dyn FnMut(&mut dyn IssuerTx) -> Result<(), Rollback>,
     ) -> Result<(), Rollback> {
-        let mut lent = self.pool.get()?;
+        let mut lent = self.group.db().get()?;
         let conn = lent.conn();
         conn.client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").map_err(db)?;
         let mut ptx =

@@ -1,17 +1,22 @@
-//! The embedded default store: SQLite (bundled), WAL journal, one `BEGIN IMMEDIATE`
-//! transaction per state change (so check-and-update is serialized across threads and
-//! processes), versioned schema migrations (`PRAGMA user_version`). Records are JSON in
-//! a `data` column beside the key and lookup columns, updated in place (upserts); the audit log has real columns,
-//! and triggers keep it append-only (entries can only be deleted once past retention).
+//! The embedded default store: SQLite (bundled), WAL journal with `synchronous=FULL`
+//! (every commit on stable storage before it returns: an accepted code or a counted
+//! error survives a power cut), one `BEGIN IMMEDIATE` transaction at a time (so
+//! check-and-update is serialized across threads and processes), and the transactions
+//! that arrive together sharing it and its one sync (group commit, `group`: each in its
+//! own savepoint, none answered before the commit), versioned schema migrations
+//! (`PRAGMA user_version`). Records are JSON in a `data` column beside the key and lookup
+//! columns, updated in place (upserts); the audit log has real columns, and triggers keep
+//! it append-only (entries can only be deleted once past retention).
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::group::{Database, Group, Outcome, Ran};
 use super::model::{
     AuditEntry, AuditQuery, CodeRecord, Customer, Institution, Link, OtpDevice, SmsChallenge,
 };
@@ -115,8 +120,136 @@ fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
 
 /// The SQLite store.
 pub struct SqliteStore {
-    conn: Mutex<Connection>,
+    /// The batches of transactions (group commit) on the one connection.
+    group: Group<OneConnection>,
 }
+
+/// The store's one connection, held by one thread at a time: a batch of transactions
+/// (`group`), or a read.
+struct OneConnection {
+    conn: Mutex<Option<Connection>>,
+    back: Condvar,
+}
+
+/// The connection, held until dropped.
+struct Held<'a> {
+    from: &'a OneConnection,
+    conn: Option<Connection>,
+}
+
+impl std::ops::Deref for Held<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn.as_ref().expect("held until dropped")
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.from.put(conn);
+        }
+    }
+}
+
+impl OneConnection {
+    /// The connection, once no one else holds it.
+    fn hold(&self) -> Held<'_> {
+        let mut slot = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if let Some(conn) = slot.take() {
+                return Held { from: self, conn: Some(conn) };
+            }
+            slot = self.back.wait(slot).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    fn put(&self, conn: Connection) {
+        *self.conn.lock().unwrap_or_else(PoisonError::into_inner) = Some(conn);
+        self.back.notify_one();
+    }
+
+    /// Rolls back what is open (a failed rollback leaves nothing open) and gives the
+    /// connection back.
+    fn roll_back(&self, conn: Connection) {
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        self.put(conn);
+    }
+}
+
+/// A batch (`group`): `BEGIN IMMEDIATE` takes SQLite's write lock (waiting up to the busy
+/// timeout for another process's writer), `COMMIT` syncs the WAL once for the batch.
+impl Database for OneConnection {
+    type Conn = Connection;
+
+    fn begin(&self) -> Result<Connection, Outcome> {
+        let conn = self.hold().conn.take().expect("held until dropped");
+        match conn.execute_batch("BEGIN IMMEDIATE") {
+            Ok(()) => Ok(conn),
+            Err(e) => {
+                self.roll_back(conn);
+                Err(Outcome::Failed(db(e)))
+            }
+        }
+    }
+
+    fn end(&self, conn: Connection, commit: bool) -> Outcome {
+        let outcome = if !commit {
+            Outcome::Retry
+        } else if conn.is_autocommit() {
+            Outcome::Failed(StoreFault::Database("SQLite rolled the transaction back".into()))
+        } else {
+            match conn.execute_batch("COMMIT") {
+                Ok(()) => Outcome::Committed,
+                Err(e) => Outcome::Failed(db(e)),
+            }
+        };
+        self.roll_back(conn);
+        outcome
+    }
+
+    fn abandon(&self, conn: Connection) {
+        self.roll_back(conn);
+    }
+}
+
+/// Runs `f` in a savepoint of the batch's transaction: kept if `f` succeeded (the
+/// commit keeps it), rolled back alone otherwise. A transaction that SQLite itself rolled
+/// back (a full disk, an I/O error) dooms the batch.
+fn run_in_savepoint(
+    conn: &mut Connection,
+    f: &mut dyn FnMut(&mut dyn IssuerTx) -> Result<(), Rollback>,
+) -> Ran {
+    let gone = || {
+        Ran::Doomed(Outcome::Failed(StoreFault::Database(
+            "SQLite rolled the transaction back".into(),
+        )))
+    };
+    if let Err(e) = conn.execute_batch("SAVEPOINT member") {
+        return Ran::Doomed(Outcome::Failed(db(e)));
+    }
+    let mut tx = SqlTx { tx: conn, failed: Default::default() };
+    let result = match (f(&mut tx), tx.failed.into_inner()) {
+        (_, Some(fault)) => Err(Rollback::Store(fault)),
+        (result, None) => result,
+    };
+    if conn.is_autocommit() {
+        return gone();
+    }
+    if result.is_ok() {
+        return Ran::Done(result);
+    }
+    match conn.execute_batch("ROLLBACK TO SAVEPOINT member") {
+        Ok(()) => Ran::Done(result),
+        Err(e) => Ran::Doomed(Outcome::Failed(db(e))),
+    }
+}
+
+/// How many times a transaction is run again after its batch was undone by another's
+/// panic.
+const MAX_ATTEMPTS: u32 = 20;
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -131,6 +264,20 @@ impl SqliteStore {
         Self::setup(conn)
     }
 
+    /// How many commits this store has made since it was opened: concurrent transactions
+    /// share one (group commit), so under load this grows more slowly than the number of
+    /// transactions.
+    pub fn commits(&self) -> u64 {
+        self.group.commits()
+    }
+
+    /// How many transactions have joined the batch now open and not yet run (for tests
+    /// that need a batch of several).
+    #[cfg(feature = "test-support")]
+    pub fn transactions_waiting(&self) -> usize {
+        self.group.members_waiting()
+    }
+
     /// An in-memory SQLite database (tests).
     pub fn open_in_memory() -> Result<Self, StoreFault> {
         Self::setup(Connection::open_in_memory().map_err(db)?)
@@ -142,7 +289,9 @@ impl SqliteStore {
         // index), and each is written whole to the WAL. Only applies to new databases.
         conn.pragma_update(None, "page_size", 1024).map_err(db)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(db)?;
+        // Durable: NORMAL would sync only at checkpoints, so a power cut could undo the
+        // last accepted codes (replayable again) and the last counted errors.
+        conn.pragma_update(None, "synchronous", "FULL").map_err(db)?;
         // Checkpoint less often: hot pages (device rows, the audit tail) are then copied
         // to the database once per checkpoint rather than once per 1000 commits.
         conn.pragma_update(None, "wal_autocheckpoint", 8000).map_err(db)?;
@@ -157,18 +306,19 @@ impl SqliteStore {
             tx.pragma_update(None, "user_version", (i + 1) as i64).map_err(db)?;
             tx.commit().map_err(db)?;
         }
-        Ok(Self { conn: Mutex::new(conn) })
+        let one = OneConnection { conn: Mutex::new(Some(conn)), back: Condvar::new() };
+        Ok(Self { group: Group::new(one) })
     }
 
     /// The schema version of the open database.
     pub fn schema_version(&self) -> Result<i64, StoreFault> {
-        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let conn = self.group.db().hold();
         conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(db)
     }
 
     /// Runs SQLite's integrity check; `Ok(())` if the database is consistent.
     pub fn integrity_check(&self) -> Result<(), StoreFault> {
-        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let conn = self.group.db().hold();
         let result: String =
             conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(db)?;
         if result == "ok" {
@@ -180,10 +330,20 @@ impl SqliteStore {
 }
 
 struct SqlTx<'a> {
-    tx: &'a rusqlite::Transaction<'a>,
+    tx: &'a Connection,
+    /// The first statement that failed.
+    failed: std::cell::RefCell<Option<StoreFault>>,
 }
 
 impl SqlTx<'_> {
+    /// Records the attempt's first failed statement: the attempt is then rolled back,
+    /// whatever the closure returns (as PostgreSQL does).
+    fn fail(&self, e: rusqlite::Error) -> StoreFault {
+        let fault = db(e);
+        self.failed.borrow_mut().get_or_insert_with(|| fault.clone());
+        fault
+    }
+
     fn one<T: DeserializeOwned>(
         &self,
         sql: &str,
@@ -192,10 +352,10 @@ impl SqlTx<'_> {
         let text: Option<String> = self
             .tx
             .prepare_cached(sql)
-            .map_err(db)?
+            .map_err(|e| self.fail(e))?
             .query_row(args, |r| r.get(0))
             .optional()
-            .map_err(db)?;
+            .map_err(|e| self.fail(e))?;
         text.map(|t| from_json(&t)).transpose()
     }
 
@@ -204,23 +364,27 @@ impl SqlTx<'_> {
         sql: &str,
         args: impl rusqlite::Params,
     ) -> Result<Vec<T>, StoreFault> {
-        let mut stmt = self.tx.prepare_cached(sql).map_err(db)?;
-        let rows = stmt.query_map(args, |r| r.get::<_, String>(0)).map_err(db)?;
-        rows.map(|r| from_json(&r.map_err(db)?)).collect()
+        let mut stmt = self.tx.prepare_cached(sql).map_err(|e| self.fail(e))?;
+        let rows = stmt.query_map(args, |r| r.get::<_, String>(0)).map_err(|e| self.fail(e))?;
+        rows.map(|r| from_json(&r.map_err(|e| self.fail(e))?)).collect()
     }
 
     fn exec(&self, sql: &str, args: impl rusqlite::Params) -> Result<(), StoreFault> {
-        self.tx.prepare_cached(sql).map_err(db)?.execute(args).map_err(db)?;
+        self.tx
+            .prepare_cached(sql)
+            .map_err(|e| self.fail(e))?
+            .execute(args)
+            .map_err(|e| self.fail(e))?;
         Ok(())
     }
 
     fn links(&self, sql: &str, args: impl rusqlite::Params) -> Result<Vec<Link>, StoreFault> {
-        let mut stmt = self.tx.prepare_cached(sql).map_err(db)?;
+        let mut stmt = self.tx.prepare_cached(sql).map_err(|e| self.fail(e))?;
         let rows = stmt
             .query_map(args, |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
-            .map_err(db)?;
+            .map_err(|e| self.fail(e))?;
         rows.map(|r| {
-            let (id, data) = r.map_err(db)?;
+            let (id, data) = r.map_err(|e| self.fail(e))?;
             let link: Link = from_json(&data)?;
             Ok(Link { link_id: id as u64, ..link })
         })
@@ -331,9 +495,9 @@ impl IssuerTx for SqlTx<'_> {
         let n: i64 = self
             .tx
             .prepare_cached("SELECT next FROM serials WHERE institution_id = ?1")
-            .map_err(db)?
+            .map_err(|e| self.fail(e))?
             .query_row(params![i], |r| r.get(0))
-            .map_err(db)?;
+            .map_err(|e| self.fail(e))?;
         Ok(n as u64)
     }
     fn append_audit(&mut self, e: &AuditEntry) -> Result<(), StoreFault> {
@@ -346,18 +510,19 @@ impl IssuerTx for SqlTx<'_> {
         let mut stmt = self
             .tx
             .prepare_cached(&format!("{AUDIT_SELECT} ORDER BY id DESC LIMIT 1"))
-            .map_err(db)?;
-        let mut rows = stmt.query_map([], audit_row).map_err(db)?;
-        rows.next().transpose().map_err(db)
+            .map_err(|e| self.fail(e))?;
+        let mut rows = stmt.query_map([], audit_row).map_err(|e| self.fail(e))?;
+        rows.next().transpose().map_err(|e| self.fail(e))
     }
     fn purge_audit(&mut self, before: u64) -> Result<(u64, Option<AuditEntry>), StoreFault> {
         let last = {
             let mut stmt = self
                 .tx
                 .prepare_cached(&format!("{AUDIT_SELECT} WHERE at < ?1 ORDER BY id DESC LIMIT 1"))
-                .map_err(db)?;
-            let mut rows = stmt.query_map(params![before as i64], audit_row).map_err(db)?;
-            rows.next().transpose().map_err(db)?
+                .map_err(|e| self.fail(e))?;
+            let mut rows =
+                stmt.query_map(params![before as i64], audit_row).map_err(|e| self.fail(e))?;
+            rows.next().transpose().map_err(|e| self.fail(e))?
         };
         self.exec(
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_purge_before', ?1)",
@@ -366,7 +531,7 @@ impl IssuerTx for SqlTx<'_> {
         let n = self
             .tx
             .execute("DELETE FROM audit WHERE at < ?1", params![before as i64])
-            .map_err(db)?;
+            .map_err(|e| self.fail(e))?;
         self.exec("DELETE FROM meta WHERE key = 'audit_purge_before'", [])?;
         Ok((n as u64, last))
     }
@@ -387,18 +552,19 @@ impl IssuerTx for SqlTx<'_> {
             Table::Sms => "SELECT institution_id || char(0) || customer_id AS k FROM sms",
         };
         let sql = format!("SELECT k FROM ({inner}) WHERE k > ?1 ORDER BY k LIMIT ?2");
-        let mut stmt = self.tx.prepare_cached(&sql).map_err(db)?;
-        let rows =
-            stmt.query_map(params![after, limit as i64], |r| r.get::<_, String>(0)).map_err(db)?;
-        rows.map(|r| r.map_err(db)).collect()
+        let mut stmt = self.tx.prepare_cached(&sql).map_err(|e| self.fail(e))?;
+        let rows = stmt
+            .query_map(params![after, limit as i64], |r| r.get::<_, String>(0))
+            .map_err(|e| self.fail(e))?;
+        rows.map(|r| r.map_err(|e| self.fail(e))).collect()
     }
     fn meta(&mut self, k: &str) -> Result<Option<String>, StoreFault> {
         self.tx
             .prepare_cached("SELECT value FROM meta WHERE key = ?1")
-            .map_err(db)?
+            .map_err(|e| self.fail(e))?
             .query_row(params![k], |r| r.get(0))
             .optional()
-            .map_err(db)
+            .map_err(|e| self.fail(e))
     }
     fn put_meta(&mut self, k: &str, v: &str) -> Result<(), StoreFault> {
         self.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", params![k, v])
@@ -410,15 +576,19 @@ impl IssuerStore for SqliteStore {
         &self,
         f: &mut dyn FnMut(&mut dyn IssuerTx) -> Result<(), Rollback>,
     ) -> Result<(), Rollback> {
-        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
-        f(&mut SqlTx { tx: &tx })?;
-        tx.commit().map_err(db)?;
-        Ok(())
+        for _ in 0..MAX_ATTEMPTS {
+            if let Some(result) = self.group.attempt(&mut |conn| run_in_savepoint(conn, f)) {
+                return result;
+            }
+        }
+        Err(StoreFault::Database(format!(
+            "the transaction was undone {MAX_ATTEMPTS} times by others that failed"
+        ))
+        .into())
     }
 
     fn audit(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreFault> {
-        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let conn = self.group.db().hold();
         let mut sql = format!("{AUDIT_SELECT} WHERE 1 = 1");
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
         let mut add = |clause: &str, v: rusqlite::types::Value| {
@@ -447,7 +617,7 @@ impl IssuerStore for SqliteStore {
     }
 
     fn audit_after(&self, after: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreFault> {
-        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let conn = self.group.db().hold();
         let mut stmt = conn
             .prepare_cached(&format!("{AUDIT_SELECT} WHERE id > ?1 ORDER BY id LIMIT ?2"))
             .map_err(db)?;

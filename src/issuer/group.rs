@@ -1,8 +1,10 @@
-//! Group commit for the PostgreSQL store: the transactions one store is asked for at the
-//! same time share one database transaction, one writer lock and one commit (one fsync).
+//! Group commit: the transactions one store is asked for at the same time share one
+//! database transaction and one commit (one sync to disk). Store-independent: a store
+//! gives its [`Database`] (how a batch begins and ends on its connection) and the way a
+//! closure runs in a savepoint on that connection.
 //!
-//! The first caller leads a *batch*: it takes a connection, the writer lock, begins a
-//! SERIALIZABLE transaction and runs its closure. Callers that arrive while the batch is
+//! The first caller leads a *batch*: it takes a connection, with the store's writer lock
+//! and a transaction begun, and runs its closure. Callers that arrive while the batch is
 //! open join it (up to [`MAX_MEMBERS`]): each in turn runs its own closure on the batch's
 //! connection inside its own savepoint, so a closure that gives up (or whose statement
 //! fails) is rolled back alone and the others stand. When every member has run, the
@@ -11,19 +13,19 @@
 //! durable. The members run one after another, as the writer lock already made them, so
 //! the batch has the effect of its transactions run in turn.
 //!
-//! A conflict (SQLSTATE 40001/40P01, in a statement or at the commit), a broken
-//! connection or a panic in a closure *dooms* the batch: nothing of it commits and every
-//! member runs again (the caller's retry loop), as a lone transaction would. A panicking
-//! closure drops the connection, which closes it: PostgreSQL rolls the transaction back
-//! and releases the lock.
+//! A conflict (PostgreSQL's SQLSTATE 40001/40P01, in a statement or at the commit), a
+//! broken connection or a panic in a closure *dooms* the batch: nothing of it commits and
+//! every member runs again (the caller's retry loop), as a lone transaction would. A
+//! panicking closure's connection is given to [`Database::abandon`], which rolls its
+//! transaction back (PostgreSQL: by closing it).
 
 use std::collections::HashMap;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-use super::pg_connect::{db, is_conflict, Conn, Pool};
 use super::store::{Rollback, StoreFault};
 
-/// The most transactions in one batch: each is a subtransaction, and PostgreSQL keeps
+/// The most transactions in one batch: each is a subtransaction (a savepoint), and
+/// PostgreSQL keeps
 /// only 64 subtransaction ids per session in shared memory before every snapshot has to
 /// look them up on disk (subtransaction overflow).
 pub(super) const MAX_MEMBERS: usize = 48;
@@ -46,13 +48,12 @@ pub(super) enum Ran {
     Doomed(Outcome),
 }
 
-#[derive(Default)]
-struct Shared {
+struct Shared<C> {
     /// The batch accepting members.
     open: Option<u64>,
     next: u64,
     /// The open batch's connection, while no member holds it.
-    conn: Option<Conn>,
+    conn: Option<C>,
     /// Members of the open batch besides the leader; of them, those that have run (or
     /// skipped a doomed batch) and those that panicked.
     joined: usize,
@@ -66,28 +67,41 @@ struct Shared {
     commits: u64,
 }
 
+/// How a store's batches begin and end.
+pub(super) trait Database: Sync {
+    /// A connection, owned by the batch while it runs.
+    type Conn: Send;
+    /// A connection for a new batch, with the writer lock taken and the transaction begun;
+    /// or why the batch cannot run.
+    fn begin(&self) -> Result<Self::Conn, Outcome>;
+    /// Ends the batch: commits its transaction (`commit`) or rolls it back, releases the
+    /// lock and keeps the connection for the next batch. How it ended.
+    fn end(&self, conn: Self::Conn, commit: bool) -> Outcome;
+    /// The connection of a closure that panicked: its transaction must not commit.
+    fn abandon(&self, conn: Self::Conn);
+}
+
 /// The batches of one store.
-#[derive(Default)]
-pub(super) struct Group {
-    shared: Mutex<Shared>,
+pub(super) struct Group<D: Database> {
+    db: D,
+    shared: Mutex<Shared<D::Conn>>,
     changed: Condvar,
 }
 
 /// The connection in a closure's hands: if the closure panics, the drop dooms the batch
 /// and closes the connection.
-struct Holding<'g> {
-    group: &'g Group,
-    conn: Option<Conn>,
+struct Holding<'g, D: Database> {
+    group: &'g Group<D>,
+    conn: Option<D::Conn>,
     /// The batch, when the holder is its leader.
     leader: Option<u64>,
 }
 
-impl Drop for Holding<'_> {
+impl<D: Database> Drop for Holding<'_, D> {
     fn drop(&mut self) {
-        // Still held: the closure panicked. Dropping the connection closes it.
-        if self.conn.take().is_none() {
-            return;
-        }
+        // Still held: the closure panicked.
+        let Some(conn) = self.conn.take() else { return };
+        self.group.db.abandon(conn);
         let mut s = self.group.lock();
         match self.leader {
             // The leader, before it shared the connection: the batch ends now.
@@ -107,7 +121,7 @@ impl Drop for Holding<'_> {
     }
 }
 
-impl Shared {
+impl<C> Shared<C> {
     /// Ends the open batch: no one joins it any more. How many members will read its
     /// outcome.
     fn end(&mut self, batch: u64) -> usize {
@@ -142,12 +156,33 @@ fn settle(result: Option<Result<(), Rollback>>, outcome: &Outcome) -> Option<Res
     }
 }
 
-impl Group {
-    fn lock(&self) -> MutexGuard<'_, Shared> {
+impl<D: Database> Group<D> {
+    /// The batches of a store on `db`.
+    pub(super) fn new(db: D) -> Self {
+        let shared = Shared {
+            open: None,
+            next: 0,
+            conn: None,
+            joined: 0,
+            ran: 0,
+            deserted: 0,
+            doomed: None,
+            ended: HashMap::new(),
+            commits: 0,
+        };
+        Self { db, shared: Mutex::new(shared), changed: Condvar::new() }
+    }
+
+    /// The store's database.
+    pub(super) fn db(&self) -> &D {
+        &self.db
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Shared<D::Conn>> {
         self.shared.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn wait<'a>(&self, s: MutexGuard<'a, Shared>) -> MutexGuard<'a, Shared> {
+    fn wait<'a>(&self, s: MutexGuard<'a, Shared<D::Conn>>) -> MutexGuard<'a, Shared<D::Conn>> {
         self.changed.wait(s).unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -167,9 +202,7 @@ impl Group {
     /// connection. Its result, or `None` to run it again.
     pub(super) fn attempt(
         &self,
-        pool: &Pool,
-        sql: &Statements,
-        run: &mut dyn FnMut(&mut Conn) -> Ran,
+        run: &mut dyn FnMut(&mut D::Conn) -> Ran,
     ) -> Option<Result<(), Rollback>> {
         let mut s = self.lock();
         loop {
@@ -189,7 +222,7 @@ impl Group {
                     s.next += 1;
                     s.open = Some(batch);
                     drop(s);
-                    return self.lead(batch, pool, sql, run);
+                    return self.lead(batch, run);
                 }
             }
         }
@@ -197,9 +230,9 @@ impl Group {
 
     fn member<'g>(
         &'g self,
-        mut s: MutexGuard<'g, Shared>,
+        mut s: MutexGuard<'g, Shared<D::Conn>>,
         batch: u64,
-        run: &mut dyn FnMut(&mut Conn) -> Ran,
+        run: &mut dyn FnMut(&mut D::Conn) -> Ran,
     ) -> Option<Result<(), Rollback>> {
         let conn = loop {
             if s.open != Some(batch) || s.doomed.is_some() {
@@ -246,44 +279,31 @@ impl Group {
     fn lead(
         &self,
         batch: u64,
-        pool: &Pool,
-        sql: &Statements,
-        run: &mut dyn FnMut(&mut Conn) -> Ran,
+        run: &mut dyn FnMut(&mut D::Conn) -> Ran,
     ) -> Option<Result<(), Rollback>> {
-        let mut lent = match pool.get() {
-            Ok(lent) => lent,
-            Err(f) => {
+        let conn = match self.db.begin() {
+            Ok(conn) => conn,
+            Err(outcome) => {
+                let mine = settle(None, &outcome);
                 let mut s = self.lock();
                 let readers = s.end(batch);
-                s.publish(batch, Outcome::Failed(f.clone()), readers);
+                s.doomed = None;
+                s.publish(batch, outcome, readers);
                 drop(s);
                 self.changed.notify_all();
-                return Some(Err(f.into()));
+                return mine;
             }
         };
-        let mut held = Holding { group: self, conn: lent.take(), leader: Some(batch) };
-        let conn = held.conn.as_mut().expect("a lent connection");
-        let began =
-            conn.client.batch_execute(sql.lock).and_then(|()| conn.client.batch_execute(sql.begin));
-        let mut doomed = None;
-        let own = match began {
-            Ok(()) => match run(conn) {
-                Ran::Done(r) => Some(r),
-                Ran::Doomed(why) => {
-                    doomed = Some(why);
-                    None
-                }
-            },
-            Err(e) if is_conflict(&e) => {
-                doomed = Some(Outcome::Retry);
-                None
-            }
-            Err(e) => {
-                doomed = Some(Outcome::Failed(db(e)));
-                None
-            }
+        let mut held = Holding { group: self, conn: Some(conn), leader: Some(batch) };
+        let (own, doomed) = match run(held.conn.as_mut().expect("held until taken")) {
+            Ran::Done(r) => (Some(r), None),
+            Ran::Doomed(why) => (None, Some(why)),
         };
-        // The members' turn, one after another; then the batch ends.
+        // The members' turn, one after another; then the batch ends. Alone so far: give
+        // a caller that is about to arrive one chance to join first.
+        if self.lock().joined == 0 {
+            std::thread::yield_now();
+        }
         let mut s = self.lock();
         s.conn = held.conn.take();
         if let Some(why) = doomed {
@@ -294,30 +314,18 @@ impl Group {
             s = self.wait(s);
         }
         let readers = s.end(batch);
-        let mut conn = s.conn.take();
+        let conn = s.conn.take();
         let doomed = s.doomed.take();
         drop(s);
-        let outcome = match (&mut conn, doomed) {
-            // A member panicked: its drop closed the connection.
+        let outcome = match (conn, doomed) {
+            // A member panicked: its connection was abandoned.
             (None, _) => Outcome::Retry,
             (Some(c), Some(why)) => {
-                // A failed rollback means a broken connection, which the pool drops.
-                let _ = c.client.batch_execute(sql.rollback);
+                let _ = self.db.end(c, false);
                 why
             }
-            (Some(c), None) => match c.client.batch_execute(sql.commit) {
-                Ok(()) => Outcome::Committed,
-                Err(e) if is_conflict(&e) => Outcome::Retry,
-                Err(e) => Outcome::Failed(db(e)),
-            },
+            (Some(c), None) => self.db.end(c, true),
         };
-        if let Some(mut c) = conn {
-            // The outcome stands whatever the unlock does: an unlock fails only on a broken
-            // connection, whose end releases the lock.
-            let _ = c.client.batch_execute(sql.unlock);
-            lent.give(c);
-        }
-        drop(lent);
         let mine = settle(own, &outcome);
         let mut s = self.lock();
         s.publish(batch, outcome, readers);
@@ -325,13 +333,4 @@ impl Group {
         self.changed.notify_all();
         mine
     }
-}
-
-/// The statements around a batch.
-pub(super) struct Statements {
-    pub(super) lock: &'static str,
-    pub(super) begin: &'static str,
-    pub(super) commit: &'static str,
-    pub(super) rollback: &'static str,
-    pub(super) unlock: &'static str,
 }
