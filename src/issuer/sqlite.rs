@@ -278,6 +278,24 @@ impl SqliteStore {
         self.group.members_waiting()
     }
 
+    /// Opens `path` like [`Self::open`] but through the SQLite VFS named `vfs` (which the
+    /// caller registered), and durable (`synchronous=FULL`, the store's setting) or not
+    /// (`NORMAL`, to show what that costs): for tests that cut the power.
+    #[cfg(feature = "test-support")]
+    pub fn open_with_vfs(
+        path: impl AsRef<Path>,
+        vfs: &str,
+        durable: bool,
+    ) -> Result<Self, StoreFault> {
+        let flags = rusqlite::OpenFlags::default();
+        let store =
+            Self::setup(Connection::open_with_flags_and_vfs(path, flags, vfs).map_err(db)?)?;
+        if !durable {
+            store.group.db().hold().pragma_update(None, "synchronous", "NORMAL").map_err(db)?;
+        }
+        Ok(store)
+    }
+
     /// An in-memory SQLite database (tests).
     pub fn open_in_memory() -> Result<Self, StoreFault> {
         Self::setup(Connection::open_in_memory().map_err(db)?)

@@ -14,7 +14,7 @@ use digital_otp::enrollment::{Device, RegistrationCode};
 use digital_otp::host::{Clock, DeviceKeys, SecureStore};
 use digital_otp::issuer::master_key::MasterKey;
 use digital_otp::issuer::model::{CustomerKind, LinkState, Residency};
-use digital_otp::issuer::store::MemoryStore;
+use digital_otp::issuer::store::{IssuerStore, MemoryStore};
 use digital_otp::issuer::{Fault, Issuer, IssuerConfig, NewCustomer, Verdict, MOBILE_VENDOR};
 use digital_otp::transaction::Transaction;
 
@@ -47,10 +47,20 @@ pub struct Bank {
 impl Bank {
     pub fn new(institution: &str, name: &str, clock: Arc<dyn Clock>) -> Self {
         let (key, _) = MasterKey::generate().unwrap();
-        let issuer =
-            Issuer::open(Arc::new(MemoryStore::new()), key, clock, None, IssuerConfig::default())
-                .unwrap();
-        issuer.add_institution("test", institution, name).unwrap();
+        let bank = Self::on(Arc::new(MemoryStore::new()), key, institution, clock);
+        bank.issuer.add_institution("test", institution, name).unwrap();
+        bank
+    }
+
+    /// The bank on `store` under master `key`, whose institution `institution` is already
+    /// there or added next (a bank that outlives its process).
+    pub fn on(
+        store: Arc<dyn IssuerStore>,
+        key: MasterKey,
+        institution: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let issuer = Issuer::open(store, key, clock, None, IssuerConfig::default()).unwrap();
         Self { issuer, institution: institution.into() }
     }
 
