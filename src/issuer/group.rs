@@ -85,7 +85,13 @@ pub(super) trait Database: Sync {
 pub(super) struct Group<D: Database> {
     db: D,
     shared: Mutex<Shared<D::Conn>>,
-    changed: Condvar,
+    /// Members waiting for the connection (one is woken when it comes back; all when the
+    /// batch is doomed or ended), the leader waiting for its members to have run, and
+    /// those waiting for a batch's outcome. Separate, so that a hand-over wakes one
+    /// thread, not every waiting one.
+    turn: Condvar,
+    ran: Condvar,
+    ended: Condvar,
 }
 
 /// The connection in a closure's hands: if the closure panics, the drop dooms the batch
@@ -117,7 +123,9 @@ impl<D: Database> Drop for Holding<'_, D> {
             }
         }
         drop(s);
-        self.group.changed.notify_all();
+        self.group.turn.notify_all();
+        self.group.ran.notify_one();
+        self.group.ended.notify_all();
     }
 }
 
@@ -170,7 +178,8 @@ impl<D: Database> Group<D> {
             ended: HashMap::new(),
             commits: 0,
         };
-        Self { db, shared: Mutex::new(shared), changed: Condvar::new() }
+        let (turn, ran, ended) = (Condvar::new(), Condvar::new(), Condvar::new());
+        Self { db, shared: Mutex::new(shared), turn, ran, ended }
     }
 
     /// The store's database.
@@ -182,8 +191,22 @@ impl<D: Database> Group<D> {
         self.shared.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn wait<'a>(&self, s: MutexGuard<'a, Shared<D::Conn>>) -> MutexGuard<'a, Shared<D::Conn>> {
-        self.changed.wait(s).unwrap_or_else(PoisonError::into_inner)
+    fn wait<'a>(
+        &self,
+        on: &Condvar,
+        s: MutexGuard<'a, Shared<D::Conn>>,
+    ) -> MutexGuard<'a, Shared<D::Conn>> {
+        on.wait(s).unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The connection is back in the open batch: the next member's turn (every member's,
+    /// to skip, if the batch is doomed).
+    fn hand_over(&self, s: &Shared<D::Conn>) {
+        if s.doomed.is_some() {
+            self.turn.notify_all();
+        } else {
+            self.turn.notify_one();
+        }
     }
 
     /// How many batches have committed.
@@ -214,7 +237,7 @@ impl<D: Database> Group<D> {
                 // Full or doomed: wait for the next.
                 Some(batch) => {
                     while s.open == Some(batch) {
-                        s = self.wait(s);
+                        s = self.wait(&self.ended, s);
                     }
                 }
                 None => {
@@ -241,7 +264,7 @@ impl<D: Database> Group<D> {
             if let Some(conn) = s.conn.take() {
                 break Some(conn);
             }
-            s = self.wait(s);
+            s = self.wait(&self.turn, s);
         };
         let mut result = None;
         if let Some(conn) = conn {
@@ -260,8 +283,9 @@ impl<D: Database> Group<D> {
         }
         if s.open == Some(batch) {
             s.ran += 1;
+            self.hand_over(&s);
+            self.ran.notify_one();
         }
-        self.changed.notify_all();
         // The batch's outcome: every member reads it once.
         loop {
             if let Some((outcome, readers)) = s.ended.get_mut(&batch) {
@@ -272,7 +296,7 @@ impl<D: Database> Group<D> {
                 }
                 return settle(result, &outcome);
             }
-            s = self.wait(s);
+            s = self.wait(&self.ended, s);
         }
     }
 
@@ -290,7 +314,8 @@ impl<D: Database> Group<D> {
                 s.doomed = None;
                 s.publish(batch, outcome, readers);
                 drop(s);
-                self.changed.notify_all();
+                self.turn.notify_all();
+                self.ended.notify_all();
                 return mine;
             }
         };
@@ -309,9 +334,9 @@ impl<D: Database> Group<D> {
         if let Some(why) = doomed {
             s.doomed.get_or_insert(why);
         }
-        self.changed.notify_all();
+        self.hand_over(&s);
         while s.ran < s.joined {
-            s = self.wait(s);
+            s = self.wait(&self.ran, s);
         }
         let readers = s.end(batch);
         let conn = s.conn.take();
@@ -330,7 +355,7 @@ impl<D: Database> Group<D> {
         let mut s = self.lock();
         s.publish(batch, outcome, readers);
         drop(s);
-        self.changed.notify_all();
+        self.ended.notify_all();
         mine
     }
 }
