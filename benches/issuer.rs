@@ -13,7 +13,7 @@
 //!   keys in software (ring) in memory.
 //!
 //! Run: `cargo bench --features issuer --bench issuer` (the app's PBKDF2 at its
-//! calibrated 600,000 iterations).
+//! calibrated 1,000,000 iterations).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -37,7 +37,7 @@ const T0: u64 = 1_800_000_000;
 const PASSWORD: &str = "482915";
 
 /// An app over a store in memory with device keys in memory: the app's PBKDF2 at its
-/// calibrated 600,000 iterations when measuring, the fewest allowed in the smoke run.
+/// calibrated 1,000,000 iterations when measuring, the fewest allowed in the smoke run.
 /// (The crate's tests and benches always have feature `test-support`: Cargo.toml.)
 fn app(clock: Arc<dyn Clock>, measure: bool) -> Client {
     let store: Arc<dyn SecureStore> = Arc::new(MemoryStore::new());

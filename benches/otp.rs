@@ -223,9 +223,64 @@ fn config() -> Criterion {
         .without_plots()
 }
 
+/// The password KDF (PBKDF2-HMAC-SHA256, as the app stretches its password) against ring's
+/// and against the floor: two SHA-256 compressions per iteration.
+fn pbkdf2(c: &mut Criterion) {
+    const ITERATIONS: u32 = 10_000;
+    let n = std::num::NonZeroU32::new(ITERATIONS).unwrap();
+    let (password, salt) = ([7u8; 32], [9u8; 16]);
+    let mut g = c.benchmark_group("pbkdf2_sha256_10000");
+    g.bench_function("floor_2x_compress", |b| {
+        b.iter(|| {
+            let mut block = [0u8; 64];
+            block[32] = 0x80;
+            block[62] = 0x03; // (64 + 32) * 8 bits
+            let (inner, outer) = ([1u32; 8], [2u32; 8]);
+            for _ in 0..ITERATIONS {
+                let mut h = black_box(inner);
+                sha2::block_api::compress256(&mut h, core::slice::from_ref(&block));
+                for (out, w) in block.chunks_exact_mut(4).zip(h) {
+                    out.copy_from_slice(&w.to_be_bytes());
+                }
+                let mut h = black_box(outer);
+                sha2::block_api::compress256(&mut h, core::slice::from_ref(&block));
+                for (out, w) in block.chunks_exact_mut(4).zip(h) {
+                    out.copy_from_slice(&w.to_be_bytes());
+                }
+            }
+            block
+        })
+    });
+    let (mut ours, mut theirs) = ([0u8; 32], [0u8; 32]);
+    digital_otp::otp::pbkdf2_hmac_sha256(&password, &salt, n, &mut ours);
+    ring::pbkdf2::derive(ring::pbkdf2::PBKDF2_HMAC_SHA256, n, &salt, &password, &mut theirs);
+    assert_eq!(ours, theirs, "the same key from both");
+    g.bench_function("digital-otp", |b| {
+        b.iter(|| {
+            let mut out = [0u8; 32];
+            digital_otp::otp::pbkdf2_hmac_sha256(black_box(&password), &salt, n, &mut out);
+            out
+        })
+    });
+    g.bench_function("ring", |b| {
+        b.iter(|| {
+            let mut out = [0u8; 32];
+            ring::pbkdf2::derive(
+                ring::pbkdf2::PBKDF2_HMAC_SHA256,
+                n,
+                &salt,
+                black_box(&password),
+                &mut out,
+            );
+            out
+        })
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = config();
-    targets = sha1_code, totp_generate, totp_verify, hmac_by_implementation
+    targets = sha1_code, totp_generate, totp_verify, hmac_by_implementation, pbkdf2
 }
 criterion_main!(benches);

@@ -264,6 +264,70 @@ impl<F: BlockFunction> Pads<F> {
     }
 }
 
+impl<F: BlockFunction> Pads<F> {
+    /// One PBKDF2 block (RFC 8018 §5.2): `T_index = U_1 ⊕ … ⊕ U_c`, with `U_1 =
+    /// HMAC(P, salt ‖ INT(index))` and `U_j = HMAC(P, U_{j-1})`, into `out[..OUT_LEN]`.
+    /// From `U_2` on every message is one digest, so each HMAC is exactly two compressions
+    /// resumed from the precomputed states, over one block whose padding never changes.
+    fn pbkdf2_block(&self, salt: &[u8], index: u32, iterations: u32, out: &mut [u8]) {
+        let n = F::OUT_LEN;
+        let length_at = F::BLOCK_LEN - F::LENGTH_LEN;
+        let mut u = [0u8; MAX_MAC_LEN];
+        self.sign_into(&[salt, &index.to_be_bytes()], &mut u);
+        let mut t = u;
+        // The block of every later HMAC, inner and outer alike: a digest after a 64- (or
+        // 128-) byte pad block, then 0x80, zeros and the length in bits.
+        let mut block = F::ZERO_BLOCK;
+        block.as_mut()[..n].copy_from_slice(&u[..n]);
+        block.as_mut()[n] = 0x80;
+        block.as_mut()[length_at..].copy_from_slice(
+            &(((F::BLOCK_LEN + n) as u128) * 8).to_be_bytes()[16 - F::LENGTH_LEN..],
+        );
+        for _ in 1..iterations {
+            let mut state = self.inner;
+            F::compress(&mut state, &block);
+            F::write_digest(&state, block.as_mut());
+            state = self.outer;
+            F::compress(&mut state, &block);
+            F::write_digest(&state, block.as_mut());
+            state.zeroize();
+            for (t, u) in t[..n].iter_mut().zip(&block.as_mut()[..n]) {
+                *t ^= u;
+            }
+        }
+        out.copy_from_slice(&t[..out.len()]);
+        u.zeroize();
+        t.zeroize();
+        block.as_mut()[..n].zeroize();
+    }
+}
+
+/// PBKDF2-HMAC-SHA256 (RFC 8018 §5.2) of `password` and `salt` with `iterations` into
+/// `out` (any length): the HMAC pads computed once, then two SHA-256 compressions per
+/// iteration (the floor; the CPU's SHA extensions when it has them). Every intermediate
+/// value is wiped.
+///
+/// ```
+/// use std::num::NonZeroU32;
+/// // RFC 7914 §11, the first PBKDF2-HMAC-SHA256 vector.
+/// let mut out = [0u8; 64];
+/// digital_otp::otp::pbkdf2_hmac_sha256(b"passwd", b"salt", NonZeroU32::new(1).unwrap(), &mut out);
+/// assert_eq!(out[..8], [0x55, 0xac, 0x04, 0x6e, 0x56, 0xe3, 0x08, 0x9f]);
+/// ```
+pub fn pbkdf2_hmac_sha256(
+    password: &[u8],
+    salt: &[u8],
+    iterations: core::num::NonZeroU32,
+    out: &mut [u8],
+) {
+    let pads = Pads::<Sha256Fn>::new(password);
+    for (i, chunk) in out.chunks_mut(Sha256Fn::OUT_LEN).enumerate() {
+        // RFC 8018 limits the output to (2^32 - 1) blocks; a slice cannot reach that.
+        let index = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        pads.pbkdf2_block(salt, index, iterations.get(), chunk);
+    }
+}
+
 /// An HMAC keyed once; cheap to evaluate many times from `&self`.
 /// The precomputed states are zeroized on drop.
 #[derive(Clone)]
@@ -361,6 +425,45 @@ mod tests {
     }
 
     /// RFC 2202 §3 and RFC 4231 §4.2, test case 1.
+    #[test]
+    fn pbkdf2_matches_rfc_7914_and_ring() {
+        use core::num::NonZeroU32;
+        let n = |c| NonZeroU32::new(c).unwrap();
+        // RFC 7914 §11 (PBKDF2-HMAC-SHA256, dkLen 64).
+        let mut out = [0u8; 64];
+        pbkdf2_hmac_sha256(b"passwd", b"salt", n(1), &mut out);
+        assert_eq!(
+            crate::crypto::hex(&out),
+            "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc\
+             49ca9cccf179b645991664b39d77ef317c71b845b1e30bd509112041d3a19783"
+        );
+        pbkdf2_hmac_sha256(b"Password", b"NaCl", n(80000), &mut out);
+        assert_eq!(
+            crate::crypto::hex(&out),
+            "4ddcd8f60b98be21830cee5ef22701f9641a4418d04c0414aeff08876b34ab56\
+             a1d425a1225833549adb841b51c9b3176a272bdebba1d078478f62b397f33c8d"
+        );
+        // Against ring for keys of every length around the block size, salts, counts and
+        // output lengths that are and are not whole blocks.
+        for (key_len, salt_len, c, out_len) in [
+            (0, 0, 1, 32),
+            (1, 16, 2, 32),
+            (63, 8, 3, 20),
+            (64, 32, 7, 33),
+            (65, 1, 100, 64),
+            (200, 100, 1000, 96),
+        ] {
+            let (key, salt) = (bytes(key_len, 3), bytes(salt_len, 5));
+            let (mut ours, mut theirs) = (vec![0u8; out_len], vec![0u8; out_len]);
+            pbkdf2_hmac_sha256(&key, &salt, n(c), &mut ours);
+            ring::pbkdf2::derive(ring::pbkdf2::PBKDF2_HMAC_SHA256, n(c), &salt, &key, &mut theirs);
+            assert_eq!(
+                ours, theirs,
+                "key {key_len}, salt {salt_len}, {c} iterations, {out_len} bytes"
+            );
+        }
+    }
+
     #[test]
     fn rfc_vectors() {
         let key = [0x0b; 20];

@@ -20,5 +20,6 @@ mod secret;
 pub mod uri;
 
 pub use hotp::{Code, Hotp, StepWindow, Totp, Window};
+pub use mac::pbkdf2_hmac_sha256;
 pub use params::{Algorithm, ParamError, MAX_DIGITS, MAX_PERIOD, MAX_WINDOW, MIN_DIGITS};
 pub use secret::{Secret, SecretError, GENERATED_BYTES, MAX_BYTES, MIN_IMPORTED_BYTES};

@@ -6,7 +6,7 @@ Mirrors bindings/kotlin/.../AppLifecycleTest.kt and tests/app_lifecycle.rs.
 Registration is two round trips (begin_registration -> bank -> confirm_registration ->
 bank -> complete_registration); every code is one round trip in which the bank counts
 the password guess (begin_login_code -> bank -> complete_login_code). Storing a new
-credential and every password check cost one PBKDF2 of 600,000 iterations (~0.2 s), so
+credential and every password check cost one PBKDF2 of 1,000,000 iterations (~0.2 s), so
 each test keeps its count of registrations and codes low.
 """
 

@@ -158,7 +158,7 @@ private func assertFails<T>(
 ///
 /// Registration is two round trips (request → response, confirmation → outcome), every
 /// code one (the unlock: the bank counts the password guess). Every registration and
-/// every unlock costs one PBKDF2 of 600,000 iterations (~0.2 s), so each test keeps its
+/// every unlock costs one PBKDF2 of 1,000,000 iterations (~0.2 s), so each test keeps its
 /// count of them low.
 final class AppLifecycleTests: XCTestCase {
     private var w: World!

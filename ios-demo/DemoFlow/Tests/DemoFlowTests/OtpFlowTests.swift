@@ -12,7 +12,7 @@ import XCTest
 /// new flow's round trips (the bank's count of wrong passwords, a backup restored, the
 /// confirmation sent again, a password change, attestation) are in BankRoundTripTests.
 ///
-/// Every registration and every unlock costs one PBKDF2 of 600,000 iterations (~0.2 s):
+/// Every registration and every unlock costs one PBKDF2 of 1,000,000 iterations (~0.2 s):
 /// each test keeps its count of registrations and codes low.
 final class OtpFlowTests: XCTestCase {
     private var w: World!

@@ -8,7 +8,7 @@ import kotlinx.coroutines.withContext
 
 // Every DigitalOtp method but the constructors calls the app's SecureStore (keystore I/O:
 // reads, and writes for each step that persists) on the calling thread; the four steps that
-// open or seal a seed also run PBKDF2-HMAC-SHA256 (600,000 iterations, about 200 ms on a
+// open or seal a seed also run PBKDF2-HMAC-SHA256 (1,000,000 iterations, about 200 ms on a
 // phone): confirmRegistration, completeLoginCode, completeTransactionCode and
 // completeChangePassword (twice). On Android's main thread that is an ANR.
 //

@@ -120,7 +120,7 @@ private fun <T> onTwoThreadsAtOnce(pool: java.util.concurrent.ExecutorService, w
  *
  * Registration is two round trips (request → response, confirmation → outcome) and every
  * code one more (the unlock, in which the bank counts the password guess). Every password
- * check costs one PBKDF2 of 600,000 iterations (~0.2 s), so each test keeps its count of
+ * check costs one PBKDF2 of 1,000,000 iterations (~0.2 s), so each test keeps its count of
  * registrations and codes low.
  */
 class AppLifecycleTest {

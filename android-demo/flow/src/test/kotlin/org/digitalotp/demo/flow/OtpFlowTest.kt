@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test
  * freshly built native library), with the bank played by a real in-memory `Issuer`, a
  * `SecureStore`, a `DeviceKeys` (JDK P-256 keys, the Android Keystore's shape) and a
  * `Clock` in Kotlin. Registration is two round trips with the bank, every code one (the
- * bank counts the password guesses). Each password check costs a PBKDF2 of 600,000
+ * bank counts the password guesses). Each password check costs a PBKDF2 of 1,000,000
  * iterations, so the tests keep their count low.
  */
 class OtpFlowTest {
