@@ -24,6 +24,10 @@ use digital_otp::otp::{Algorithm, Secret, Totp, Window};
 use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 
+#[path = "support/floors.rs"]
+mod floors;
+use floors::Sha1Floor;
+
 /// RFC 6238 test secrets (20, 32 and 64 bytes).
 const KEY_SHA1: &[u8] = b"12345678901234567890";
 const KEY_SHA256: &[u8] = b"12345678901234567890123456789012";
@@ -43,50 +47,6 @@ fn key_for(algorithm: Algorithm) -> &'static [u8] {
 fn our_totp(algorithm: Algorithm) -> Totp {
     let secret = Secret::from_bytes(key_for(algorithm)).expect("test secret");
     Totp::new(&secret, algorithm, 6, PERIOD, 0).expect("valid parameters")
-}
-
-/// The floor: HMAC-SHA1 over an 8-byte counter with the inner and outer states
-/// precomputed is exactly two compressions — the padded counter block from the
-/// inner state, then the padded inner digest from the outer state.
-struct Sha1Floor {
-    inner: [u32; 5],
-    outer: [u32; 5],
-}
-
-impl Sha1Floor {
-    fn new(key: &[u8]) -> Self {
-        assert!(key.len() <= 64);
-        let state = |pad: u8| {
-            let mut block = [pad; 64];
-            for (b, k) in block.iter_mut().zip(key) {
-                *b ^= k;
-            }
-            let mut h = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0];
-            sha1::block_api::compress(&mut h, &[block]);
-            h
-        };
-        Self { inner: state(0x36), outer: state(0x5c) }
-    }
-
-    fn mac(&self, counter: u64) -> [u32; 5] {
-        // Inner: 8 message bytes, 0x80, zeros, bit length of (64 + 8) bytes.
-        let mut block = [0u8; 64];
-        block[..8].copy_from_slice(&counter.to_be_bytes());
-        block[8] = 0x80;
-        block[56..].copy_from_slice(&((64u64 + 8) * 8).to_be_bytes());
-        let mut h = self.inner;
-        sha1::block_api::compress(&mut h, &[block]);
-        // Outer: the 20-byte inner digest, 0x80, zeros, bit length of (64 + 20) bytes.
-        let mut block = [0u8; 64];
-        for (chunk, word) in block.chunks_exact_mut(4).zip(h) {
-            chunk.copy_from_slice(&word.to_be_bytes());
-        }
-        block[20] = 0x80;
-        block[56..].copy_from_slice(&((64u64 + 20) * 8).to_be_bytes());
-        let mut h = self.outer;
-        sha1::block_api::compress(&mut h, &[block]);
-        h
-    }
 }
 
 fn sha1_code(c: &mut Criterion) {
@@ -230,27 +190,7 @@ fn pbkdf2(c: &mut Criterion) {
     let n = std::num::NonZeroU32::new(ITERATIONS).unwrap();
     let (password, salt) = ([7u8; 32], [9u8; 16]);
     let mut g = c.benchmark_group("pbkdf2_sha256_10000");
-    g.bench_function("floor_2x_compress", |b| {
-        b.iter(|| {
-            let mut block = [0u8; 64];
-            block[32] = 0x80;
-            block[62] = 0x03; // (64 + 32) * 8 bits
-            let (inner, outer) = ([1u32; 8], [2u32; 8]);
-            for _ in 0..ITERATIONS {
-                let mut h = black_box(inner);
-                sha2::block_api::compress256(&mut h, core::slice::from_ref(&block));
-                for (out, w) in block.chunks_exact_mut(4).zip(h) {
-                    out.copy_from_slice(&w.to_be_bytes());
-                }
-                let mut h = black_box(outer);
-                sha2::block_api::compress256(&mut h, core::slice::from_ref(&block));
-                for (out, w) in block.chunks_exact_mut(4).zip(h) {
-                    out.copy_from_slice(&w.to_be_bytes());
-                }
-            }
-            block
-        })
-    });
+    g.bench_function("floor_2x_compress", |b| b.iter(|| floors::pbkdf2_sha256(ITERATIONS)));
     let (mut ours, mut theirs) = ([0u8; 32], [0u8; 32]);
     digital_otp::otp::pbkdf2_hmac_sha256(&password, &salt, n, &mut ours);
     ring::pbkdf2::derive(ring::pbkdf2::PBKDF2_HMAC_SHA256, n, &salt, &password, &mut theirs);
