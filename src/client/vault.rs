@@ -25,8 +25,11 @@ use crate::storage::{self, BlobError, BlobKind, Sealer};
 
 /// PBKDF2-HMAC-SHA256 iterations for new credentials: ≈ 90 ms per check on the
 /// reference machine with this crate's PBKDF2 (see BENCHMARKS.md), the time ring took for
-/// 600,000 (OWASP's figure), so the attacker's cost per guess is 1.7× that.
-pub const PBKDF2_ITERATIONS: u32 = 1_000_000;
+/// 600,000 (OWASP's figure), so the attacker's cost per guess is 1.7× that. On 32-bit ARM,
+/// where the SHA-256 compression has no hardware path in `sha2` (ring has assembly), ring
+/// stretches and the count stays 600,000. Every credential stores its own count, so one
+/// made on either opens on the other.
+pub const PBKDF2_ITERATIONS: u32 = if cfg!(target_arch = "arm") { 600_000 } else { 1_000_000 };
 /// Fewest iterations a stored credential may declare (refuses downgraded blobs).
 pub const MIN_PBKDF2_ITERATIONS: u32 = 100_000;
 
@@ -401,7 +404,16 @@ pub(super) fn seed_key(
 ) -> Result<SealingKey, ClientError> {
     let iterations = NonZeroU32::new(iterations).ok_or(ClientError::Internal("zero iterations"))?;
     let mut stretched = Zeroizing::new([0u8; 32]);
+    #[cfg(not(target_arch = "arm"))]
     crate::otp::pbkdf2_hmac_sha256(password_output, salt, iterations, &mut *stretched);
+    #[cfg(target_arch = "arm")]
+    ring::pbkdf2::derive(
+        ring::pbkdf2::PBKDF2_HMAC_SHA256,
+        iterations,
+        salt,
+        password_output,
+        &mut *stretched,
+    );
     SealingKey::derive(
         &*stretched,
         device_key,

@@ -4,8 +4,9 @@
 //!
 //! After UniFFI has generated the bindings, the files under the output directory get what
 //! UniFFI 0.32 has no option for (docs/adr/0016-binding-post-processing.md): the Kotlin ones
-//! the two changes of [`kotlin`] (error messages as sentences, redacted records), the Swift
-//! ones the conformance of [`swift`] (errors described by their Rust sentence).
+//! the three changes of [`kotlin`] (error messages as sentences, redacted records, cheaper
+//! calls through JNA), the Swift ones the conformance of [`swift`] (errors described by
+//! their Rust sentence).
 
 mod kotlin;
 mod swift;
@@ -72,14 +73,16 @@ fn patch_files(
     Ok(names)
 }
 
-/// Patches the Kotlin under `out_dir`: the exception classes and all of
-/// [`kotlin::REDACTED`] must be among what was changed.
+/// Patches the Kotlin under `out_dir`: the exception classes, all of
+/// [`kotlin::REDACTED`] and the [`kotlin::FFI_HELPERS`] must be among what was changed.
 fn patch_kotlin(out_dir: &Path) -> Result<(), String> {
     let changed = patch_files(out_dir, "kt", |source| {
-        kotlin::patch(source).map(|(text, done)| (text, [done.exceptions, done.records].concat()))
+        kotlin::patch(source)
+            .map(|(text, done)| (text, [done.exceptions, done.records, done.ffi].concat()))
     })?;
     let mut missing: Vec<&str> = ["DigitalOtpException", "OtpException", "HostException"].to_vec();
     missing.extend(kotlin::REDACTED.iter().map(|(name, _)| *name));
+    missing.extend(kotlin::FFI_HELPERS);
     missing.retain(|name| !changed.iter().any(|c| c == name));
     if missing.is_empty() {
         Ok(())
